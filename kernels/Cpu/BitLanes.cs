@@ -17,6 +17,9 @@ internal unsafe interface IBitLanes<TVec> where TVec : struct
     static abstract TVec Load(ulong* p);
     static abstract TVec Broadcast(ulong* p);
     static abstract void Store(TVec v, ulong* p);
+
+    /// <summary>Stores the lanes of <paramref name="low"/> then <paramref name="high"/> as 32-bit integers (values below 2^32).</summary>
+    static abstract void StoreNarrow(TVec low, TVec high, uint* p);
     static abstract TVec Xor(TVec a, TVec b);
     static abstract TVec And(TVec a, TVec b);
     static abstract TVec Add(TVec a, TVec b);
@@ -27,6 +30,15 @@ internal unsafe interface IBitLanes<TVec> where TVec : struct
     /// <paramref name="c"/>; returns the carry (weight 2) and the sum (weight 1).
     /// </summary>
     static abstract (TVec High, TVec Low) CarrySave(TVec carry, TVec b, TVec c);
+
+    /// <summary>Population count of each byte (0..8), by nibble table lookup.</summary>
+    static abstract TVec ByteCounts(TVec v);
+
+    /// <summary>Adds bytes lane by lane (wrapping; callers keep sums below 256).</summary>
+    static abstract TVec AddBytes(TVec a, TVec b);
+
+    /// <summary>Sums the 8 bytes of each 64-bit lane.</summary>
+    static abstract TVec SumBytes(TVec v);
 
     /// <summary>Population count of each 64-bit lane.</summary>
     static abstract TVec PopCount(TVec v);
@@ -48,6 +60,9 @@ internal readonly unsafe struct Avx2Lanes : IBitLanes<Vector256<ulong>>
     public static void Store(Vector256<ulong> v, ulong* p) => Avx.Store(p, v);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreNarrow(Vector256<ulong> low, Vector256<ulong> high, uint* p) => Vector256.Narrow(low, high).Store(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<ulong> Xor(Vector256<ulong> a, Vector256<ulong> b) => a ^ b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -67,16 +82,23 @@ internal readonly unsafe struct Avx2Lanes : IBitLanes<Vector256<ulong>>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<ulong> PopCount(Vector256<ulong> v)
+    public static Vector256<ulong> ByteCounts(Vector256<ulong> v)
     {
         var table = Vector256.Create((byte)0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
         var nibble = Vector256.Create((byte)0x0F);
-        var bytes = v.AsByte();
-        var low = bytes & nibble;
+        var low = v.AsByte() & nibble;
         var high = Avx2.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & nibble;
-        var counts = Avx2.Shuffle(table, low) + Avx2.Shuffle(table, high);
-        return Avx2.SumAbsoluteDifferences(counts, Vector256<byte>.Zero).AsUInt64();
+        return (Avx2.Shuffle(table, low) + Avx2.Shuffle(table, high)).AsUInt64();
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<ulong> AddBytes(Vector256<ulong> a, Vector256<ulong> b) => (a.AsByte() + b.AsByte()).AsUInt64();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<ulong> SumBytes(Vector256<ulong> v) => Avx2.SumAbsoluteDifferences(v.AsByte(), Vector256<byte>.Zero).AsUInt64();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<ulong> PopCount(Vector256<ulong> v) => SumBytes(ByteCounts(v));
 }
 
 /// <summary>
@@ -97,6 +119,9 @@ internal readonly unsafe struct Avx512Lanes : IBitLanes<Vector512<ulong>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Vector512<ulong> v, ulong* p) => v.Store(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StoreNarrow(Vector512<ulong> low, Vector512<ulong> high, uint* p) => Vector512.Narrow(low, high).Store(p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<ulong> Xor(Vector512<ulong> a, Vector512<ulong> b) => a ^ b;
@@ -120,7 +145,7 @@ internal readonly unsafe struct Avx512Lanes : IBitLanes<Vector512<ulong>>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<ulong> PopCount(Vector512<ulong> v)
+    public static Vector512<ulong> ByteCounts(Vector512<ulong> v)
     {
         if (Avx512BW.IsSupported)
         {
@@ -130,13 +155,34 @@ internal readonly unsafe struct Avx512Lanes : IBitLanes<Vector512<ulong>>
             var nibble = Vector512.Create((byte)0x0F);
             var low = v.AsByte() & nibble;
             var high = Avx512BW.ShiftRightLogical(v.AsUInt16(), 4).AsByte() & nibble;
-            var counts = Avx512BW.Shuffle(table, low) + Avx512BW.Shuffle(table, high);
-            return Avx512BW.SumAbsoluteDifferences(counts, Vector512<byte>.Zero).AsUInt64();
+            return (Avx512BW.Shuffle(table, low) + Avx512BW.Shuffle(table, high)).AsUInt64();
         }
         if (Avx2.IsSupported)
-            return Vector512.Create(Avx2Lanes.PopCount(v.GetLower()), Avx2Lanes.PopCount(v.GetUpper()));
-        return Vector512.Create(
-            (ulong)ulong.PopCount(v[0]), (ulong)ulong.PopCount(v[1]), (ulong)ulong.PopCount(v[2]), (ulong)ulong.PopCount(v[3]),
-            (ulong)ulong.PopCount(v[4]), (ulong)ulong.PopCount(v[5]), (ulong)ulong.PopCount(v[6]), (ulong)ulong.PopCount(v[7]));
+            return Vector512.Create(Avx2Lanes.ByteCounts(v.GetLower()), Avx2Lanes.ByteCounts(v.GetUpper()));
+        var bytes = v.AsByte();
+        Span<byte> counts = stackalloc byte[64];
+        for (int i = 0; i < 64; i++)
+            counts[i] = (byte)byte.PopCount(bytes[i]);
+        return Vector512.Create<byte>(counts).AsUInt64();
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<ulong> AddBytes(Vector512<ulong> a, Vector512<ulong> b) => (a.AsByte() + b.AsByte()).AsUInt64();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<ulong> SumBytes(Vector512<ulong> v)
+    {
+        if (Avx512BW.IsSupported)
+            return Avx512BW.SumAbsoluteDifferences(v.AsByte(), Vector512<byte>.Zero).AsUInt64();
+        if (Avx2.IsSupported)
+            return Vector512.Create(Avx2Lanes.SumBytes(v.GetLower()), Avx2Lanes.SumBytes(v.GetUpper()));
+        var bytes = v.AsByte();
+        Span<ulong> sums = stackalloc ulong[8];
+        for (int i = 0; i < 64; i++)
+            sums[i / 8] += bytes[i];
+        return Vector512.Create<ulong>(sums);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<ulong> PopCount(Vector512<ulong> v) => SumBytes(ByteCounts(v));
 }

@@ -1,6 +1,7 @@
 // XNOR-popcount GEMM on packed ±1 operands: C[m, n] = K - 2 * popcount(A[m, :] XOR B[n, :]), with fused
 // output transforms (int32, float scale + bias, packed threshold bits), cache blocking and both cores.
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace BnnDsl.Kernels.Cpu;
 
@@ -134,53 +135,96 @@ public static unsafe class XnorGemm
             int rowStart = rowBlock * RowsPerBlock, rowEnd = Math.Min(M, rowStart + RowsPerBlock);
             int colStart = panel * W, cols = Math.Min(W, N - colStart);
             ulong* panelData = B + (long)panel * KWords * W;
-            ulong* counts = stackalloc ulong[W];
-            int* dots = stackalloc int[W];
+            uint* counts = stackalloc uint[W];
             for (int row = rowStart; row < rowEnd; row++)
             {
                 TKernel.Popcounts(A + (long)row * Lda, panelData, KWords, counts);
                 int* correction = RowClass != null && RowClass[row] >= 0 ? CorrectionTable + (long)RowClass[row] * N + colStart : null;
-                for (int j = 0; j < cols; j++)
-                    dots[j] = KBits - 2 * (int)counts[j] + (correction != null ? correction[j] : 0);
-                WriteRow(row, colStart, cols, dots, panel);
+                if (cols == W)
+                    WriteFullPanel(row, colStart, counts, correction, panel);
+                else
+                    WritePartialPanel(row, colStart, cols, counts, correction, panel);
             }
         }
 
+        /// <summary>Output transform of 16 columns with 8-lane vectors.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void WriteRow(int row, int colStart, int cols, int* dots, int panel)
+        private void WriteFullPanel(int row, int colStart, uint* counts, int* correction, int panel)
         {
+            var k = Vector256.Create(KBits);
+            var c0 = Vector256.Load((int*)counts);
+            var c1 = Vector256.Load((int*)counts + 8);
+            var dot0 = k - (c0 + c0);
+            var dot1 = k - (c1 + c1);
+            if (correction != null)
+            {
+                dot0 += Vector256.Load(correction);
+                dot1 += Vector256.Load(correction + 8);
+            }
             switch (Kind)
             {
                 case XnorOutputKind.Int32:
                 {
                     int* c = Ints + (long)row * Stride + colStart;
-                    for (int j = 0; j < cols; j++)
-                        c[j] = dots[j];
+                    dot0.Store(c);
+                    dot1.Store(c + 8);
                     break;
                 }
                 case XnorOutputKind.ScaleBias:
                 {
                     float* c = Floats + (long)row * Stride + colStart;
-                    for (int j = 0; j < cols; j++)
-                        c[j] = Scale[colStart + j] * dots[j] + Bias[colStart + j];
+                    (Vector256.Load(Scale + colStart) * Vector256.ConvertToSingle(dot0) + Vector256.Load(Bias + colStart)).Store(c);
+                    (Vector256.Load(Scale + colStart + 8) * Vector256.ConvertToSingle(dot1) + Vector256.Load(Bias + colStart + 8)).Store(c + 8);
                     break;
                 }
                 default:
                 {
-                    // 16 columns are 2 bytes of the row: byte-sized stores never race between panels.
-                    uint bitsOut = 0;
-                    for (int j = 0; j < cols; j++)
-                        bitsOut |= (dots[j] < Thresholds[colStart + j] ? 1u : 0u) << j;
-                    byte* rowBytes = (byte*)(Bits + (long)row * Stride);
-                    *(ushort*)(rowBytes + panel * 2) = (ushort)bitsOut;
-                    if (panel == Panels - 1)
-                    {
-                        int usedBytes = Panels * 2, rowBytesTotal = ((N + 63) / 64) * 8;
-                        for (int z = usedBytes; z < rowBytesTotal; z++)
-                            rowBytes[z] = 0;
-                    }
+                    uint low = Vector256.LessThan(dot0, Vector256.Load(Thresholds + colStart)).ExtractMostSignificantBits();
+                    uint high = Vector256.LessThan(dot1, Vector256.Load(Thresholds + colStart + 8)).ExtractMostSignificantBits();
+                    StoreBits(row, panel, (ushort)(low | (high << 8)));
                     break;
                 }
+            }
+        }
+
+        /// <summary>Output transform of the last, partial panel, one column at a time.</summary>
+        private void WritePartialPanel(int row, int colStart, int cols, uint* counts, int* correction, int panel)
+        {
+            uint bitsOut = 0;
+            for (int j = 0; j < cols; j++)
+            {
+                int dot = KBits - 2 * (int)counts[j] + (correction != null ? correction[j] : 0);
+                switch (Kind)
+                {
+                    case XnorOutputKind.Int32:
+                        Ints[(long)row * Stride + colStart + j] = dot;
+                        break;
+                    case XnorOutputKind.ScaleBias:
+                        Floats[(long)row * Stride + colStart + j] = Scale[colStart + j] * dot + Bias[colStart + j];
+                        break;
+                    default:
+                        bitsOut |= (dot < Thresholds[colStart + j] ? 1u : 0u) << j;
+                        break;
+                }
+            }
+            if (Kind == XnorOutputKind.Threshold)
+                StoreBits(row, panel, (ushort)bitsOut);
+        }
+
+        /// <summary>
+        /// Writes the 16 bits of one panel: 2 bytes of the row, so stores from different panels never race. The last
+        /// panel also zeroes the rest of the row's last word.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void StoreBits(int row, int panel, ushort bits)
+        {
+            byte* rowBytes = (byte*)(Bits + (long)row * Stride);
+            *(ushort*)(rowBytes + panel * 2) = bits;
+            if (panel == Panels - 1)
+            {
+                int rowBytesTotal = ((N + 63) / 64) * 8;
+                for (int z = Panels * 2; z < rowBytesTotal; z++)
+                    rowBytes[z] = 0;
             }
         }
     }

@@ -31,6 +31,24 @@ public class XnorGemmTests
 
     [Theory]
     [MemberData(nameof(Paths))]
+    public void Int32MatchesReferenceForEveryWordCountAcrossTheShortAndLongRowKernels(KernelPath path)
+    {
+        var random = new Random(21);
+        for (int words = 1; words <= 40; words++)
+            CheckInt32(random, 3, 17, words * 64 - random.Next(64), path, threads: 1);
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
+    public void Int32MatchesReferenceWhenByteCountersMustBeFlushed(KernelPath path)
+    {
+        // More than 31 groups of 8 words: the eights' byte counters are summed mid-row.
+        var random = new Random(22);
+        CheckInt32(random, 2, 17, 270 * 64 - 5, path, threads: 1);
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
     public void Int32MatchesReferenceForMAndNFrom1To70(KernelPath path)
     {
         var random = new Random(7);
