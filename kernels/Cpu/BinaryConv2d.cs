@@ -56,20 +56,31 @@ public static unsafe class BinaryConv2d
         KernelChecks.Length(scratch, (long)m * rowWords, nameof(scratch), "BinaryConv2d.ScratchLength(shape) words");
         path = KernelDispatch.Resolve(path);
 
+        Im2Col(input, shape, scratch, threads);
+        XnorGemm.Multiply(scratch, m, rowWords, plan.Weights.Packed, output, plan.Correction, path, threads);
+    }
+
+    /// <summary>
+    /// The bit im2col alone: row p of <paramref name="rows"/> (<c>KernelH * KernelW * ceil(Channels / 64)</c>
+    /// words) holds the input words of each tap of output position p, zero words for taps outside the image.
+    /// Lengths are checked by the caller.
+    /// </summary>
+    internal static void Im2Col(ReadOnlySpan<ulong> input, Conv2dShape shape, Span<ulong> rows, int threads)
+    {
+        int channelWords = SignPacking.WordsFor(shape.Channels), rowWords = shape.KernelH * shape.KernelW * channelWords;
         fixed (ulong* inputPtr = input)
-        fixed (ulong* scratchPtr = scratch)
+        fixed (ulong* rowsPtr = rows)
         {
             var job = new Im2ColJob
             {
-                Input = inputPtr, Rows = scratchPtr, Height = shape.Height, Width = shape.Width, ChannelWords = channelWords,
+                Input = inputPtr, Rows = rowsPtr, Height = shape.Height, Width = shape.Width, ChannelWords = channelWords,
                 KernelH = shape.KernelH, KernelW = shape.KernelW, StrideH = shape.StrideH, StrideW = shape.StrideW,
                 PadH = shape.PadH, PadW = shape.PadW, OutputHeight = shape.OutputHeight, OutputWidth = shape.OutputWidth,
                 RowWords = rowWords,
             };
-            int imageRows = shape.Batch * shape.OutputHeight;
-            KernelParallel.For(imageRows, (long)m * rowWords < ParallelIm2ColWords ? 1 : threads, ref job);
+            long words = (long)shape.OutputPositions * rowWords;
+            KernelParallel.For(shape.Batch * shape.OutputHeight, words < ParallelIm2ColWords ? 1 : threads, ref job);
         }
-        XnorGemm.Multiply(scratch, m, rowWords, plan.Weights.Packed, output, plan.Correction, path, threads);
     }
 
     /// <summary>Fills the im2col rows of one output image row (one batch item, one oy) per work item.</summary>
