@@ -13,7 +13,7 @@ public sealed class BnnGenerator : IIncrementalGenerator
     {
         var networks = context.SyntaxProvider.ForAttributeWithMetadataName(
                 GeneratedNames.NetworkAttribute,
-                static (node, _) => node is ClassDeclarationSyntax,
+                static (node, _) => node is TypeDeclarationSyntax,
                 Parser.Parse)
             .WithTrackingName(TrackingNames.Networks);
 

@@ -30,15 +30,16 @@ internal static class Parser
         var declared = new NetworkSpec(type.Name, input, new EquatableArray<LayerSpec>(layers), networkLocation);
         var result = ShapeInference.Infer(declared);
         var diagnostics = result.Diagnostics.ToList();
-        if (!IsExtensible(type, (ClassDeclarationSyntax)context.TargetNode))
+        if (!IsExtensible(type, (TypeDeclarationSyntax)context.TargetNode))
             diagnostics.Insert(0, NetworkDiagnostic.Create(BnnDiagnostics.NetworkClassNotPartial, networkLocation, type.Name));
 
         string? ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
         return new NetworkModel(new GenerationTarget(ns, type.Name, result.Network), new EquatableArray<NetworkDiagnostic>(diagnostics));
     }
 
-    private static bool IsExtensible(INamedTypeSymbol type, ClassDeclarationSyntax declaration) =>
-        declaration.Modifiers.Any(SyntaxKind.PartialKeyword) && type.ContainingType is null && !type.IsGenericType;
+    private static bool IsExtensible(INamedTypeSymbol type, TypeDeclarationSyntax declaration) =>
+        declaration is ClassDeclarationSyntax && declaration.Modifiers.Any(SyntaxKind.PartialKeyword)
+        && type.ContainingType is null && !type.IsGenericType;
 
     /// <summary>
     /// Builds the real attribute object (from the dsl bundled with the generator) out of the attribute's arguments, so

@@ -31,6 +31,7 @@ public class GeneratorDiagnosticTests
     [Theory]
     [InlineData("[Network(1, 8, 8)] [ReLU] public class Net { }")]
     [InlineData("[Network(1, 8, 8)] [ReLU] public partial class Net<T> { }")]
+    [InlineData("[Network(1, 8, 8)] [ReLU] public partial record Net;")]
     [InlineData("public partial class Outer { [Network(1, 8, 8)] [ReLU] public partial class Net { } }")]
     public void Bnn0008NetworkClassMustBeTopLevelPartial(string declaration)
     {
