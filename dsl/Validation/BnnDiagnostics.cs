@@ -1,0 +1,58 @@
+// Every diagnostic a network declaration can produce, in one list: id, title and a message saying what to change.
+using System.Collections.Generic;
+
+namespace BnnDsl;
+
+/// <summary>A diagnostic kind: stable id, short title and a composite-format message.</summary>
+public sealed record BnnDiagnosticDescriptor(string Id, string Title, string MessageFormat);
+
+/// <summary>The diagnostics of network declarations. All are errors: the network cannot be generated.</summary>
+public static class BnnDiagnostics
+{
+    /// <summary>BNN0001: a weight or activation bit width outside 1..32.</summary>
+    public static readonly BnnDiagnosticDescriptor BitWidthOutOfRange = new(
+        "BNN0001", "Bit width out of range",
+        "{0} of layer {1} ({2}) is {3}; use a width from 1 to 32");
+
+    /// <summary>BNN0002: the network has no input shape or a non-positive dimension.</summary>
+    public static readonly BnnDiagnosticDescriptor InvalidInputShape = new(
+        "BNN0002", "Missing or invalid input shape",
+        "Network '{0}' has input channels {1}, height {2}, width {3}; declare positive sizes, e.g. [Network(1, 28, 28)]");
+
+    /// <summary>BNN0003: the network declares no layers.</summary>
+    public static readonly BnnDiagnosticDescriptor NoLayers = new(
+        "BNN0003", "Network has no layers",
+        "Network '{0}' declares no layers; add layer attributes such as [QConvolution(64, 3)] after [Network]");
+
+    /// <summary>BNN0004: a convolution kernel or pooling window larger than its (padded) input.</summary>
+    public static readonly BnnDiagnosticDescriptor KernelLargerThanInput = new(
+        "BNN0004", "Kernel larger than its input",
+        "The {0}x{0} window of layer {1} ({2}) is larger than its input {3} (padded {4}x{5}); use a smaller window, more padding or less downsampling before it");
+
+    /// <summary>BNN0005: a fully connected layer on a channels x height x width input.</summary>
+    public static readonly BnnDiagnosticDescriptor FlattenMissing = new(
+        "BNN0005", "Flatten missing before a fully connected layer",
+        "Layer {0} ({1}) needs a flat input but gets {2}; add [Flatten] before it");
+
+    /// <summary>BNN0006: an option with a value outside its domain.</summary>
+    public static readonly BnnDiagnosticDescriptor InvalidOption = new(
+        "BNN0006", "Invalid option value",
+        "{0} of layer {1} ({2}) is {3}; use {4}");
+
+    /// <summary>BNN0007: a convolution or pooling layer on a flat input.</summary>
+    public static readonly BnnDiagnosticDescriptor SpatialLayerOnFlatInput = new(
+        "BNN0007", "Spatial layer on a flat input",
+        "Layer {0} ({1}) needs a channels x height x width input but gets the flat {2}; move it before [Flatten] or [GlobalAvgPool]");
+
+    /// <summary>BNN0008: [Network] on a class the generator cannot extend.</summary>
+    public static readonly BnnDiagnosticDescriptor NetworkClassNotPartial = new(
+        "BNN0008", "Network class must be a top-level partial class",
+        "Class '{0}' has [Network] but is not a non-generic partial class declared at namespace level; declare it 'partial' outside other types");
+
+    /// <summary>Every descriptor, in id order.</summary>
+    public static IReadOnlyList<BnnDiagnosticDescriptor> All { get; } =
+    [
+        BitWidthOutOfRange, InvalidInputShape, NoLayers, KernelLargerThanInput,
+        FlattenMissing, InvalidOption, SpatialLayerOnFlatInput, NetworkClassNotPartial,
+    ];
+}

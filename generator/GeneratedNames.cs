@@ -1,0 +1,23 @@
+// Names the generator matches in user code and writes into generated code, kept in one place.
+namespace BnnDsl.Generator;
+
+internal static class GeneratedNames
+{
+    public const string NetworkAttribute = "BnnDsl.NetworkAttribute";
+    public const string NetworkSpec = "global::BnnDsl.NetworkSpec";
+    public const string LayerSpec = "global::BnnDsl.LayerSpec";
+    public const string LayerKind = "global::BnnDsl.LayerKind";
+    public const string Padding = "global::BnnDsl.Padding";
+    public const string TensorShape = "global::BnnDsl.TensorShape";
+    public const string SourceLocation = "global::BnnDsl.SourceLocation";
+    public const string EquatableArray = "global::BnnDsl.EquatableArray";
+    public const string NetworkSummary = "global::BnnDsl.Runtime.NetworkSummary";
+}
+
+/// <summary>Names of the pipeline steps, for incrementality tests.</summary>
+internal static class TrackingNames
+{
+    public const string Networks = nameof(Networks);
+    public const string Diagnostics = nameof(Diagnostics);
+    public const string Targets = nameof(Targets);
+}

@@ -1,0 +1,11 @@
+// The values that flow through the pipeline: plain records with value equality, never a Roslyn symbol or node.
+namespace BnnDsl.Generator;
+
+/// <summary>What to generate: the class to extend and its inferred network.</summary>
+internal sealed record GenerationTarget(string? Namespace, string ClassName, NetworkSpec Spec)
+{
+    public string HintName => (Namespace is null ? ClassName : Namespace + "." + ClassName) + ".g.cs";
+}
+
+/// <summary>One [Network] class: the target, and the problems that stop it from being generated.</summary>
+internal sealed record NetworkModel(GenerationTarget Target, EquatableArray<NetworkDiagnostic> Diagnostics);

@@ -1,0 +1,54 @@
+// Turns the dsl's diagnostics (plain values) into compiler diagnostics at the declaring attribute.
+using System.Collections.Generic;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Text;
+
+namespace BnnDsl.Generator;
+
+internal static class RoslynDiagnostics
+{
+    public const string Category = "BnnDsl";
+
+    // The ids are literals here because analyzer release tracking reads them from the descriptor constructions;
+    // a test checks that they match BnnDiagnostics.All.
+    private static readonly DiagnosticDescriptor BitWidthOutOfRange = new(
+        "BNN0001", BnnDiagnostics.BitWidthOutOfRange.Title, BnnDiagnostics.BitWidthOutOfRange.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static readonly DiagnosticDescriptor InvalidInputShape = new(
+        "BNN0002", BnnDiagnostics.InvalidInputShape.Title, BnnDiagnostics.InvalidInputShape.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static readonly DiagnosticDescriptor NoLayers = new(
+        "BNN0003", BnnDiagnostics.NoLayers.Title, BnnDiagnostics.NoLayers.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static readonly DiagnosticDescriptor KernelLargerThanInput = new(
+        "BNN0004", BnnDiagnostics.KernelLargerThanInput.Title, BnnDiagnostics.KernelLargerThanInput.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static readonly DiagnosticDescriptor FlattenMissing = new(
+        "BNN0005", BnnDiagnostics.FlattenMissing.Title, BnnDiagnostics.FlattenMissing.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static readonly DiagnosticDescriptor InvalidOption = new(
+        "BNN0006", BnnDiagnostics.InvalidOption.Title, BnnDiagnostics.InvalidOption.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static readonly DiagnosticDescriptor SpatialLayerOnFlatInput = new(
+        "BNN0007", BnnDiagnostics.SpatialLayerOnFlatInput.Title, BnnDiagnostics.SpatialLayerOnFlatInput.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static readonly DiagnosticDescriptor NetworkClassNotPartial = new(
+        "BNN0008", BnnDiagnostics.NetworkClassNotPartial.Title, BnnDiagnostics.NetworkClassNotPartial.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static readonly Dictionary<string, DiagnosticDescriptor> Descriptors = new[]
+    {
+        BitWidthOutOfRange, InvalidInputShape, NoLayers, KernelLargerThanInput, FlattenMissing, InvalidOption, SpatialLayerOnFlatInput, NetworkClassNotPartial,
+    }.ToDictionary(d => d.Id);
+
+    /// <summary>The compiler descriptors, one per entry of <see cref="BnnDiagnostics.All"/>.</summary>
+    public static IEnumerable<DiagnosticDescriptor> All => Descriptors.Values;
+
+    public static Diagnostic Create(NetworkDiagnostic diagnostic) =>
+        Diagnostic.Create(Descriptors[diagnostic.Id], ToLocation(diagnostic.Location), diagnostic.Arguments.Cast<object>().ToArray());
+
+    private static Location ToLocation(SourceLocation? location) => location is null
+        ? Location.None
+        : Location.Create(location.FilePath, new TextSpan(location.Start, location.Length), new LinePositionSpan(
+            new LinePosition(location.Line, location.Column), new LinePosition(location.EndLine, location.EndColumn)));
+}

@@ -1,0 +1,51 @@
+// Dispatches `bnn <command>`; unknown commands print the usage and exit with code 2.
+using System.Globalization;
+using System.Runtime.Intrinsics;
+using BnnDsl.Kernels.Cpu;
+
+namespace BnnDsl.Cli;
+
+/// <summary>The commands of the <c>bnn</c> tool.</summary>
+public static class CommandLine
+{
+    /// <summary>Exit code for a command that ran.</summary>
+    public const int Success = 0;
+
+    /// <summary>Exit code for a command line that is not understood.</summary>
+    public const int UsageError = 2;
+
+    /// <summary>The usage line.</summary>
+    public const string Usage = "usage: bnn info    (print the CPU kernel paths of this machine)";
+
+    /// <summary>Runs the command in <paramref name="args"/>, writing results to <paramref name="output"/> and problems to <paramref name="error"/>.</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        switch (args)
+        {
+            case ["info"]:
+                Info(output);
+                return Success;
+            case ["help" or "--help" or "-h"]:
+                output.WriteLine(Usage);
+                return Success;
+            case []:
+                error.WriteLine("bnn: no command given.");
+                error.WriteLine(Usage);
+                return UsageError;
+            default:
+                error.WriteLine($"bnn: unknown command '{string.Join(" ", args)}'.");
+                error.WriteLine(Usage);
+                return UsageError;
+        }
+    }
+
+    private static void Info(TextWriter output)
+    {
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"best kernel path:      {KernelDispatch.Best}"));
+        output.WriteLine($"hardware paths:        {string.Join(", ", KernelDispatch.HardwarePaths)}");
+        output.WriteLine($"runnable paths:        {string.Join(", ", KernelDispatch.Runnable)}");
+        output.WriteLine($"Vector512 accelerated: {Vector512.IsHardwareAccelerated}");
+        output.WriteLine($"Vector256 accelerated: {Vector256.IsHardwareAccelerated}");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"processor count:       {Environment.ProcessorCount}"));
+    }
+}
