@@ -38,13 +38,21 @@ internal readonly unsafe struct ScalarXnorKernel : IXnorRowKernel
     }
 }
 
-/// <summary>AVX2: two 4-column accumulators (a 1×8 tile), run on each half of the panel.</summary>
+/// <summary>
+/// AVX2: short rows count the whole panel in one pass (four 4-column byte counters); long rows run the adder
+/// tree with two 4-column accumulators (a 1×8 tile, all 16 registers) on each half of the panel.
+/// </summary>
 internal readonly unsafe struct Avx2XnorKernel : IXnorRowKernel
 {
     public static void Popcounts(ulong* a, ulong* panel, int kWords, uint* counts)
     {
-        HarleySeal.TwoVectors<Avx2Lanes, Vector256<ulong>>(a, panel, kWords, counts);
-        HarleySeal.TwoVectors<Avx2Lanes, Vector256<ulong>>(a, panel + 8, kWords, counts + 8);
+        if (kWords < HarleySeal.ShortRowWords)
+        {
+            HarleySeal.ShortRow<Avx2Lanes, Vector256<ulong>>(a, panel, kWords, counts);
+            return;
+        }
+        HarleySeal.LongRow<Avx2Lanes, Vector256<ulong>>(a, panel, kWords, counts);
+        HarleySeal.LongRow<Avx2Lanes, Vector256<ulong>>(a, panel + 8, kWords, counts + 8);
     }
 }
 
@@ -52,7 +60,12 @@ internal readonly unsafe struct Avx2XnorKernel : IXnorRowKernel
 internal readonly unsafe struct Avx512XnorKernel : IXnorRowKernel
 {
     public static void Popcounts(ulong* a, ulong* panel, int kWords, uint* counts)
-        => HarleySeal.TwoVectors<Avx512Lanes, Vector512<ulong>>(a, panel, kWords, counts);
+    {
+        if (kWords < HarleySeal.ShortRowWords)
+            HarleySeal.ShortRow<Avx512Lanes, Vector512<ulong>>(a, panel, kWords, counts);
+        else
+            HarleySeal.LongRow<Avx512Lanes, Vector512<ulong>>(a, panel, kWords, counts);
+    }
 }
 
 /// <summary>
@@ -71,39 +84,50 @@ internal static unsafe class HarleySeal
     private const int EightsPerFlush = 31;
 
     /// <summary>
-    /// Counts for 2 vectors of columns starting at <paramref name="b"/> (rows of the panel are
-    /// <see cref="XnorPackedB.PanelWidth"/> words apart); writes <c>2 × Lanes</c> 32-bit counts.
+    /// Counts for all <see cref="XnorPackedB.PanelWidth"/> columns of the panel: table popcount of every K step into
+    /// byte counters (at most 8 × 15 = 120 per byte), one counter per vector of columns.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void TwoVectors<TOps, TVec>(ulong* a, ulong* b, int kWords, uint* counts)
-        where TOps : IBitLanes<TVec> where TVec : struct
-    {
-        if (kWords < ShortRowWords)
-            ShortRow<TOps, TVec>(a, b, kWords, counts);
-        else
-            LongRow<TOps, TVec>(a, b, kWords, counts);
-    }
-
-    /// <summary>Table popcount of every K step into byte counters (at most 8 × 15 = 120 per byte).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ShortRow<TOps, TVec>(ulong* a, ulong* b, int kWords, uint* counts)
+    public static void ShortRow<TOps, TVec>(ulong* a, ulong* b, int kWords, uint* counts)
         where TOps : IBitLanes<TVec> where TVec : struct
     {
         const int S = XnorPackedB.PanelWidth;
         int lanes = TOps.Lanes;
-        TVec bytes0 = TOps.Zero, bytes1 = TOps.Zero;
-        for (int k = 0; k < kWords; k++)
+        if (S / TOps.Lanes == 4)
         {
-            ulong* bk = b + k * S;
-            TVec x = TOps.Broadcast(a + k);
-            bytes0 = TOps.AddBytes(bytes0, TOps.ByteCounts(TOps.Xor(x, TOps.Load(bk))));
-            bytes1 = TOps.AddBytes(bytes1, TOps.ByteCounts(TOps.Xor(x, TOps.Load(bk + lanes))));
+            TVec bytes0 = TOps.Zero, bytes1 = TOps.Zero, bytes2 = TOps.Zero, bytes3 = TOps.Zero;
+            for (int k = 0; k < kWords; k++)
+            {
+                ulong* bk = b + k * S;
+                TVec x = TOps.Broadcast(a + k);
+                bytes0 = TOps.AddBytes(bytes0, TOps.ByteCounts(TOps.Xor(x, TOps.Load(bk))));
+                bytes1 = TOps.AddBytes(bytes1, TOps.ByteCounts(TOps.Xor(x, TOps.Load(bk + lanes))));
+                bytes2 = TOps.AddBytes(bytes2, TOps.ByteCounts(TOps.Xor(x, TOps.Load(bk + 2 * lanes))));
+                bytes3 = TOps.AddBytes(bytes3, TOps.ByteCounts(TOps.Xor(x, TOps.Load(bk + 3 * lanes))));
+            }
+            TOps.StoreNarrow(TOps.SumBytes(bytes0), TOps.SumBytes(bytes1), counts);
+            TOps.StoreNarrow(TOps.SumBytes(bytes2), TOps.SumBytes(bytes3), counts + 2 * lanes);
         }
-        TOps.StoreNarrow(TOps.SumBytes(bytes0), TOps.SumBytes(bytes1), counts);
+        else
+        {
+            TVec bytes0 = TOps.Zero, bytes1 = TOps.Zero;
+            for (int k = 0; k < kWords; k++)
+            {
+                ulong* bk = b + k * S;
+                TVec x = TOps.Broadcast(a + k);
+                bytes0 = TOps.AddBytes(bytes0, TOps.ByteCounts(TOps.Xor(x, TOps.Load(bk))));
+                bytes1 = TOps.AddBytes(bytes1, TOps.ByteCounts(TOps.Xor(x, TOps.Load(bk + lanes))));
+            }
+            TOps.StoreNarrow(TOps.SumBytes(bytes0), TOps.SumBytes(bytes1), counts);
+        }
     }
 
+    /// <summary>
+    /// Counts for 2 vectors of columns starting at <paramref name="b"/> (rows of the panel are
+    /// <see cref="XnorPackedB.PanelWidth"/> words apart) through the adder tree; writes <c>2 × Lanes</c> counts.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void LongRow<TOps, TVec>(ulong* a, ulong* b, int kWords, uint* counts)
+    public static void LongRow<TOps, TVec>(ulong* a, ulong* b, int kWords, uint* counts)
         where TOps : IBitLanes<TVec> where TVec : struct
     {
         const int S = XnorPackedB.PanelWidth;
