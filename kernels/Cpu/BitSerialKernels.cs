@@ -143,12 +143,26 @@ internal static unsafe class BitSerialHarleySeal
                 rest0 = TOps.Add(rest0, TOps.ShiftLeft(TOps.PopCount(eights0), 3));
                 rest1 = TOps.Add(rest1, TOps.ShiftLeft(TOps.PopCount(eights1), 3));
             }
-            for (; t < length; t++)
+            if (t < length)
             {
-                ulong* bk = bs + t * S;
-                TVec x = TOps.Broadcast(x0 + t);
-                rest0 = TOps.Add(rest0, TOps.PopCount(TOps.And(x, TOps.Load(bk))));
-                rest1 = TOps.Add(rest1, TOps.PopCount(TOps.And(x, TOps.Load(bk + lanes))));
+                // Fewer than 8 words left: add each to the 3-bit counter (ones, twos, fours) by half adders. A
+                // counter overflows at most once in 7 steps, so the carries out never meet and XOR collects them.
+                TVec carry0 = TOps.Zero, carry1 = TOps.Zero;
+                for (; t < length; t++)
+                {
+                    ulong* bk = bs + t * S;
+                    TVec x = TOps.Broadcast(x0 + t);
+                    TVec in0 = TOps.And(x, TOps.Load(bk)), in1 = TOps.And(x, TOps.Load(bk + lanes));
+                    TVec c0 = TOps.And(ones0, in0), c1 = TOps.And(ones1, in1);
+                    ones0 = TOps.Xor(ones0, in0); ones1 = TOps.Xor(ones1, in1);
+                    in0 = TOps.And(twos0, c0); in1 = TOps.And(twos1, c1);
+                    twos0 = TOps.Xor(twos0, c0); twos1 = TOps.Xor(twos1, c1);
+                    carry0 = TOps.Xor(carry0, TOps.And(fours0, in0));
+                    carry1 = TOps.Xor(carry1, TOps.And(fours1, in1));
+                    fours0 = TOps.Xor(fours0, in0); fours1 = TOps.Xor(fours1, in1);
+                }
+                rest0 = TOps.Add(rest0, TOps.ShiftLeft(TOps.PopCount(carry0), 3));
+                rest1 = TOps.Add(rest1, TOps.ShiftLeft(TOps.PopCount(carry1), 3));
             }
         }
 

@@ -116,6 +116,24 @@ public class BitSerialGemmTests
 
     [Theory]
     [MemberData(nameof(Paths))]
+    public void LargestCodesEverywhereGiveTheLargestDot(KernelPath path)
+    {
+        // All planes all ones: every carry-save counter is full, so every carry path of the adder tree is taken.
+        foreach (var (ka, kw) in new[] { (2, 1), (3, 3), (8, 8), (5, 7) })
+            for (int k = 1; k <= 600; k += Emulated(path) ? 13 : 1)
+            {
+                int m = 2, n = 17, lda = BitPlanes.RowWords(k, ka);
+                var a = new ulong[m * lda];
+                BitPlanes.PackActivationCodes(Enumerable.Repeat((byte)((1 << ka) - 1), m * k).ToArray(), m, k, ka, a);
+                var b = BitSerialPackedB.PackCodes(Enumerable.Repeat((byte)((1 << kw) - 1), n * k).ToArray(), n, k, kw);
+                var c = new int[m * n];
+                BitSerialGemm.Multiply(a, m, lda, ka, b, XnorOutput.Int32(c, n), path, threads: 1);
+                Assert.All(c, d => Assert.Equal(k * ((1 << ka) - 1) * ((1 << kw) - 1), d));
+            }
+    }
+
+    [Theory]
+    [MemberData(nameof(Paths))]
     public void ScaledOutputEqualsFloatDotOfDequantizedValues(KernelPath path)
     {
         var random = new Random(5);
