@@ -150,35 +150,46 @@ public static class BitPlanes
         return seen;
     }
 
-    /// <summary>Bit <paramref name="plane"/> of 64 byte codes as one word (moved to the sign bit, then gathered).</summary>
+    /// <summary>
+    /// Bit <paramref name="plane"/> of 64 byte codes as one word: moved to the top bit of each byte by a 16-bit shift
+    /// (bits crossing into the upper byte land below its top bit), then gathered.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong PlaneBits(Vector256<byte> low, Vector256<byte> high, int plane)
-        => (ulong)Vector256.ShiftLeft(low, 7 - plane).ExtractMostSignificantBits()
-           | (ulong)Vector256.ShiftLeft(high, 7 - plane).ExtractMostSignificantBits() << 32;
+        => (ulong)Vector256.ShiftLeft(low.AsUInt16(), 7 - plane).AsByte().ExtractMostSignificantBits()
+           | (ulong)Vector256.ShiftLeft(high.AsUInt16(), 7 - plane).AsByte().ExtractMostSignificantBits() << 32;
 
-    /// <summary>Quantizes and packs the first <paramref name="full"/> whole words of a row, 8 floats per vector.</summary>
+    /// <summary>
+    /// Quantizes and packs the first <paramref name="full"/> whole words of a row: 64 floats become 64 byte codes
+    /// in two vectors, then each plane is one shift and one sign-bit gather per 32 codes.
+    /// </summary>
     private static void PackFloatWordsVector(ReadOnlySpan<float> src, Span<ulong> dst, int words, int bits, int full, float levels)
     {
         ref float s = ref MemoryMarshal.GetReference(src);
         var scale = Vector256.Create(levels);
-        var one = Vector256<float>.One;
-        Span<ulong> word = stackalloc ulong[MaxBits];
         for (int w = 0; w < full; w++)
         {
-            word.Clear();
-            for (int q = 0; q < 8; q++)
-            {
-                var x = Vector256.LoadUnsafe(ref s, (nuint)(w * 64 + q * 8));
-                // Same operations as QuantizeActivation: x > 0 is false for NaN, so NaN becomes 0.
-                var clipped = Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, Vector256<float>.Zero);
-                clipped = Vector256.ConditionalSelect(Vector256.LessThan(clipped, one), clipped, one);
-                var codes = Vector256.ConvertToInt32(Vector256.Round(clipped * scale));
-                for (int i = 0; i < bits; i++)
-                    word[i] |= (ulong)Vector256.ShiftLeft(codes, 31 - i).ExtractMostSignificantBits() << (q * 8);
-            }
+            nuint at = (nuint)(w * 64);
+            var low = Vector256.Narrow(
+                Vector256.Narrow(Codes(ref s, at, scale), Codes(ref s, at + 8, scale)),
+                Vector256.Narrow(Codes(ref s, at + 16, scale), Codes(ref s, at + 24, scale)));
+            var high = Vector256.Narrow(
+                Vector256.Narrow(Codes(ref s, at + 32, scale), Codes(ref s, at + 40, scale)),
+                Vector256.Narrow(Codes(ref s, at + 48, scale), Codes(ref s, at + 56, scale)));
             for (int i = 0; i < bits; i++)
-                dst[i * words + w] = word[i];
+                dst[i * words + w] = PlaneBits(low, high, i);
         }
+    }
+
+    /// <summary>Activation codes of 8 floats, by the operations of <see cref="QuantizeActivation"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<uint> Codes(ref float s, nuint at, Vector256<float> scale)
+    {
+        var x = Vector256.LoadUnsafe(ref s, at);
+        // x > 0 is false for NaN, so NaN becomes 0 as in the scalar quantizer.
+        var clipped = Vector256.ConditionalSelect(Vector256.GreaterThan(x, Vector256<float>.Zero), x, Vector256<float>.Zero);
+        clipped = Vector256.Min(clipped, Vector256<float>.One);
+        return Vector256.ConvertToInt32Native(Vector256.Round(clipped * scale)).AsUInt32();
     }
 
     private static int CheckActivationArguments(int rows, int k, int bits, int planesLength, int lda, string planesName)
