@@ -40,7 +40,7 @@ public static class BitPlanes
     /// <summary>Words per packed row of <paramref name="k"/> columns of <paramref name="bits"/>-bit codes (all planes).</summary>
     public static int RowWords(int k, int bits) => bits * WordsFor(k);
 
-    /// <summary>The activation code <c>round(clip(x, 0, 1) * (2^bits - 1))</c>; NaN gives 0.</summary>
+    /// <summary>The activation code <c>round(clip(x, 0, 1) * (2^bits - 1))</c>; NaN gives 0. <paramref name="bits"/>: 1..8, unchecked (a per-element helper; the packers check).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static byte QuantizeActivation(float x, int bits)
     {
@@ -48,7 +48,7 @@ public static class BitPlanes
         return (byte)MathF.Round(clipped * ((1 << bits) - 1));
     }
 
-    /// <summary>The weight code <c>round((clip(w, -1, 1) + 1) / 2 * (2^bits - 1))</c>; NaN gives 0.</summary>
+    /// <summary>The weight code <c>round((clip(w, -1, 1) + 1) / 2 * (2^bits - 1))</c>; NaN gives 0. <paramref name="bits"/>: 1..8, unchecked.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static byte QuantizeWeight(float w, int bits)
     {
