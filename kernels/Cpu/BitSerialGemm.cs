@@ -1,6 +1,7 @@
 // Bit-serial GEMM of 2..8-bit activations with 1..8-bit weights on bit planes: exact integer dot products of the
 // codes, with the int32, float scale + bias and threshold-bits outputs of the XNOR GEMM, on both cores.
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace BnnDsl.Kernels.Cpu;
 
@@ -156,14 +157,15 @@ public static unsafe class BitSerialGemm
             int rowStart = rowBlock * RowsPerBlock, rowEnd = Math.Min(M, rowStart + RowsPerBlock);
             int colStart = panel * W, cols = Math.Min(W, N - colStart);
             ulong* panelData = B + (long)panel * WeightBits * KWords * W;
-            ulong* sums = stackalloc ulong[W];
             int* dots = stackalloc int[W];
+            // A whole panel of int32 output is written in place; anything else goes through the transform.
+            bool inPlace = Kind == XnorOutputKind.Int32 && cols == W;
             for (int row = rowStart; row < rowEnd; row++)
             {
-                TKernel.WeightedCounts(A + (long)row * Lda, panelData, KWords, ActivationBits, WeightBits, sums);
-                for (int j = 0; j < cols; j++)
-                    dots[j] = (int)(2 * (long)sums[j] - RowOffsets[row]);
-                WriteRow(row, colStart, cols, dots, panel);
+                int* target = inPlace ? Ints + (long)row * Stride + colStart : dots;
+                TKernel.RowDots(A + (long)row * Lda, panelData, KWords, ActivationBits, WeightBits, RowOffsets[row], target);
+                if (!inPlace)
+                    WriteRow(row, colStart, cols, dots, panel);
             }
         }
 
@@ -182,7 +184,13 @@ public static unsafe class BitSerialGemm
                 case XnorOutputKind.ScaleBias:
                 {
                     float* c = Floats + (long)row * Stride + colStart;
-                    for (int j = 0; j < cols; j++)
+                    int j = 0;
+                    // Multiply, then add (no fused multiply-add), exactly as the scalar loop rounds.
+                    if (Path != KernelPath.Scalar)
+                        for (; j + 8 <= cols; j += 8)
+                            (Vector256.ConvertToSingle(Vector256.Load(dots + j)) * Vector256.Load(Scale + colStart + j)
+                                + Vector256.Load(Bias + colStart + j)).Store(c + j);
+                    for (; j < cols; j++)
                         c[j] = Scale[colStart + j] * dots[j] + Bias[colStart + j];
                     break;
                 }

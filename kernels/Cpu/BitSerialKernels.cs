@@ -5,14 +5,15 @@ using System.Runtime.Intrinsics;
 namespace BnnDsl.Kernels.Cpu;
 
 /// <summary>
-/// A micro-kernel: <c>sums[c] = Σ_{i,j} 2^(i+j) popcount(a_i AND w_j[c])</c> for the 16 columns c of a panel, that is
-/// <c>Σ_k qa[k] * qw[c, k]</c> over the codes. Planes with one weight <c>s = i + j</c> form a "level": A's planes
-/// i0..i1 and B's slots for j = s - i0 down to s - i1 are each one contiguous stream (see
-/// <see cref="BitSerialPackedB"/>), so a level is a single popcount of <c>(i1 - i0 + 1) * kWords</c> word pairs.
+/// A micro-kernel: <c>dots[c] = 2 S[c] - rowOffset</c> for the 16 columns c of a panel, where
+/// <c>S[c] = Σ_{i,j} 2^(i+j) popcount(a_i AND w_j[c]) = Σ_k qa[k] * qw[c, k]</c> over the codes. Planes with one weight
+/// <c>s = i + j</c> form a "level": A's planes i0..i1 and B's slots for j = s - i0 down to s - i1 are each one
+/// contiguous stream (see <see cref="BitSerialPackedB"/>), so a level is a single popcount of
+/// <c>(i1 - i0 + 1) * kWords</c> word pairs.
 /// </summary>
 internal unsafe interface IBitSerialRowKernel
 {
-    static abstract void WeightedCounts(ulong* a, ulong* panel, int kWords, int activationBits, int weightBits, ulong* sums);
+    static abstract void RowDots(ulong* a, ulong* panel, int kWords, int activationBits, int weightBits, int rowOffset, int* dots);
 }
 
 /// <summary>Where the streams of level <c>s</c> start and how many word pairs they hold.</summary>
@@ -31,7 +32,7 @@ internal static class BitSerialLevels
 /// <summary>Scalar <c>popcnt</c>: eight independent accumulators per half panel; levels combined by Horner's rule.</summary>
 internal readonly unsafe struct ScalarBitSerialKernel : IBitSerialRowKernel
 {
-    public static void WeightedCounts(ulong* a, ulong* panel, int kWords, int activationBits, int weightBits, ulong* sums)
+    public static void RowDots(ulong* a, ulong* panel, int kWords, int activationBits, int weightBits, int rowOffset, int* dots)
     {
         const int S = BitSerialPackedB.PanelWidth;
         int levels = activationBits + weightBits - 1;
@@ -57,8 +58,11 @@ internal readonly unsafe struct ScalarBitSerialKernel : IBitSerialRowKernel
                     c7 += (ulong)ulong.PopCount(v & b[7]);
                 }
             }
-            sums[half] = c0; sums[half + 1] = c1; sums[half + 2] = c2; sums[half + 3] = c3;
-            sums[half + 4] = c4; sums[half + 5] = c5; sums[half + 6] = c6; sums[half + 7] = c7;
+            int* d = dots + half;
+            d[0] = (int)(2 * (long)c0 - rowOffset); d[1] = (int)(2 * (long)c1 - rowOffset);
+            d[2] = (int)(2 * (long)c2 - rowOffset); d[3] = (int)(2 * (long)c3 - rowOffset);
+            d[4] = (int)(2 * (long)c4 - rowOffset); d[5] = (int)(2 * (long)c5 - rowOffset);
+            d[6] = (int)(2 * (long)c6 - rowOffset); d[7] = (int)(2 * (long)c7 - rowOffset);
         }
     }
 }
@@ -66,18 +70,29 @@ internal readonly unsafe struct ScalarBitSerialKernel : IBitSerialRowKernel
 /// <summary>AVX2: two 4-column vectors (8 columns) per pass, two passes per panel.</summary>
 internal readonly unsafe struct Avx2BitSerialKernel : IBitSerialRowKernel
 {
-    public static void WeightedCounts(ulong* a, ulong* panel, int kWords, int activationBits, int weightBits, ulong* sums)
+    public static void RowDots(ulong* a, ulong* panel, int kWords, int activationBits, int weightBits, int rowOffset, int* dots)
     {
-        BitSerialHarleySeal.TwoVectors<Avx2Lanes, Vector256<ulong>>(a, panel, kWords, activationBits, weightBits, sums);
-        BitSerialHarleySeal.TwoVectors<Avx2Lanes, Vector256<ulong>>(a, panel + 8, kWords, activationBits, weightBits, sums + 8);
+        var offset = Vector256.Create((ulong)(long)rowOffset);
+        for (int half = 0; half < BitSerialPackedB.PanelWidth; half += 8)
+        {
+            BitSerialHarleySeal.TwoVectors<Avx2Lanes, Vector256<ulong>>(a, panel + half, kWords, activationBits, weightBits,
+                out var total0, out var total1);
+            // 2 S - offset wraps in 64 bits; its low 32 bits are the int32 dot.
+            Vector256.Narrow((total0 << 1) - offset, (total1 << 1) - offset).AsInt32().Store(dots + half);
+        }
     }
 }
 
 /// <summary>AVX-512: two 8-column vectors cover the whole panel in one pass.</summary>
 internal readonly unsafe struct Avx512BitSerialKernel : IBitSerialRowKernel
 {
-    public static void WeightedCounts(ulong* a, ulong* panel, int kWords, int activationBits, int weightBits, ulong* sums)
-        => BitSerialHarleySeal.TwoVectors<Avx512Lanes, Vector512<ulong>>(a, panel, kWords, activationBits, weightBits, sums);
+    public static void RowDots(ulong* a, ulong* panel, int kWords, int activationBits, int weightBits, int rowOffset, int* dots)
+    {
+        var offset = Vector512.Create((ulong)(long)rowOffset);
+        BitSerialHarleySeal.TwoVectors<Avx512Lanes, Vector512<ulong>>(a, panel, kWords, activationBits, weightBits,
+            out var total0, out var total1);
+        Vector512.Narrow((total0 << 1) - offset, (total1 << 1) - offset).AsInt32().Store(dots);
+    }
 }
 
 /// <summary>
@@ -90,9 +105,10 @@ internal readonly unsafe struct Avx512BitSerialKernel : IBitSerialRowKernel
 /// </summary>
 internal static unsafe class BitSerialHarleySeal
 {
-    /// <summary>Weighted counts for 2 vectors of columns starting at <paramref name="b"/>; writes <c>2 × Lanes</c> sums.</summary>
+    /// <summary>Weighted counts S for 2 vectors of columns starting at <paramref name="b"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void TwoVectors<TOps, TVec>(ulong* a, ulong* b, int kWords, int activationBits, int weightBits, ulong* sums)
+    public static void TwoVectors<TOps, TVec>(ulong* a, ulong* b, int kWords, int activationBits, int weightBits,
+        out TVec total0, out TVec total1)
         where TOps : IBitLanes<TVec> where TVec : struct
     {
         const int S = BitSerialPackedB.PanelWidth;
@@ -166,13 +182,11 @@ internal static unsafe class BitSerialHarleySeal
             }
         }
 
-        TVec total0 = TOps.Add(rest0, TOps.ShiftLeft(TOps.PopCount(fours0), 2));
-        TVec total1 = TOps.Add(rest1, TOps.ShiftLeft(TOps.PopCount(fours1), 2));
+        total0 = TOps.Add(rest0, TOps.ShiftLeft(TOps.PopCount(fours0), 2));
+        total1 = TOps.Add(rest1, TOps.ShiftLeft(TOps.PopCount(fours1), 2));
         total0 = TOps.Add(total0, TOps.ShiftLeft(TOps.PopCount(twos0), 1));
         total1 = TOps.Add(total1, TOps.ShiftLeft(TOps.PopCount(twos1), 1));
         total0 = TOps.Add(total0, TOps.PopCount(ones0));
         total1 = TOps.Add(total1, TOps.PopCount(ones1));
-        TOps.Store(total0, sums);
-        TOps.Store(total1, sums + lanes);
     }
 }
