@@ -74,7 +74,7 @@ public static unsafe class BitSerialGemm
             var job = new Job
             {
                 A = aPtr, Lda = lda, M = m, ActivationBits = activationBits, RowOffsets = rowSums,
-                B = bPtr, N = b.N, KWords = b.KWords, WeightBits = b.Bits,
+                B = bPtr + b.Start, N = b.N, KWords = b.KWords, WeightBits = b.Bits,
                 Panels = panels, RowsPerBlock = rowsPerBlock, Kind = output.Kind, Path = path,
                 Ints = ints, Floats = floats, Bits = bits, Stride = output.Stride,
                 Scale = scale, Bias = bias, Thresholds = thresholds,

@@ -1,4 +1,7 @@
 // The k-bit weights (B operand) of the bit-serial GEMM, quantized and repacked once into bit-plane panels.
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
 namespace BnnDsl.Kernels.Cpu;
 
 /// <summary>
@@ -7,7 +10,8 @@ namespace BnnDsl.Kernels.Cpu;
 /// <c>[k word][16 columns]</c>, so one vector load reads the same word of consecutive columns. Plane j sits in
 /// slot <c>Bits - 1 - j</c> (most significant plane first): then the plane pairs (i, j) with one weight
 /// <c>2^(i+j)</c> read A's planes i, i+1, ... and B's slots upwards, one contiguous stream per operand.
-/// Columns past <see cref="N"/> and bits past <see cref="K"/> are zero words. Packing allocates (once per layer).
+/// Columns past <see cref="N"/> and bits past <see cref="K"/> are zero words. The panels start on a 64-byte boundary
+/// of a pinned array, so no vector load of a panel row splits a cache line. Packing allocates (once per layer).
 /// </summary>
 public sealed class BitSerialPackedB
 {
@@ -29,15 +33,22 @@ public sealed class BitSerialPackedB
     /// <summary>Number of 16-column panels.</summary>
     public int Panels => (N + PanelWidth - 1) / PanelWidth;
 
+    /// <summary>The panels, from word <see cref="Start"/> on (pinned, so that word stays 64-byte aligned).</summary>
     internal ulong[] Data { get; }
 
-    private BitSerialPackedB(int n, int k, int bits, ulong[] data)
+    /// <summary>Index of the first (64-byte aligned) word of the panels in <see cref="Data"/>.</summary>
+    internal int Start { get; }
+
+    private unsafe BitSerialPackedB(int n, int k, int bits)
     {
         N = n;
         K = k;
         KWords = BitPlanes.WordsFor(k);
         Bits = bits;
-        Data = data;
+        long length = (long)((n + PanelWidth - 1) / PanelWidth) * bits * KWords * PanelWidth;
+        Data = GC.AllocateArray<ulong>(checked((int)length + 7), pinned: true);
+        nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Data));
+        Start = (int)((64 - (address & 63)) & 63) / sizeof(ulong);
     }
 
     /// <summary>Quantizes <paramref name="n"/> rows of <paramref name="k"/> float weights (row-major) to <paramref name="bits"/> bits and packs them.</summary>
@@ -47,7 +58,7 @@ public sealed class BitSerialPackedB
         KernelChecks.Length(weights, (long)n * k, nameof(weights), "n rows of k floats");
         var codes = new byte[k];
         var planes = new ulong[bits * BitPlanes.WordsFor(k)];
-        var packed = new BitSerialPackedB(n, k, bits, NewData(n, k, bits));
+        var packed = new BitSerialPackedB(n, k, bits);
         for (int col = 0; col < n; col++)
         {
             var row = weights.Slice(col * k, k);
@@ -67,7 +78,7 @@ public sealed class BitSerialPackedB
         CheckShape(n, k, bits);
         KernelChecks.Length(codes, (long)n * k, nameof(codes), "n rows of k codes");
         var planes = new ulong[bits * BitPlanes.WordsFor(k)];
-        var packed = new BitSerialPackedB(n, k, bits, NewData(n, k, bits));
+        var packed = new BitSerialPackedB(n, k, bits);
         for (int col = 0; col < n; col++)
         {
             var row = codes.Slice(col * k, k);
@@ -83,7 +94,7 @@ public sealed class BitSerialPackedB
     public ulong PlaneWord(int col, int plane, int k)
         => Data[Offset(col / PanelWidth, plane) + (long)k * PanelWidth + col % PanelWidth];
 
-    private long Offset(int panel, int plane) => ((long)panel * Bits + Bits - 1 - plane) * KWords * PanelWidth;
+    private long Offset(int panel, int plane) => Start + ((long)panel * Bits + Bits - 1 - plane) * KWords * PanelWidth;
 
     /// <summary>Packs one column's codes into <paramref name="planes"/> (scratch of Bits * KWords words), then into its panel.</summary>
     private void StoreColumn(int col, ReadOnlySpan<byte> codes, Span<ulong> planes)
@@ -97,9 +108,6 @@ public sealed class BitSerialPackedB
                 Data[baseIndex + (long)w * PanelWidth] = planes[j * KWords + w];
         }
     }
-
-    private static ulong[] NewData(int n, int k, int bits)
-        => new ulong[(long)((n + PanelWidth - 1) / PanelWidth) * bits * BitPlanes.WordsFor(k) * PanelWidth];
 
     private static void CheckShape(int n, int k, int bits)
     {

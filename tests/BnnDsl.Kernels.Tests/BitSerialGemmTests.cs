@@ -72,6 +72,18 @@ public class BitSerialGemmTests
             }
     }
 
+    [Fact]
+    public unsafe void PackedPanelsStartOnACacheLine()
+    {
+        for (int n = 1; n <= 40; n += 13)
+            for (int k = 1; k <= 200; k += 37)
+            {
+                var b = BitSerialPackedB.PackCodes(new byte[n * k], n, k, 3);
+                fixed (ulong* first = &b.Data[b.Start])
+                    Assert.Equal(0, (long)first % 64);
+            }
+    }
+
     [Theory]
     [MemberData(nameof(Paths))]
     public void Int32MatchesReferenceForEveryPairOfBitWidths(KernelPath path)
