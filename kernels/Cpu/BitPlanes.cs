@@ -1,4 +1,5 @@
 // k-bit quantization (DoReFa) and bit-plane packing of activations for the bit-serial GEMM.
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -72,6 +73,7 @@ public static class BitPlanes
         KernelChecks.Length(source, (long)rows * k, nameof(source), "rows * k floats");
         path = KernelDispatch.Resolve(path);
         float levels = (1 << bits) - 1;
+        Span<byte> chunk = stackalloc byte[64];
         for (int r = 0; r < rows; r++)
         {
             var src = source.Slice(r * k, k);
@@ -83,14 +85,10 @@ public static class BitPlanes
             for (int w = full; w < words; w++)
             {
                 int begin = w * 64, end = Math.Min(k, begin + 64);
-                for (int i = 0; i < bits; i++)
-                    dst[i * words + w] = 0;
+                chunk.Clear();
                 for (int c = begin; c < end; c++)
-                {
-                    int code = QuantizeActivation(src[c], bits);
-                    for (int i = 0; i < bits; i++)
-                        dst[i * words + w] |= (ulong)((code >> i) & 1) << (c - begin);
-                }
+                    chunk[c - begin] = QuantizeActivation(src[c], bits);
+                StoreWordScalar(chunk, dst, w, words, bits);
             }
         }
     }
@@ -134,20 +132,36 @@ public static class BitPlanes
             for (int j = 0; j < 32; j++)
                 seen |= seenVector.GetElement(j);
         }
+        Span<byte> chunk = stackalloc byte[64];
         for (int w = full; w < words; w++)
         {
             int begin = w * 64, end = Math.Min(src.Length, begin + 64);
-            for (int i = 0; i < bits; i++)
-                dst[i * words + w] = 0;
-            for (int c = begin; c < end; c++)
-            {
-                int code = src[c];
+            chunk.Clear();
+            src[begin..end].CopyTo(chunk);
+            foreach (byte code in chunk)
                 seen |= code;
-                for (int i = 0; i < bits; i++)
-                    dst[i * words + w] |= (ulong)((code >> i) & 1) << (c - begin);
-            }
+            StoreWordScalar(chunk, dst, w, words, bits);
         }
         return seen;
+    }
+
+    /// <summary>
+    /// Writes word <paramref name="w"/> of every plane from 64 byte codes without vectors: per 8 codes, bit i of
+    /// each byte is masked and the multiply by 0x0102040810204080 gathers the 8 bits into the top byte.
+    /// </summary>
+    private static void StoreWordScalar(ReadOnlySpan<byte> chunk, Span<ulong> dst, int w, int words, int bits)
+    {
+        var groups = MemoryMarshal.Cast<byte, ulong>(chunk);
+        for (int i = 0; i < bits; i++)
+        {
+            ulong word = 0;
+            for (int g = 0; g < 8; g++)
+            {
+                ulong group = BitConverter.IsLittleEndian ? groups[g] : BinaryPrimitives.ReverseEndianness(groups[g]);
+                word |= ((group >> i) & 0x0101010101010101UL) * 0x0102040810204080UL >> 56 << (8 * g);
+            }
+            dst[i * words + w] = word;
+        }
     }
 
     /// <summary>
