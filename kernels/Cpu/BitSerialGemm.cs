@@ -22,7 +22,7 @@ public static unsafe class BitSerialGemm
     private const int RowBlockBytes = 32 * 1024;
 
     [ThreadStatic]
-    private static int[]? rowSumBuffer;
+    private static int[]? rowOffsetBuffer;
 
     /// <summary>
     /// Computes <c>D = A · Bᵀ</c> into <paramref name="output"/> (<see cref="XnorOutput.Int32"/>,
@@ -47,12 +47,12 @@ public static unsafe class BitSerialGemm
         ValidateOutput(output, m, b.N);
         path = KernelDispatch.Resolve(path);
 
-        if (rowSumBuffer is null || rowSumBuffer.Length < m)
-            rowSumBuffer = new int[Math.Max(m, 2 * (rowSumBuffer?.Length ?? 0))];
+        if (rowOffsetBuffer is null || rowOffsetBuffer.Length < m)
+            rowOffsetBuffer = new int[Math.Max(m, 2 * (rowOffsetBuffer?.Length ?? 0))];
 
         fixed (ulong* aPtr = a)
         fixed (ulong* bPtr = b.Data)
-        fixed (int* rowSums = rowSumBuffer)
+        fixed (int* rowOffsets = rowOffsetBuffer)
         fixed (int* ints = output.Ints)
         fixed (float* floats = output.Floats)
         fixed (ulong* bits = output.Bits)
@@ -62,7 +62,7 @@ public static unsafe class BitSerialGemm
         {
             int weightMax = (1 << b.Bits) - 1;
             for (int row = 0; row < m; row++)
-                rowSums[row] = weightMax * CodeSum(aPtr + (long)row * lda, b.KWords, activationBits);
+                rowOffsets[row] = weightMax * CodeSum(aPtr + (long)row * lda, b.KWords, activationBits);
 
             int panels = b.Panels;
             int rowsPerBlock = Math.Clamp(RowBlockBytes / (rowWords * 8), 1, 256);
@@ -73,7 +73,7 @@ public static unsafe class BitSerialGemm
 
             var job = new Job
             {
-                A = aPtr, Lda = lda, M = m, ActivationBits = activationBits, RowOffsets = rowSums,
+                A = aPtr, Lda = lda, M = m, ActivationBits = activationBits, RowOffsets = rowOffsets,
                 B = bPtr + b.Start, N = b.N, KWords = b.KWords, WeightBits = b.Bits,
                 Panels = panels, RowsPerBlock = rowsPerBlock, Kind = output.Kind, Path = path,
                 Ints = ints, Floats = floats, Bits = bits, Stride = output.Stride,
