@@ -1,0 +1,216 @@
+// Bit-serial GEMM of 2..8-bit activations with 1..8-bit weights on bit planes: exact integer dot products of the
+// codes, with the int32, float scale + bias and threshold-bits outputs of the XNOR GEMM, on both cores.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace BnnDsl.Kernels.Cpu;
+
+/// <summary>
+/// Low-bit matrix product <c>D[m, n] = Σ_k qa[m, k] * w[n, k]</c> of activation codes qa (A, packed by
+/// <see cref="BitPlanes"/>: <c>m</c> rows of <c>activationBits</c> planes, row stride <c>lda</c>) and weight levels
+/// <c>w = 2 qw - (2^kw - 1)</c> (B, pre-packed by <see cref="BitSerialPackedB"/>). On the planes a_i of A and
+/// w_j of B, <c>D = 2 Σ_{i,j} 2^(i+j) popcount(a_i AND w_j) - (2^kw - 1) Σ_i 2^i popcount(a_i)</c>; the second term
+/// depends on the row only and is computed once per row. The real-valued product is
+/// <c>D / ((2^ka - 1)(2^kw - 1))</c>: fold that into the scale of <see cref="XnorOutput.ScaleBias"/>.
+/// Bits past K must be zero in every plane of A (as <see cref="BitPlanes"/> packs them). Work is split into
+/// (block of rows, panel of 16 columns) items run on up to <c>threads</c> cores. A call allocates nothing
+/// (its per-row table lives in a buffer of the calling thread that grows to the largest m seen).
+/// </summary>
+public static unsafe class BitSerialGemm
+{
+    /// <summary>Bytes of A one work item reads; keeps a block of A in L1/L2 while a panel of B stays close.</summary>
+    private const int RowBlockBytes = 32 * 1024;
+
+    [ThreadStatic]
+    private static int[]? rowOffsetBuffer;
+
+    /// <summary>
+    /// Computes <c>D = A · Bᵀ</c> into <paramref name="output"/> (<see cref="XnorOutput.Int32"/>,
+    /// <see cref="XnorOutput.ScaleBias"/> or <see cref="XnorOutput.Threshold"/>, applied to D).
+    /// </summary>
+    public static void Multiply(ReadOnlySpan<ulong> a, int m, int lda, int activationBits, BitSerialPackedB b, XnorOutput output,
+        KernelPath path = KernelPath.Auto, int threads = 0)
+    {
+        ArgumentNullException.ThrowIfNull(b);
+        KernelChecks.NonNegative(m, nameof(m));
+        BitPlanes.CheckBits(activationBits, BitPlanes.MinActivationBits, nameof(activationBits));
+        int rowWords = activationBits * b.KWords;
+        if (lda < rowWords)
+            throw new ArgumentOutOfRangeException(nameof(lda), lda, $"lda must be at least activationBits * B's KWords ({rowWords}).");
+        long largest = (long)b.K * ((1 << activationBits) - 1) * ((1 << b.Bits) - 1);
+        if (largest > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(b), b.K,
+                $"K = {b.K} is too long for int32 dot products at {activationBits} x {b.Bits} bits (K * (2^ka - 1) * (2^kw - 1) = {largest}); split K.");
+        if (m == 0)
+            return;
+        KernelChecks.Length(a, (long)(m - 1) * lda + rowWords, nameof(a), "m rows of lda words");
+        ValidateOutput(output, m, b.N);
+        path = KernelDispatch.Resolve(path);
+
+        if (rowOffsetBuffer is null || rowOffsetBuffer.Length < m)
+            rowOffsetBuffer = new int[Math.Max(m, 2 * (rowOffsetBuffer?.Length ?? 0))];
+
+        fixed (ulong* aPtr = a)
+        fixed (ulong* bPtr = b.Data)
+        fixed (int* rowOffsets = rowOffsetBuffer)
+        fixed (int* ints = output.Ints)
+        fixed (float* floats = output.Floats)
+        fixed (ulong* bits = output.Bits)
+        fixed (float* scale = output.Scale)
+        fixed (float* bias = output.Bias)
+        fixed (int* thresholds = output.Thresholds)
+        {
+            int weightMax = (1 << b.Bits) - 1;
+            for (int row = 0; row < m; row++)
+                rowOffsets[row] = weightMax * CodeSum(aPtr + (long)row * lda, b.KWords, activationBits);
+
+            int panels = b.Panels;
+            int rowsPerBlock = Math.Clamp(RowBlockBytes / (rowWords * 8), 1, 256);
+            int maxThreads = threads <= 0 ? KernelParallel.MaxThreads : threads;
+            while (rowsPerBlock > 1 && (long)((m + rowsPerBlock - 1) / rowsPerBlock) * panels < 4L * maxThreads)
+                rowsPerBlock >>= 1;
+            int rowBlocks = (m + rowsPerBlock - 1) / rowsPerBlock;
+
+            var job = new Job
+            {
+                A = aPtr, Lda = lda, M = m, ActivationBits = activationBits, RowOffsets = rowOffsets,
+                B = bPtr + b.Start, N = b.N, KWords = b.KWords, WeightBits = b.Bits,
+                Panels = panels, RowsPerBlock = rowsPerBlock, Kind = output.Kind, Path = path,
+                Ints = ints, Floats = floats, Bits = bits, Stride = output.Stride,
+                Scale = scale, Bias = bias, Thresholds = thresholds,
+            };
+            KernelParallel.For(rowBlocks * panels, threads, ref job);
+        }
+    }
+
+    /// <summary><c>Σ_k qa[k] = Σ_i 2^i popcount(a_i)</c> of one packed row.</summary>
+    private static int CodeSum(ulong* row, int kWords, int activationBits)
+    {
+        int sum = 0;
+        for (int i = activationBits - 1; i >= 0; i--)
+        {
+            int plane = 0;
+            for (int w = 0; w < kWords; w++)
+                plane += (int)ulong.PopCount(row[i * kWords + w]);
+            sum = 2 * sum + plane;
+        }
+        return sum;
+    }
+
+    private static void ValidateOutput(XnorOutput output, int m, int n)
+    {
+        switch (output.Kind)
+        {
+            case XnorOutputKind.Int32:
+                if (output.Stride < n)
+                    throw new ArgumentOutOfRangeException(nameof(output), output.Stride, $"The int32 output's ldc must be at least N ({n}).");
+                KernelChecks.Length(output.Ints, (long)(m - 1) * output.Stride + n, "output", "m rows of ldc ints");
+                break;
+            case XnorOutputKind.ScaleBias:
+                if (output.Stride < n)
+                    throw new ArgumentOutOfRangeException(nameof(output), output.Stride, $"The float output's ldc must be at least N ({n}).");
+                KernelChecks.Length(output.Floats, (long)(m - 1) * output.Stride + n, "output", "m rows of ldc floats");
+                KernelChecks.Length(output.Scale, n, "scale", "one per column");
+                KernelChecks.Length(output.Bias, n, "bias", "one per column");
+                break;
+            default:
+                int words = (n + 63) / 64;
+                if (output.Stride < words)
+                    throw new ArgumentOutOfRangeException(nameof(output), output.Stride, $"The packed output's ldWords must be at least ceil(N / 64) ({words}).");
+                KernelChecks.Length(output.Bits, (long)(m - 1) * output.Stride + words, "output", "m rows of ldWords words");
+                KernelChecks.Length(output.Thresholds, n, "threshold", "one per column");
+                break;
+        }
+    }
+
+    private struct Job : IParallelJob
+    {
+        public ulong* A;
+        public int Lda, M, ActivationBits;
+        public int* RowOffsets;
+        public ulong* B;
+        public int N, KWords, WeightBits, Panels, RowsPerBlock;
+        public XnorOutputKind Kind;
+        public KernelPath Path;
+        public int* Ints;
+        public float* Floats;
+        public ulong* Bits;
+        public int Stride;
+        public float* Scale, Bias;
+        public int* Thresholds;
+
+        public void Run(int index)
+        {
+            switch (Path)
+            {
+                case KernelPath.Avx512: RunItem<Avx512BitSerialKernel>(index); break;
+                case KernelPath.Avx2: RunItem<Avx2BitSerialKernel>(index); break;
+                default: RunItem<ScalarBitSerialKernel>(index); break;
+            }
+        }
+
+        private void RunItem<TKernel>(int index) where TKernel : struct, IBitSerialRowKernel
+        {
+            const int W = BitSerialPackedB.PanelWidth;
+            int panel = index % Panels;
+            int rowBlock = index / Panels;
+            int rowStart = rowBlock * RowsPerBlock, rowEnd = Math.Min(M, rowStart + RowsPerBlock);
+            int colStart = panel * W, cols = Math.Min(W, N - colStart);
+            ulong* panelData = B + (long)panel * WeightBits * KWords * W;
+            int* dots = stackalloc int[W];
+            // A whole panel of int32 output is written in place; anything else goes through the transform.
+            bool inPlace = Kind == XnorOutputKind.Int32 && cols == W;
+            for (int row = rowStart; row < rowEnd; row++)
+            {
+                int* target = inPlace ? Ints + (long)row * Stride + colStart : dots;
+                TKernel.RowDots(A + (long)row * Lda, panelData, KWords, ActivationBits, WeightBits, RowOffsets[row], target);
+                if (!inPlace)
+                    WriteRow(row, colStart, cols, dots, panel);
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void WriteRow(int row, int colStart, int cols, int* dots, int panel)
+        {
+            switch (Kind)
+            {
+                case XnorOutputKind.Int32:
+                {
+                    int* c = Ints + (long)row * Stride + colStart;
+                    for (int j = 0; j < cols; j++)
+                        c[j] = dots[j];
+                    break;
+                }
+                case XnorOutputKind.ScaleBias:
+                {
+                    float* c = Floats + (long)row * Stride + colStart;
+                    int j = 0;
+                    // Multiply, then add (no fused multiply-add), exactly as the scalar loop rounds.
+                    if (Path != KernelPath.Scalar)
+                        for (; j + 8 <= cols; j += 8)
+                            (Vector256.ConvertToSingle(Vector256.Load(dots + j)) * Vector256.Load(Scale + colStart + j)
+                                + Vector256.Load(Bias + colStart + j)).Store(c + j);
+                    for (; j < cols; j++)
+                        c[j] = Scale[colStart + j] * dots[j] + Bias[colStart + j];
+                    break;
+                }
+                default:
+                {
+                    // 16 columns are 2 bytes of the row: byte-sized stores never race between panels.
+                    uint bitsOut = 0;
+                    for (int j = 0; j < cols; j++)
+                        bitsOut |= (dots[j] < Thresholds[colStart + j] ? 1u : 0u) << j;
+                    byte* rowBytes = (byte*)(Bits + (long)row * Stride);
+                    *(ushort*)(rowBytes + panel * 2) = (ushort)bitsOut;
+                    if (panel == Panels - 1)
+                    {
+                        int usedBytes = Panels * 2, rowBytesTotal = ((N + 63) / 64) * 8;
+                        for (int z = usedBytes; z < rowBytesTotal; z++)
+                            rowBytes[z] = 0;
+                    }
+                    break;
+                }
+            }
+        }
+    }
+}
