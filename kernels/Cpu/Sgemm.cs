@@ -107,8 +107,12 @@ public static unsafe class Sgemm
         int mr = TKernel.MR, nr = TKernel.NR;
         int threads = problem.Threads <= 0 ? KernelParallel.MaxThreads : Math.Min(problem.Threads, KernelParallel.MaxThreads);
 
-        // Even blocks of A: ceil(m / MC) blocks of nearly equal height, rounded up to whole micro-panels.
+        // Even blocks of A: ceil(m / MC) blocks of nearly equal height, rounded up to whole micro-panels. With several
+        // threads, a whole number of blocks per thread (blocks of at least 4 micro-panels), so no thread waits on a
+        // last odd block and each block of A is packed once.
         int aBlocks = (problem.M + TKernel.MC - 1) / TKernel.MC;
+        if (threads > 1)
+            aBlocks = Math.Max(aBlocks, Math.Min(RoundUp(aBlocks, threads), (problem.M + 4 * mr - 1) / (4 * mr)));
         int mc = RoundUp((problem.M + aBlocks - 1) / aBlocks, mr);
         aBlocks = (problem.M + mc - 1) / mc;
         int ncMax = Math.Min(TKernel.NC, RoundUp(problem.N, nr));
@@ -119,7 +123,7 @@ public static unsafe class Sgemm
             int nc = Math.Min(TKernel.NC, problem.N - jc);
             int bPanels = (nc + nr - 1) / nr;
             // With several threads, split B's micro-panels too so that each thread gets several items.
-            int bSplits = threads == 1 ? 1 : Math.Clamp((4 * threads + aBlocks - 1) / aBlocks, 1, Math.Max(1, bPanels / 4));
+            int bSplits = threads == 1 ? 1 : Math.Clamp((2 * threads + aBlocks - 1) / aBlocks, 1, Math.Max(1, bPanels / 4));
             for (int pc = 0; pc < problem.K; pc += TKernel.KC)
             {
                 int kc = Math.Min(TKernel.KC, problem.K - pc);
@@ -230,15 +234,18 @@ public static unsafe class Sgemm
             float alpha = Problem.Alpha;
             if (!Problem.TransposeA)
             {
-                for (int i = 0; i < count; i++)
+                // K step outer: the writes are contiguous and the MR source rows are read as parallel streams.
+                float* src = Problem.A + (long)row * Problem.Lda + Pc;
+                long lda = Problem.Lda;
+                int packed = count == mr ? TKernel.PackRows(dst, src, lda, Kc, alpha) : 0;
+                dst += (long)packed * mr;
+                for (int p = packed; p < Kc; p++, dst += mr)
                 {
-                    float* src = Problem.A + (long)(row + i) * Problem.Lda + Pc;
-                    for (int p = 0; p < Kc; p++)
-                        dst[p * mr + i] = alpha * src[p];
+                    for (int i = 0; i < count; i++)
+                        dst[i] = alpha * src[i * lda + p];
+                    for (int i = count; i < mr; i++)
+                        dst[i] = 0f;
                 }
-                for (int i = count; i < mr; i++)
-                    for (int p = 0; p < Kc; p++)
-                        dst[p * mr + i] = 0f;
             }
             else
             {

@@ -31,6 +31,13 @@ internal unsafe interface ISgemmKernel
     /// <c>tile = Σ_p a[p * MR + i] * b[p * NR + j]</c> over <paramref name="kc"/> K steps.
     /// </summary>
     static abstract void Tile(float* a, float* b, int kc, float* c, int ldc, float beta, int rows, int cols);
+
+    /// <summary>
+    /// Packs the leading K steps of a full MR-row micro-panel of alpha * A from row-major A (rows
+    /// <paramref name="lda"/> apart) with vector transposes, and returns how many K steps it packed (0 where
+    /// the path has no such packer; the caller packs the rest element by element).
+    /// </summary>
+    static abstract int PackRows(float* dst, float* src, long lda, int kc, float alpha);
 }
 
 /// <summary>Stores a computed tile (kept in a small row-major buffer) into a partial edge of C.</summary>
@@ -60,6 +67,8 @@ internal readonly unsafe struct ScalarSgemmKernel : ISgemmKernel
     public static int KC => 256;
     public static int MC => 128;
     public static int NC => 4096;
+
+    public static int PackRows(float* dst, float* src, long lda, int kc, float alpha) => 0;
 
     public static void Tile(float* a, float* b, int kc, float* c, int ldc, float beta, int rows, int cols)
     {
@@ -136,6 +145,41 @@ internal readonly unsafe struct Avx2SgemmKernel : ISgemmKernel
         SgemmEdge.Store(tile, 16, c, ldc, beta, rows, cols);
     }
 
+    /// <summary>
+    /// Eight K steps at a time: six rows of 8 floats (plus two zero rows) go through an 8 × 8 transpose
+    /// (unpack, shuffle, permute2f128) and come out as eight K steps of 6 floats.
+    /// </summary>
+    public static int PackRows(float* dst, float* src, long lda, int kc, float alpha)
+    {
+        var scale = Vector256.Create(alpha);
+        int p = 0;
+        for (; p + 8 <= kc; p += 8, src += 8, dst += 48)
+        {
+            Vector256<float> r0 = Avx.Multiply(scale, Avx.LoadVector256(src)), r1 = Avx.Multiply(scale, Avx.LoadVector256(src + lda));
+            Vector256<float> r2 = Avx.Multiply(scale, Avx.LoadVector256(src + 2 * lda)), r3 = Avx.Multiply(scale, Avx.LoadVector256(src + 3 * lda));
+            Vector256<float> r4 = Avx.Multiply(scale, Avx.LoadVector256(src + 4 * lda)), r5 = Avx.Multiply(scale, Avx.LoadVector256(src + 5 * lda));
+            Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
+            Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+            Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
+            Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE);
+            Vector256<float> s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
+            Vector256<float> s4 = Avx.Shuffle(t4, default, 0x44), s5 = Avx.Shuffle(t4, default, 0xEE);
+            Vector256<float> s6 = Avx.Shuffle(t5, default, 0x44), s7 = Avx.Shuffle(t5, default, 0xEE);
+            // Each store writes 8 floats; the 2 past the step's 6 are overwritten by the next step's store.
+            Avx.Store(dst, Avx.Permute2x128(s0, s4, 0x20));
+            Avx.Store(dst + 6, Avx.Permute2x128(s1, s5, 0x20));
+            Avx.Store(dst + 12, Avx.Permute2x128(s2, s6, 0x20));
+            Avx.Store(dst + 18, Avx.Permute2x128(s3, s7, 0x20));
+            Avx.Store(dst + 24, Avx.Permute2x128(s0, s4, 0x31));
+            Avx.Store(dst + 30, Avx.Permute2x128(s1, s5, 0x31));
+            Avx.Store(dst + 36, Avx.Permute2x128(s2, s6, 0x31));
+            Vector256<float> last = Avx.Permute2x128(s3, s7, 0x31);
+            Sse.Store(dst + 42, last.GetLower());
+            Sse.StoreLow(dst + 46, last.GetUpper());
+        }
+        return p;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Step(float* a, float* b,
         ref Vector256<float> c00, ref Vector256<float> c01, ref Vector256<float> c10, ref Vector256<float> c11,
@@ -190,6 +234,8 @@ internal readonly unsafe struct Avx512SgemmKernel : ISgemmKernel
     public static int KC => 256;
     public static int MC => 144;
     public static int NC => 4064;
+
+    public static int PackRows(float* dst, float* src, long lda, int kc, float alpha) => 0;
 
     public static void Tile(float* a, float* b, int kc, float* c, int ldc, float beta, int rows, int cols)
     {
