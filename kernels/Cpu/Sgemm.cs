@@ -108,8 +108,8 @@ public static unsafe class Sgemm
         int threads = problem.Threads <= 0 ? KernelParallel.MaxThreads : Math.Min(problem.Threads, KernelParallel.MaxThreads);
 
         // Even blocks of A: ceil(m / MC) blocks of nearly equal height, rounded up to whole micro-panels. With several
-        // threads, a whole number of blocks per thread (blocks of at least 4 micro-panels), so no thread waits on a
-        // last odd block and each block of A is packed once.
+        // threads, a whole number of blocks per thread where blocks keep at least 4 micro-panels, so that no thread
+        // waits on a last odd block.
         int aBlocks = (problem.M + TKernel.MC - 1) / TKernel.MC;
         if (threads > 1)
             aBlocks = Math.Max(aBlocks, Math.Min(RoundUp(aBlocks, threads), (problem.M + 4 * mr - 1) / (4 * mr)));
@@ -122,7 +122,8 @@ public static unsafe class Sgemm
         {
             int nc = Math.Min(TKernel.NC, problem.N - jc);
             int bPanels = (nc + nr - 1) / nr;
-            // With several threads, split B's micro-panels too so that each thread gets several items.
+            // With fewer than 2 blocks of A per thread, split B's micro-panels too (each such item packs its block of
+            // A again, which is cheap next to the product) so that the threads get equal shares.
             int bSplits = threads == 1 ? 1 : Math.Clamp((2 * threads + aBlocks - 1) / aBlocks, 1, Math.Max(1, bPanels / 4));
             for (int pc = 0; pc < problem.K; pc += TKernel.KC)
             {
