@@ -10,7 +10,7 @@ using BnnDsl.Kernels.Cpu;
 namespace BnnDsl.Benchmarks;
 
 /// <summary>Warm-up 3, 10 measured iterations, one launch; methods named <c>…Avx512</c> run only where AVX-512 is real.</summary>
-public sealed class KernelBenchmarkConfig : ManualConfig
+public class KernelBenchmarkConfig : ManualConfig
 {
     public KernelBenchmarkConfig()
     {
