@@ -1,7 +1,5 @@
 // Bit-serial GEMM of 2..8-bit activations with 1..8-bit weights on bit planes: exact integer dot products of the
 // codes, with the int32, float scale + bias and threshold-bits outputs of the XNOR GEMM, on both cores.
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace BnnDsl.Kernels.Cpu;
 
@@ -18,9 +16,6 @@ namespace BnnDsl.Kernels.Cpu;
 /// </summary>
 public static unsafe class BitSerialGemm
 {
-    /// <summary>Bytes of A one work item reads; keeps a block of A in L1/L2 while a panel of B stays close.</summary>
-    private const int RowBlockBytes = 32 * 1024;
-
     [ThreadStatic]
     private static int[]? rowOffsetBuffer;
 
@@ -44,7 +39,7 @@ public static unsafe class BitSerialGemm
         if (m == 0)
             return;
         KernelChecks.Length(a, (long)(m - 1) * lda + rowWords, nameof(a), "m rows of lda words");
-        ValidateOutput(output, m, b.N);
+        PanelOutput.Validate(output, m, b.N);
         path = KernelDispatch.Resolve(path);
 
         if (rowOffsetBuffer is null || rowOffsetBuffer.Length < m)
@@ -65,19 +60,19 @@ public static unsafe class BitSerialGemm
                 rowOffsets[row] = weightMax * CodeSum(aPtr + (long)row * lda, b.KWords, activationBits);
 
             int panels = b.Panels;
-            int rowsPerBlock = Math.Clamp(RowBlockBytes / (rowWords * 8), 1, 256);
-            int maxThreads = threads <= 0 ? KernelParallel.MaxThreads : threads;
-            while (rowsPerBlock > 1 && (long)((m + rowsPerBlock - 1) / rowsPerBlock) * panels < 4L * maxThreads)
-                rowsPerBlock >>= 1;
+            int rowsPerBlock = PanelOutput.RowsPerBlock(rowWords, m, panels, threads);
             int rowBlocks = (m + rowsPerBlock - 1) / rowsPerBlock;
 
             var job = new Job
             {
                 A = aPtr, Lda = lda, M = m, ActivationBits = activationBits, RowOffsets = rowOffsets,
                 B = bPtr + b.Start, N = b.N, KWords = b.KWords, WeightBits = b.Bits,
-                Panels = panels, RowsPerBlock = rowsPerBlock, Kind = output.Kind, Path = path,
-                Ints = ints, Floats = floats, Bits = bits, Stride = output.Stride,
-                Scale = scale, Bias = bias, Thresholds = thresholds,
+                Panels = panels, RowsPerBlock = rowsPerBlock, Path = path,
+                Output = new PanelOutput
+                {
+                    Kind = output.Kind, N = b.N, Panels = panels, Stride = output.Stride, Ints = ints, Floats = floats,
+                    Bits = bits, Scale = scale, Bias = bias, Thresholds = thresholds,
+                },
             };
             KernelParallel.For(rowBlocks * panels, threads, ref job);
         }
@@ -97,32 +92,6 @@ public static unsafe class BitSerialGemm
         return sum;
     }
 
-    private static void ValidateOutput(XnorOutput output, int m, int n)
-    {
-        switch (output.Kind)
-        {
-            case XnorOutputKind.Int32:
-                if (output.Stride < n)
-                    throw new ArgumentOutOfRangeException(nameof(output), output.Stride, $"The int32 output's ldc must be at least N ({n}).");
-                KernelChecks.Length(output.Ints, (long)(m - 1) * output.Stride + n, "output", "m rows of ldc ints");
-                break;
-            case XnorOutputKind.ScaleBias:
-                if (output.Stride < n)
-                    throw new ArgumentOutOfRangeException(nameof(output), output.Stride, $"The float output's ldc must be at least N ({n}).");
-                KernelChecks.Length(output.Floats, (long)(m - 1) * output.Stride + n, "output", "m rows of ldc floats");
-                KernelChecks.Length(output.Scale, n, "scale", "one per column");
-                KernelChecks.Length(output.Bias, n, "bias", "one per column");
-                break;
-            default:
-                int words = (n + 63) / 64;
-                if (output.Stride < words)
-                    throw new ArgumentOutOfRangeException(nameof(output), output.Stride, $"The packed output's ldWords must be at least ceil(N / 64) ({words}).");
-                KernelChecks.Length(output.Bits, (long)(m - 1) * output.Stride + words, "output", "m rows of ldWords words");
-                KernelChecks.Length(output.Thresholds, n, "threshold", "one per column");
-                break;
-        }
-    }
-
     private struct Job : IParallelJob
     {
         public ulong* A;
@@ -130,14 +99,8 @@ public static unsafe class BitSerialGemm
         public int* RowOffsets;
         public ulong* B;
         public int N, KWords, WeightBits, Panels, RowsPerBlock;
-        public XnorOutputKind Kind;
         public KernelPath Path;
-        public int* Ints;
-        public float* Floats;
-        public ulong* Bits;
-        public int Stride;
-        public float* Scale, Bias;
-        public int* Thresholds;
+        public PanelOutput Output;
 
         public void Run(int index)
         {
@@ -155,61 +118,15 @@ public static unsafe class BitSerialGemm
             int panel = index % Panels;
             int rowBlock = index / Panels;
             int rowStart = rowBlock * RowsPerBlock, rowEnd = Math.Min(M, rowStart + RowsPerBlock);
-            int colStart = panel * W, cols = Math.Min(W, N - colStart);
             ulong* panelData = B + (long)panel * WeightBits * KWords * W;
             int* dots = stackalloc int[W];
-            // A whole panel of int32 output is written in place; anything else goes through the transform.
-            bool inPlace = Kind == XnorOutputKind.Int32 && cols == W;
             for (int row = rowStart; row < rowEnd; row++)
             {
-                int* target = inPlace ? Ints + (long)row * Stride + colStart : dots;
-                TKernel.RowDots(A + (long)row * Lda, panelData, KWords, ActivationBits, WeightBits, RowOffsets[row], target);
-                if (!inPlace)
-                    WriteRow(row, colStart, cols, dots, panel);
-            }
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void WriteRow(int row, int colStart, int cols, int* dots, int panel)
-        {
-            switch (Kind)
-            {
-                case XnorOutputKind.Int32:
-                {
-                    int* c = Ints + (long)row * Stride + colStart;
-                    for (int j = 0; j < cols; j++)
-                        c[j] = dots[j];
-                    break;
-                }
-                case XnorOutputKind.ScaleBias:
-                {
-                    float* c = Floats + (long)row * Stride + colStart;
-                    int j = 0;
-                    // Multiply, then add (no fused multiply-add), exactly as the scalar loop rounds.
-                    if (Path != KernelPath.Scalar)
-                        for (; j + 8 <= cols; j += 8)
-                            (Vector256.ConvertToSingle(Vector256.Load(dots + j)) * Vector256.Load(Scale + colStart + j)
-                                + Vector256.Load(Bias + colStart + j)).Store(c + j);
-                    for (; j < cols; j++)
-                        c[j] = Scale[colStart + j] * dots[j] + Bias[colStart + j];
-                    break;
-                }
-                default:
-                {
-                    // 16 columns are 2 bytes of the row: byte-sized stores never race between panels.
-                    uint bitsOut = 0;
-                    for (int j = 0; j < cols; j++)
-                        bitsOut |= (dots[j] < Thresholds[colStart + j] ? 1u : 0u) << j;
-                    byte* rowBytes = (byte*)(Bits + (long)row * Stride);
-                    *(ushort*)(rowBytes + panel * 2) = (ushort)bitsOut;
-                    if (panel == Panels - 1)
-                    {
-                        int usedBytes = Panels * 2, rowBytesTotal = ((N + 63) / 64) * 8;
-                        for (int z = usedBytes; z < rowBytesTotal; z++)
-                            rowBytes[z] = 0;
-                    }
-                    break;
-                }
+                // A whole panel of int32 output is written in place; anything else goes through the transform.
+                int* target = Output.InPlace(row, panel);
+                TKernel.RowDots(A + (long)row * Lda, panelData, KWords, ActivationBits, WeightBits, RowOffsets[row], target != null ? target : dots);
+                if (target == null)
+                    Output.Write(row, panel, dots);
             }
         }
     }
