@@ -1,6 +1,4 @@
 // The k-bit weights (B operand) of the bit-serial GEMM, quantized and repacked once into bit-plane panels.
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace BnnDsl.Kernels.Cpu;
 
@@ -39,16 +37,15 @@ public sealed class BitSerialPackedB
     /// <summary>Index of the first (64-byte aligned) word of the panels in <see cref="Data"/>.</summary>
     internal int Start { get; }
 
-    private unsafe BitSerialPackedB(int n, int k, int bits)
+    private BitSerialPackedB(int n, int k, int bits)
     {
         N = n;
         K = k;
         KWords = BitPlanes.WordsFor(k);
         Bits = bits;
         long length = (long)((n + PanelWidth - 1) / PanelWidth) * bits * KWords * PanelWidth;
-        Data = GC.AllocateArray<ulong>(checked((int)length + 7), pinned: true);
-        nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(Data));
-        Start = (int)((64 - (address & 63)) & 63) / sizeof(ulong);
+        Data = AlignedWords.Allocate(length, out int start);
+        Start = start;
     }
 
     /// <summary>Quantizes <paramref name="n"/> rows of <paramref name="k"/> float weights (row-major) to <paramref name="bits"/> bits and packs them.</summary>

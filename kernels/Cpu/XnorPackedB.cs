@@ -4,7 +4,8 @@ namespace BnnDsl.Kernels.Cpu;
 /// <summary>
 /// B of <c>C = A ⊙ Bᵀ</c> in the micro-kernels' layout: panel p holds columns 16p..16p+15 as
 /// <c>[k word][16 columns]</c>, so one vector load reads the same word of consecutive columns. Columns past
-/// <see cref="N"/> are zero words. Weights are packed once when a layer is built; packing allocates.
+/// <see cref="N"/> are zero words. The panels start on a 64-byte boundary of a pinned array, so no vector load
+/// splits a cache line. Weights are packed once when a layer is built; packing allocates.
 /// </summary>
 public sealed class XnorPackedB
 {
@@ -23,14 +24,18 @@ public sealed class XnorPackedB
     /// <summary>Number of 16-column panels.</summary>
     public int Panels => (N + PanelWidth - 1) / PanelWidth;
 
+    /// <summary>The panels, from word <see cref="Start"/> on (pinned, so that word stays 64-byte aligned).</summary>
     internal ulong[] Data { get; }
 
-    private XnorPackedB(int n, int kWords, int kBits, ulong[] data)
+    internal int Start { get; }
+
+    private XnorPackedB(int n, int kWords, int kBits)
     {
         N = n;
         KWords = kWords;
         KBits = kBits;
-        Data = data;
+        Data = AlignedWords.Allocate((long)Panels * kWords * PanelWidth, out int start);
+        Start = start;
     }
 
     /// <summary>
@@ -50,20 +55,20 @@ public sealed class XnorPackedB
             throw new ArgumentOutOfRangeException(nameof(kBits), kBits, $"kBits must lie in 0..kWords * 64 ({kWords * 64L}).");
         KernelChecks.Length(b, (long)(n - 1) * ldb + kWords, nameof(b), "n rows of ldb words");
 
-        int panels = (n + PanelWidth - 1) / PanelWidth;
-        var data = new ulong[(long)panels * kWords * PanelWidth];
+        var packed = new XnorPackedB(n, kWords, kBits);
+        var data = packed.Data;
         for (int col = 0; col < n; col++)
         {
             int panel = col / PanelWidth, lane = col % PanelWidth;
             var row = b.Slice(col * ldb, kWords);
-            long baseIndex = (long)panel * kWords * PanelWidth + lane;
+            long baseIndex = packed.Start + (long)panel * kWords * PanelWidth + lane;
             for (int k = 0; k < kWords; k++)
                 data[baseIndex + (long)k * PanelWidth] = row[k];
         }
-        return new XnorPackedB(n, kWords, kBits, data);
+        return packed;
     }
 
     /// <summary>Word <paramref name="k"/> of column <paramref name="col"/> (for tests and tools).</summary>
     public ulong WordAt(int col, int k)
-        => Data[(long)(col / PanelWidth) * KWords * PanelWidth + (long)k * PanelWidth + col % PanelWidth];
+        => Data[Start + (long)(col / PanelWidth) * KWords * PanelWidth + (long)k * PanelWidth + col % PanelWidth];
 }

@@ -145,6 +145,17 @@ public class XnorGemmTests
     }
 
     [Fact]
+    public unsafe void PanelsStartOnA64ByteBoundary()
+    {
+        for (int n = 1; n < 40; n += 7)
+        {
+            var b = XnorPackedB.Pack(new ulong[n * 3], n, 3, 150);
+            fixed (ulong* first = &b.Data[b.Start])
+                Assert.Equal(0, (long)first % 64);
+        }
+    }
+
+    [Fact]
     public void SteadyStateCallAllocatesNothing()
     {
         var random = new Random(1);
