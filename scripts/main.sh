@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job. Until the LeNet example lands (training issue), it builds everything and prints the kernel
-# benchmark summary: XNOR GEMM vs SGEMM and binary vs float convolution, 1 and 2 threads (about 15 minutes).
+# benchmark summary: XNOR GEMM vs SGEMM and binary vs float convolution, 1 and 2 threads (about 10 minutes).
 # Usage: bash scripts/main.sh [extra BenchmarkDotNet arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
