@@ -236,6 +236,8 @@ public sealed class IdxReaderTests : IDisposable
         Fails(product, () => IdxReader.ReadImages(product), "more bytes than any array");
         string noColumns = Write("columns", Idx([5, 28, 0], []));
         Fails(noColumns, () => IdxReader.ReadImages(noColumns), "28x0");
+        string emptyButHuge = Write("empty-but-huge", Idx([0, 1 << 20, 1 << 20], []));
+        Fails(emptyButHuge, () => IdxReader.ReadImages(emptyButHuge), "1,048,576x1,048,576 pixels, more than any array holds");
     }
 
     [Fact]

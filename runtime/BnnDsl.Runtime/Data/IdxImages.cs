@@ -20,6 +20,7 @@ public sealed class IdxImages
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rows);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columns);
         ArgumentNullException.ThrowIfNull(pixels);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan((long)rows * columns, Array.MaxLength, "rows x columns");
         if (pixels.LongLength != (long)count * rows * columns)
         {
             throw new ArgumentException($"{count} images of {rows}x{columns} need {(long)count * rows * columns} bytes, got {pixels.LongLength}.", nameof(pixels));

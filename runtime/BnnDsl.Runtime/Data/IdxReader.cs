@@ -33,6 +33,11 @@ public static class IdxReader
             throw Fault(path, $"its images are {rows}x{columns} pixels; an image needs at least one row and one column. The header is damaged: {FetchAgain}.");
         }
 
+        if ((long)rows * columns > Array.MaxLength)
+        {
+            throw Fault(path, $"its images are {N(rows)}x{N(columns)} pixels, more than any array holds. The header is damaged: {FetchAgain}.");
+        }
+
         return new IdxImages(count, rows, columns, pixels);
     }
 
