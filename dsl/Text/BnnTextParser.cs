@@ -139,7 +139,7 @@ public static class BnnTextParser
             foreach (var token in line.Skip(1))
             {
                 int equals = token.Text.IndexOf('=');
-                if (equals <= 0 || equals == token.Text.Length - 1)
+                if (equals <= 0)
                 {
                     Syntax(At(token), $"Expected an option written key=value, found '{token.Text}'",
                         $"write options of {syntax.Name} as key=value, e.g. {(syntax.Options.Count == 0 ? "nothing: it takes no options" : syntax.Options[0].Name + "=1")}");

@@ -114,9 +114,13 @@ internal sealed class LayerSyntax(LayerKind kind, Func<IReadOnlyDictionary<strin
     private static OptionSyntax WeightBits => new("weight_bits", OptionType.Integer, false, "weight_bit");
     private static OptionSyntax ActBits => new("act_bits", OptionType.Integer, false, "act_bit");
 
-    /// <summary>The known layer name closest to <paramref name="name"/> (edit distance, ignoring case).</summary>
+    /// <summary>
+    /// The known layer name closest to <paramref name="name"/>, ignoring case: the shortest one it abbreviates
+    /// (<c>QConv</c>), else the one at the smallest edit distance.
+    /// </summary>
     public static string Closest(string name) =>
-        All.Keys.OrderBy(known => EditDistance(name.ToLowerInvariant(), known.ToLowerInvariant())).ThenBy(k => k, StringComparer.Ordinal).First();
+        All.Keys.Where(known => known.StartsWith(name, StringComparison.OrdinalIgnoreCase)).OrderBy(k => k.Length).FirstOrDefault()
+        ?? All.Keys.OrderBy(known => EditDistance(name.ToLowerInvariant(), known.ToLowerInvariant())).ThenBy(k => k, StringComparer.Ordinal).First();
 
     private static int EditDistance(string a, string b)
     {
