@@ -310,3 +310,33 @@ public class BnnTextParserTests
         Assert.Throws<ArgumentNullException>(() => BnnTextParser.Parse("", null!));
     }
 }
+
+public class BnnTextDocumentationTests
+{
+    private static string Documentation()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(directory.FullName, "BnnDsl.sln")))
+            directory = directory.Parent ?? throw new InvalidOperationException("BnnDsl.sln not found above the test binaries");
+        return File.ReadAllText(Path.Combine(directory.FullName, "docs", "dsl.md"));
+    }
+
+    [Fact]
+    public void ExamplesInTheDocsParse()
+    {
+        var blocks = Documentation().Split("```bnn").Skip(1).Select(b => b.Substring(0, b.IndexOf("```", StringComparison.Ordinal))).ToList();
+
+        Assert.Equal(2, blocks.Count);
+        foreach (var block in blocks)
+            Assert.Empty(BnnTextParser.Parse(block, "dsl.md").Diagnostics);
+        Assert.Equal(TensorShape.Vector(10), BnnTextParser.Parse(blocks[1], "dsl.md").Network!.Output);
+    }
+
+    [Fact]
+    public void EveryDiagnosticIsDocumented()
+    {
+        var documentation = Documentation();
+
+        Assert.All(BnnDiagnostics.All, d => Assert.Contains($"| {d.Id} | {d.Title} |", documentation));
+    }
+}
