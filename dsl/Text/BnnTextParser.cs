@@ -16,9 +16,9 @@ public static class BnnTextParser
     private const string HeaderExample = "network LeNet input 1x28x28";
 
     /// <summary>
-    /// Parses <paramref name="text"/> read from <paramref name="filePath"/>. When the text follows the grammar, runs
-    /// <see cref="ShapeInference"/> and returns its network (shapes filled in, null only when the text could not be
-    /// read as a network) together with every diagnostic, syntax errors first, in line order.
+    /// Parses <paramref name="text"/> read from <paramref name="filePath"/>. With syntax errors, returns no network and
+    /// every syntax error in line order; otherwise runs <see cref="ShapeInference"/> and returns its network (shapes
+    /// filled in, <see cref="TensorShape.Unknown"/> after the first layer that does not fit) and its diagnostics.
     /// </summary>
     public static (NetworkSpec? Network, IReadOnlyList<NetworkDiagnostic> Diagnostics) Parse(string text, string filePath)
     {
