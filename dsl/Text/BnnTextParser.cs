@@ -15,6 +15,18 @@ public static class BnnTextParser
 {
     private const string HeaderExample = "network LeNet input 1x28x28";
 
+    // The network name becomes a C# class name; contextual keywords are valid there, these are not.
+    private static readonly HashSet<string> CSharpKeywords = new(StringComparer.Ordinal)
+    {
+        "abstract", "as", "base", "bool", "break", "byte", "case", "catch", "char", "checked", "class", "const",
+        "continue", "decimal", "default", "delegate", "do", "double", "else", "enum", "event", "explicit", "extern",
+        "false", "finally", "fixed", "float", "for", "foreach", "goto", "if", "implicit", "in", "int", "interface",
+        "internal", "is", "lock", "long", "namespace", "new", "null", "object", "operator", "out", "override",
+        "params", "private", "protected", "public", "readonly", "ref", "return", "sbyte", "sealed", "short", "sizeof",
+        "stackalloc", "static", "string", "struct", "switch", "this", "throw", "true", "try", "typeof", "uint",
+        "ulong", "unchecked", "unsafe", "ushort", "using", "virtual", "void", "volatile", "while",
+    };
+
     /// <summary>
     /// Parses <paramref name="text"/> read from <paramref name="filePath"/>. With syntax errors, returns no network and
     /// every syntax error in line order; otherwise runs <see cref="ShapeInference"/> and returns its network (shapes
@@ -90,6 +102,9 @@ public static class BnnTextParser
             if (!IsIdentifier(nameToken.Text))
                 Syntax(At(nameToken), $"'{nameToken.Text}' is not a valid network name",
                     "use letters, digits and '_', starting with a letter or '_'");
+            else if (CSharpKeywords.Contains(nameToken.Text))
+                Syntax(At(nameToken), $"'{nameToken.Text}' is a C# keyword and cannot name the generated class",
+                    "choose another network name");
             if (line.Count == 2)
                 return (nameToken.Text, TensorShape.Unknown, location);
             if (line[2].Text != "input")

@@ -157,6 +157,7 @@ public class BnnTextParserTests
     [InlineData("network Net input 1x8x8 extra\nReLU", 0, 24, "Unexpected 'extra' after the input shape")]
     [InlineData("network\nReLU", 0, 0, "The 'network' header has no name")]
     [InlineData("network 9Net input 1x8x8\nReLU", 0, 8, "'9Net' is not a valid network name")]
+    [InlineData("network class input 1x8x8\nReLU", 0, 8, "'class' is a C# keyword and cannot name the generated class")]
     [InlineData("network Net input 1x8x8\nReLU\nnetwork Other input 1x8x8", 2, 0, "A second 'network' header")]
     [InlineData("network Net input 1x8x8\nFlatten\n  QFullyConnected units=4 fast", 2, 26, "Expected an option written key=value, found 'fast'")]
     [InlineData("network Net input 1x8x8\nReLU =3", 1, 5, "Expected an option written key=value, found '=3'")]
