@@ -1,10 +1,14 @@
-// The incremental pipeline: [Network] classes -> Parser -> NetworkModel -> diagnostics and Emitter output.
+// The incremental pipeline: [Network] classes and .bnn additional files -> NetworkModel -> diagnostics and Emitter output.
+using System;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace BnnDsl.Generator;
 
-/// <summary>Generates <c>Spec</c> and <c>Summary()</c> for every class marked with <see cref="NetworkAttribute"/>.</summary>
+/// <summary>
+/// Generates <c>Spec</c> and <c>Summary()</c> for every class marked with <see cref="NetworkAttribute"/>, and for every
+/// <c>.bnn</c> additional file a class named after its network, in the project's root namespace.
+/// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class BnnGenerator : IIncrementalGenerator
 {
@@ -16,20 +20,37 @@ public sealed class BnnGenerator : IIncrementalGenerator
                 static (node, _) => node is TypeDeclarationSyntax,
                 Parser.Parse)
             .WithTrackingName(TrackingNames.Networks);
+        Register(context, networks, TrackingNames.Diagnostics, TrackingNames.Targets);
 
-        var diagnostics = networks
+        var rootNamespace = context.AnalyzerConfigOptionsProvider.Select(static (options, _) =>
+            options.GlobalOptions.TryGetValue("build_property.RootNamespace", out var name) && !string.IsNullOrWhiteSpace(name)
+                ? name
+                : null);
+        var textNetworks = context.AdditionalTextsProvider
+            .Where(static file => file.Path.EndsWith(".bnn", StringComparison.OrdinalIgnoreCase))
+            .Combine(rootNamespace)
+            .Select(static (pair, cancellationToken) => TextParser.Parse(pair.Left, pair.Right, cancellationToken))
+            .WithTrackingName(TrackingNames.TextNetworks);
+        Register(context, textNetworks, TrackingNames.TextDiagnostics, TrackingNames.TextTargets);
+    }
+
+    // Diagnostics and code come from separate outputs, so a diagnostic change does not regenerate code.
+    private static void Register(IncrementalGeneratorInitializationContext context, IncrementalValuesProvider<NetworkModel> models,
+        string diagnosticsStep, string targetsStep)
+    {
+        var diagnostics = models
             .Select(static (model, _) => model.Diagnostics)
-            .WithTrackingName(TrackingNames.Diagnostics);
+            .WithTrackingName(diagnosticsStep);
         context.RegisterSourceOutput(diagnostics, static (output, list) =>
         {
             foreach (var diagnostic in list)
                 output.ReportDiagnostic(RoslynDiagnostics.Create(diagnostic));
         });
 
-        var targets = networks
+        var targets = models
             .Where(static model => model.Diagnostics.Count == 0)
             .Select(static (model, _) => model.Target)
-            .WithTrackingName(TrackingNames.Targets);
+            .WithTrackingName(targetsStep);
         context.RegisterSourceOutput(targets, static (output, target) =>
             output.AddSource(target.HintName, Emitter.Emit(target)));
     }

@@ -20,6 +20,7 @@ internal static class Emitter
         {
             ["namespace"] = target.Namespace,
             ["class_name"] = target.ClassName,
+            ["declared_in"] = target.DeclaredIn,
             ["name_literal"] = Literal(spec.Name),
             ["input"] = Shape(spec.Input),
             ["location"] = Location(spec.Location),

@@ -20,4 +20,7 @@ internal static class TrackingNames
     public const string Networks = nameof(Networks);
     public const string Diagnostics = nameof(Diagnostics);
     public const string Targets = nameof(Targets);
+    public const string TextNetworks = nameof(TextNetworks);
+    public const string TextDiagnostics = nameof(TextDiagnostics);
+    public const string TextTargets = nameof(TextTargets);
 }

@@ -1,8 +1,8 @@
 // The values that flow through the pipeline: plain records with value equality, never a Roslyn symbol or node.
 namespace BnnDsl.Generator;
 
-/// <summary>What to generate: the class to extend and its inferred network.</summary>
-internal sealed record GenerationTarget(string? Namespace, string ClassName, NetworkSpec Spec)
+/// <summary>What to generate: the class to extend, its inferred network, and where it was declared (for the header comment).</summary>
+internal sealed record GenerationTarget(string? Namespace, string ClassName, NetworkSpec Spec, string DeclaredIn)
 {
     public string HintName => (Namespace is null ? ClassName : Namespace + "." + ClassName) + ".g.cs";
 }

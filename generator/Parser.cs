@@ -34,7 +34,7 @@ internal static class Parser
             diagnostics.Insert(0, NetworkDiagnostic.Create(BnnDiagnostics.NetworkClassNotPartial, networkLocation, type.Name));
 
         string? ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
-        return new NetworkModel(new GenerationTarget(ns, type.Name, result.Network), new EquatableArray<NetworkDiagnostic>(diagnostics));
+        return new NetworkModel(new GenerationTarget(ns, type.Name, result.Network, "the attributes on " + type.Name), new EquatableArray<NetworkDiagnostic>(diagnostics));
     }
 
     private static bool IsExtensible(INamedTypeSymbol type, TypeDeclarationSyntax declaration) =>

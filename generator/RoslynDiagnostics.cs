@@ -36,9 +36,25 @@ internal static class RoslynDiagnostics
     private static readonly DiagnosticDescriptor NetworkClassNotPartial = new(
         "BNN0008", BnnDiagnostics.NetworkClassNotPartial.Title, BnnDiagnostics.NetworkClassNotPartial.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
+    private static readonly DiagnosticDescriptor SyntaxError = new(
+        "BNN0009", BnnDiagnostics.SyntaxError.Title, BnnDiagnostics.SyntaxError.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static readonly DiagnosticDescriptor UnknownLayer = new(
+        "BNN0010", BnnDiagnostics.UnknownLayer.Title, BnnDiagnostics.UnknownLayer.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static readonly DiagnosticDescriptor UnknownOption = new(
+        "BNN0011", BnnDiagnostics.UnknownOption.Title, BnnDiagnostics.UnknownOption.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static readonly DiagnosticDescriptor DuplicateOption = new(
+        "BNN0012", BnnDiagnostics.DuplicateOption.Title, BnnDiagnostics.DuplicateOption.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static readonly DiagnosticDescriptor MissingOption = new(
+        "BNN0013", BnnDiagnostics.MissingOption.Title, BnnDiagnostics.MissingOption.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
     private static readonly Dictionary<string, DiagnosticDescriptor> Descriptors = new[]
     {
         BitWidthOutOfRange, InvalidInputShape, NoLayers, KernelLargerThanInput, FlattenMissing, InvalidOption, SpatialLayerOnFlatInput, NetworkClassNotPartial,
+        SyntaxError, UnknownLayer, UnknownOption, DuplicateOption, MissingOption,
     }.ToDictionary(d => d.Id);
 
     /// <summary>The compiler descriptors, one per entry of <see cref="BnnDiagnostics.All"/>.</summary>

@@ -17,7 +17,7 @@ public static class BnnDiagnostics
     /// <summary>BNN0002: the network has no input shape or a non-positive dimension.</summary>
     public static readonly BnnDiagnosticDescriptor InvalidInputShape = new(
         "BNN0002", "Missing or invalid input shape",
-        "Network '{0}' has input channels {1}, height {2}, width {3}; declare positive sizes, e.g. [Network(1, 28, 28)]");
+        "Network '{0}' has input channels {1}, height {2}, width {3}; declare positive sizes, e.g. [Network(1, 28, 28)] or 'network Net input 1x28x28'");
 
     /// <summary>BNN0003: the network declares no layers.</summary>
     public static readonly BnnDiagnosticDescriptor NoLayers = new(
@@ -49,10 +49,36 @@ public static class BnnDiagnostics
         "BNN0008", "Network class must be a top-level partial class",
         "Class '{0}' has [Network] but is not a non-generic partial class declared at namespace level; declare it 'partial' outside other types");
 
+    /// <summary>BNN0009: <c>.bnn</c> text that does not follow the grammar (docs/dsl.md).</summary>
+    public static readonly BnnDiagnosticDescriptor SyntaxError = new(
+        "BNN0009", "Syntax error in network text",
+        "{0}; {1}");
+
+    /// <summary>BNN0010: a <c>.bnn</c> line names no known layer.</summary>
+    public static readonly BnnDiagnosticDescriptor UnknownLayer = new(
+        "BNN0010", "Unknown layer",
+        "Unknown layer '{0}'; did you mean '{1}'? The layers are {2}");
+
+    /// <summary>BNN0011: a <c>.bnn</c> option the layer does not have.</summary>
+    public static readonly BnnDiagnosticDescriptor UnknownOption = new(
+        "BNN0011", "Unknown layer option",
+        "Layer {0} ({1}) has no option '{2}'; its options are {3}");
+
+    /// <summary>BNN0012: a <c>.bnn</c> option given twice on one layer (an alias counts as its option).</summary>
+    public static readonly BnnDiagnosticDescriptor DuplicateOption = new(
+        "BNN0012", "Duplicate layer option",
+        "Layer {0} ({1}) sets option '{2}' twice ('{3}' and '{4}'); keep one");
+
+    /// <summary>BNN0013: a <c>.bnn</c> layer without an option it needs.</summary>
+    public static readonly BnnDiagnosticDescriptor MissingOption = new(
+        "BNN0013", "Required layer option missing",
+        "Layer {0} ({1}) needs option '{2}'; add {2}=<positive integer>");
+
     /// <summary>Every descriptor, in id order.</summary>
     public static IReadOnlyList<BnnDiagnosticDescriptor> All { get; } =
     [
         BitWidthOutOfRange, InvalidInputShape, NoLayers, KernelLargerThanInput,
         FlattenMissing, InvalidOption, SpatialLayerOnFlatInput, NetworkClassNotPartial,
+        SyntaxError, UnknownLayer, UnknownOption, DuplicateOption, MissingOption,
     ];
 }

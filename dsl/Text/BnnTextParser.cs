@@ -1,0 +1,206 @@
+// Parses the .bnn text form of a network (grammar in docs/dsl.md) into a NetworkSpec, then infers its shapes.
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+
+namespace BnnDsl;
+
+/// <summary>
+/// Reads <c>.bnn</c> text: a <c>network Name input CxHxW</c> header, then one layer per line written
+/// <c>LayerName key=value ...</c>, with <c>#</c> comments. Every problem is a <see cref="NetworkDiagnostic"/> located
+/// at its line and column in the file.
+/// </summary>
+public static class BnnTextParser
+{
+    private const string HeaderExample = "network LeNet input 1x28x28";
+
+    // The network name becomes a C# class name; contextual keywords are valid there, these are not.
+    private static readonly HashSet<string> CSharpKeywords = new(StringComparer.Ordinal)
+    {
+        "abstract", "as", "base", "bool", "break", "byte", "case", "catch", "char", "checked", "class", "const",
+        "continue", "decimal", "default", "delegate", "do", "double", "else", "enum", "event", "explicit", "extern",
+        "false", "finally", "fixed", "float", "for", "foreach", "goto", "if", "implicit", "in", "int", "interface",
+        "internal", "is", "lock", "long", "namespace", "new", "null", "object", "operator", "out", "override",
+        "params", "private", "protected", "public", "readonly", "ref", "return", "sbyte", "sealed", "short", "sizeof",
+        "stackalloc", "static", "string", "struct", "switch", "this", "throw", "true", "try", "typeof", "uint",
+        "ulong", "unchecked", "unsafe", "ushort", "using", "virtual", "void", "volatile", "while",
+    };
+
+    /// <summary>
+    /// Parses <paramref name="text"/> read from <paramref name="filePath"/>. With syntax errors, returns no network and
+    /// every syntax error in line order; otherwise runs <see cref="ShapeInference"/> and returns its network (shapes
+    /// filled in, <see cref="TensorShape.Unknown"/> after the first layer that does not fit) and its diagnostics.
+    /// </summary>
+    public static (NetworkSpec? Network, IReadOnlyList<NetworkDiagnostic> Diagnostics) Parse(string text, string filePath)
+    {
+        if (text is null)
+            throw new ArgumentNullException(nameof(text));
+        if (filePath is null)
+            throw new ArgumentNullException(nameof(filePath));
+
+        var parser = new Parser(filePath);
+        var declared = parser.Run(BnnTextLexer.Lines(text));
+        if (declared is null)
+            return (null, parser.Diagnostics);
+        var inferred = ShapeInference.Infer(declared);
+        return (inferred.Network, inferred.Diagnostics.ToList());
+    }
+
+    private sealed class Parser(string filePath)
+    {
+        public List<NetworkDiagnostic> Diagnostics { get; } = [];
+
+        public NetworkSpec? Run(List<List<BnnToken>> lines)
+        {
+            if (lines.Count == 0)
+            {
+                Syntax(new SourceLocation(filePath, 0, 0, 0, 0, 0, 0),
+                    "The text declares no network", $"start with a header such as '{HeaderExample}'");
+                return null;
+            }
+
+            string name = "";
+            var input = TensorShape.Unknown;
+            SourceLocation? networkLocation = null;
+            var layers = new List<LayerSpec>();
+            int layerNumber = 0;
+            foreach (var line in lines)
+            {
+                var first = line[0];
+                if (first.Text == "network")
+                {
+                    if (networkLocation is not null || layerNumber > 0)
+                        Syntax(At(first), "A second 'network' header", "declare one network per file, on its first line");
+                    else
+                        (name, input, networkLocation) = Header(line);
+                    continue;
+                }
+                if (networkLocation is null && layerNumber == 0)
+                    Syntax(At(first), $"'{first.Text}' comes before the 'network' header",
+                        $"start the file with a header such as '{HeaderExample}'");
+                layerNumber++;
+                var layer = Layer(line, layerNumber);
+                if (layer is not null)
+                    layers.Add(layer);
+            }
+            return Diagnostics.Count == 0
+                ? new NetworkSpec(name, input, new EquatableArray<LayerSpec>(layers), networkLocation)
+                : null;
+        }
+
+        // network NAME [input CxHxW]; a missing input is left Unknown for ShapeInference to report (BNN0002).
+        private (string Name, TensorShape Input, SourceLocation Location) Header(List<BnnToken> line)
+        {
+            var location = Span(line[0], line[line.Count - 1]);
+            if (line.Count < 2)
+            {
+                Syntax(At(line[0]), "The 'network' header has no name", $"write '{HeaderExample}'");
+                return ("", TensorShape.Unknown, location);
+            }
+            var nameToken = line[1];
+            if (!IsIdentifier(nameToken.Text))
+                Syntax(At(nameToken), $"'{nameToken.Text}' is not a valid network name",
+                    "use letters, digits and '_', starting with a letter or '_'");
+            else if (CSharpKeywords.Contains(nameToken.Text))
+                Syntax(At(nameToken), $"'{nameToken.Text}' is a C# keyword and cannot name the generated class",
+                    "choose another network name");
+            if (line.Count == 2)
+                return (nameToken.Text, TensorShape.Unknown, location);
+            if (line[2].Text != "input")
+            {
+                Syntax(At(line[2]), $"Expected 'input' after the network name, found '{line[2].Text}'", $"write '{HeaderExample}'");
+                return (nameToken.Text, TensorShape.Unknown, location);
+            }
+            if (line.Count == 3)
+            {
+                Syntax(At(line[2]), "'input' has no shape after it", "write channels x height x width, e.g. 'input 1x28x28'");
+                return (nameToken.Text, TensorShape.Unknown, location);
+            }
+            var shape = Shape(line[3]);
+            for (int i = 4; i < line.Count; i++)
+                Syntax(At(line[i]), $"Unexpected '{line[i].Text}' after the input shape", "end the header after the shape");
+            return (nameToken.Text, shape, location);
+        }
+
+        private TensorShape Shape(BnnToken token)
+        {
+            var parts = token.Text.Split('x');
+            var sizes = new int[3];
+            bool valid = parts.Length == 3;
+            for (int i = 0; valid && i < 3; i++)
+                valid = int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out sizes[i]);
+            if (valid)
+                return TensorShape.Image(sizes[0], sizes[1], sizes[2]);
+            Syntax(At(token), $"Input shape '{token.Text}' is malformed", "write channels x height x width, e.g. 1x28x28");
+            return TensorShape.Unknown;
+        }
+
+        // LayerName key=value ...; returns null after reporting when the line cannot become a layer.
+        private LayerSpec? Layer(List<BnnToken> line, int number)
+        {
+            var nameToken = line[0];
+            var location = Span(nameToken, line[line.Count - 1]);
+            if (!LayerSyntax.All.TryGetValue(nameToken.Text, out var syntax))
+            {
+                Diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.UnknownLayer, At(nameToken),
+                    nameToken.Text, LayerSyntax.Closest(nameToken.Text), string.Join(", ", LayerSyntax.All.Keys)));
+                return null;
+            }
+
+            int before = Diagnostics.Count;
+            var values = new Dictionary<string, int>(StringComparer.Ordinal);
+            var writtenAs = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var token in line.Skip(1))
+            {
+                int equals = token.Text.IndexOf('=');
+                if (equals <= 0)
+                {
+                    Syntax(At(token), $"Expected an option written key=value, found '{token.Text}'",
+                        $"write options of {syntax.Name} as key=value, e.g. {(syntax.Options.Count == 0 ? "nothing: it takes no options" : syntax.Options[0].Name + "=1")}");
+                    continue;
+                }
+                string key = token.Text.Substring(0, equals), value = token.Text.Substring(equals + 1);
+                var option = syntax.Find(key);
+                if (option is null)
+                {
+                    Diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.UnknownOption, At(token, 0, equals),
+                        number, syntax.Kind, key, syntax.OptionList));
+                    continue;
+                }
+                if (writtenAs.TryGetValue(option.Name, out string? earlier))
+                {
+                    Diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.DuplicateOption, At(token, 0, equals),
+                        number, syntax.Kind, option.Name, earlier, key));
+                    continue;
+                }
+                writtenAs[option.Name] = key;
+                if (!option.TryParse(value, out int parsed))
+                {
+                    Diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.InvalidOption, At(token, equals + 1, value.Length),
+                        key, number, syntax.Kind, $"'{value}'", option.Expected));
+                    continue;
+                }
+                values[option.Name] = parsed;
+            }
+            foreach (var missing in syntax.Options.Where(o => o.Required && !writtenAs.ContainsKey(o.Name)))
+                Diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.MissingOption, At(nameToken), number, syntax.Kind, missing.Name));
+            return Diagnostics.Count == before ? syntax.Build(values, location) : null;
+        }
+
+        private void Syntax(SourceLocation location, string problem, string fix) =>
+            Diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.SyntaxError, location, problem, fix));
+
+        private SourceLocation At(BnnToken token) => At(token, 0, token.Text.Length);
+
+        // Characters [offset, offset + length) of one word.
+        private SourceLocation At(BnnToken token, int offset, int length) => new(filePath,
+            token.Start + offset, length, token.Line, token.Column + offset, token.Line, token.Column + offset + length);
+
+        private SourceLocation Span(BnnToken first, BnnToken last) => new(filePath,
+            first.Start, last.End - first.Start, first.Line, first.Column, last.Line, last.Column + last.Text.Length);
+
+        private static bool IsIdentifier(string text) =>
+            (char.IsLetter(text[0]) || text[0] == '_') && text.All(c => char.IsLetterOrDigit(c) || c == '_');
+    }
+}
