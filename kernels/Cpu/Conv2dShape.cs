@@ -30,35 +30,24 @@ public readonly record struct Conv2dShape(int Batch, int Height, int Width, int 
     /// </summary>
     public void Validate()
     {
-        Positive(Batch, nameof(Batch));
-        Positive(Height, nameof(Height));
-        Positive(Width, nameof(Width));
-        Positive(Channels, nameof(Channels));
-        Positive(Filters, nameof(Filters));
-        Positive(KernelH, nameof(KernelH));
-        Positive(KernelW, nameof(KernelW));
-        Positive(StrideH, nameof(StrideH));
-        Positive(StrideW, nameof(StrideW));
+        KernelChecks.ShapeFieldPositive(Batch, nameof(Batch));
+        KernelChecks.ShapeFieldPositive(Height, nameof(Height));
+        KernelChecks.ShapeFieldPositive(Width, nameof(Width));
+        KernelChecks.ShapeFieldPositive(Channels, nameof(Channels));
+        KernelChecks.ShapeFieldPositive(Filters, nameof(Filters));
+        KernelChecks.ShapeFieldPositive(KernelH, nameof(KernelH));
+        KernelChecks.ShapeFieldPositive(KernelW, nameof(KernelW));
+        KernelChecks.ShapeFieldPositive(StrideH, nameof(StrideH));
+        KernelChecks.ShapeFieldPositive(StrideW, nameof(StrideW));
         NonNegative(PadH, nameof(PadH));
         NonNegative(PadW, nameof(PadW));
-        if (KernelH > Height + 2L * PadH)
-            throw new ArgumentException(
-                $"KernelH ({KernelH}) is larger than the padded input height Height + 2 * PadH ({Height + 2L * PadH}); use a smaller kernel or more padding.",
-                nameof(KernelH));
-        if (KernelW > Width + 2L * PadW)
-            throw new ArgumentException(
-                $"KernelW ({KernelW}) is larger than the padded input width Width + 2 * PadW ({Width + 2L * PadW}); use a smaller kernel or more padding.",
-                nameof(KernelW));
+        KernelChecks.WindowFits(KernelH, Height, PadH, "kernel", "height", 'H');
+        KernelChecks.WindowFits(KernelW, Width, PadW, "kernel", "width", 'W');
         FitsInInt((long)Batch * Height * Width * Channels, "Batch * Height * Width * Channels", "the input", nameof(Batch));
         FitsInInt((long)Filters * KernelH * KernelW * Channels, "Filters * KernelH * KernelW * Channels", "the weights", nameof(Filters));
         FitsInInt((long)Batch * OutputHeight * OutputWidth * Filters, "Batch * OutputHeight * OutputWidth * Filters", "the output", nameof(Batch));
     }
 
-    private static void Positive(int value, string name)
-    {
-        if (value <= 0)
-            throw new ArgumentException($"{name} is {value} but must be at least 1.", name);
-    }
 
     private static void NonNegative(int value, string name)
     {

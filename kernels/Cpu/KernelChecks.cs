@@ -23,4 +23,27 @@ internal static class KernelChecks
         if (value < 0)
             throw new ArgumentOutOfRangeException(name, value, $"{name} must not be negative.");
     }
+
+    /// <summary>A shape field that must be at least 1: an <see cref="ArgumentException"/> naming the field.</summary>
+    public static void ShapeFieldPositive(int value, string name)
+    {
+        if (value <= 0)
+            throw new ArgumentException($"{name} is {value} but must be at least 1.", name);
+    }
+
+    /// <summary>
+    /// A window (<paramref name="noun"/>: "kernel" or "window") must fit in its padded input along one axis, e.g.
+    /// KernelH in Height + 2 * PadH.
+    /// </summary>
+    public static void WindowFits(int window, int size, int pad, string noun, string axis, char axisLetter)
+    {
+        if (window > size + 2L * pad)
+        {
+            string name = $"Kernel{axisLetter}";
+            string sizeName = axisLetter == 'H' ? "Height" : "Width";
+            throw new ArgumentException(
+                $"{name} ({window}) is larger than the padded input {axis} {sizeName} + 2 * Pad{axisLetter} ({size + 2L * pad}); use a smaller {noun} or more padding.",
+                name);
+        }
+    }
 }

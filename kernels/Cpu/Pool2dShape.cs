@@ -29,35 +29,24 @@ public readonly record struct Pool2dShape(int Batch, int Height, int Width, int 
     /// </summary>
     public void Validate()
     {
-        Positive(Batch, nameof(Batch));
-        Positive(Height, nameof(Height));
-        Positive(Width, nameof(Width));
-        Positive(Channels, nameof(Channels));
-        Positive(KernelH, nameof(KernelH));
-        Positive(KernelW, nameof(KernelW));
-        Positive(StrideH, nameof(StrideH));
-        Positive(StrideW, nameof(StrideW));
+        KernelChecks.ShapeFieldPositive(Batch, nameof(Batch));
+        KernelChecks.ShapeFieldPositive(Height, nameof(Height));
+        KernelChecks.ShapeFieldPositive(Width, nameof(Width));
+        KernelChecks.ShapeFieldPositive(Channels, nameof(Channels));
+        KernelChecks.ShapeFieldPositive(KernelH, nameof(KernelH));
+        KernelChecks.ShapeFieldPositive(KernelW, nameof(KernelW));
+        KernelChecks.ShapeFieldPositive(StrideH, nameof(StrideH));
+        KernelChecks.ShapeFieldPositive(StrideW, nameof(StrideW));
         PadBelowKernel(PadH, KernelH, nameof(PadH), nameof(KernelH));
         PadBelowKernel(PadW, KernelW, nameof(PadW), nameof(KernelW));
-        if (KernelH > Height + 2L * PadH)
-            throw new ArgumentException(
-                $"KernelH ({KernelH}) is larger than the padded input height Height + 2 * PadH ({Height + 2L * PadH}); use a smaller window or more padding.",
-                nameof(KernelH));
-        if (KernelW > Width + 2L * PadW)
-            throw new ArgumentException(
-                $"KernelW ({KernelW}) is larger than the padded input width Width + 2 * PadW ({Width + 2L * PadW}); use a smaller window or more padding.",
-                nameof(KernelW));
+        KernelChecks.WindowFits(KernelH, Height, PadH, "window", "height", 'H');
+        KernelChecks.WindowFits(KernelW, Width, PadW, "window", "width", 'W');
         if ((long)Batch * Height * Width * Channels > int.MaxValue)
             throw new ArgumentException(
                 $"The input would hold Batch * Height * Width * Channels = {(long)Batch * Height * Width * Channels} elements, more than {int.MaxValue}; use a smaller batch.",
                 nameof(Batch));
     }
 
-    private static void Positive(int value, string name)
-    {
-        if (value <= 0)
-            throw new ArgumentException($"{name} is {value} but must be at least 1.", name);
-    }
 
     private static void PadBelowKernel(int pad, int kernel, string padName, string kernelName)
     {
