@@ -11,6 +11,8 @@ internal static class GeneratedNames
     public const string TensorShape = "global::BnnDsl.TensorShape";
     public const string SourceLocation = "global::BnnDsl.SourceLocation";
     public const string EquatableArray = "global::BnnDsl.EquatableArray";
+    public const string Network = "global::BnnDsl.Runtime.Networks.Network";
+    public const string KernelPath = "global::BnnDsl.Kernels.Cpu.KernelPath";
     public const string NetworkSummary = "global::BnnDsl.Runtime.NetworkSummary";
 }
 

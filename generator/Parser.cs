@@ -32,6 +32,8 @@ internal static class Parser
         var diagnostics = result.Diagnostics.ToList();
         if (!IsExtensible(type, (TypeDeclarationSyntax)context.TargetNode))
             diagnostics.Insert(0, NetworkDiagnostic.Create(BnnDiagnostics.NetworkClassNotPartial, networkLocation, type.Name));
+        if (diagnostics.Count == 0)
+            diagnostics.AddRange(LayerPlanner.Check(result.Network));
 
         string? ns = type.ContainingNamespace.IsGlobalNamespace ? null : type.ContainingNamespace.ToDisplayString();
         return new NetworkModel(new GenerationTarget(ns, type.Name, result.Network, "the attributes on " + type.Name), new EquatableArray<NetworkDiagnostic>(diagnostics));
@@ -39,7 +41,8 @@ internal static class Parser
 
     private static bool IsExtensible(INamedTypeSymbol type, TypeDeclarationSyntax declaration) =>
         declaration is ClassDeclarationSyntax && declaration.Modifiers.Any(SyntaxKind.PartialKeyword)
-        && type.ContainingType is null && !type.IsGenericType;
+        && type.ContainingType is null && !type.IsGenericType && !type.IsStatic
+        && type.BaseType is { SpecialType: SpecialType.System_Object };
 
     /// <summary>
     /// Builds the real attribute object (from the dsl bundled with the generator) out of the attribute's arguments, so

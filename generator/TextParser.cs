@@ -15,6 +15,8 @@ internal static class TextParser
         string fileName = Path.GetFileName(file.Path);
         // Without a network there are diagnostics, so the placeholder target is never emitted.
         var spec = network ?? new NetworkSpec(Path.GetFileNameWithoutExtension(file.Path), TensorShape.Unknown, default);
+        if (network is not null && diagnostics.Count == 0)
+            diagnostics = LayerPlanner.Check(network);
         return new NetworkModel(new GenerationTarget(rootNamespace, spec.Name, spec, fileName),
             new EquatableArray<NetworkDiagnostic>(diagnostics));
     }

@@ -47,7 +47,7 @@ public static class BnnDiagnostics
     /// <summary>BNN0008: [Network] on a class the generator cannot extend.</summary>
     public static readonly BnnDiagnosticDescriptor NetworkClassNotPartial = new(
         "BNN0008", "Network class must be a top-level partial class",
-        "Class '{0}' has [Network] but is not a non-generic partial class declared at namespace level; declare it 'partial' outside other types");
+        "Class '{0}' has [Network] but is not a non-static, non-generic partial class without a base class declared at namespace level; declare it 'public partial class {0}' outside other types (the generated part derives it from BnnDsl.Runtime.Networks.Network)");
 
     /// <summary>BNN0009: <c>.bnn</c> text that does not follow the grammar (docs/dsl.md).</summary>
     public static readonly BnnDiagnosticDescriptor SyntaxError = new(
@@ -74,11 +74,17 @@ public static class BnnDiagnostics
         "BNN0013", "Required layer option missing",
         "Layer {0} ({1}) needs option '{2}'; add {2}=<positive integer>");
 
+    /// <summary>BNN0015: a valid layer the generated forward/backward code cannot run yet, or a loss head that is not last.</summary>
+    public static readonly BnnDiagnosticDescriptor NotGeneratable = new(
+        "BNN0015", "Layer not supported by the generated code",
+        "Layer {0} ({1}) {2}; {3}");
+
     /// <summary>Every descriptor, in id order.</summary>
     public static IReadOnlyList<BnnDiagnosticDescriptor> All { get; } =
     [
         BitWidthOutOfRange, InvalidInputShape, NoLayers, KernelLargerThanInput,
         FlattenMissing, InvalidOption, SpatialLayerOnFlatInput, NetworkClassNotPartial,
         SyntaxError, UnknownLayer, UnknownOption, DuplicateOption, MissingOption,
+        NotGeneratable,
     ];
 }

@@ -17,4 +17,4 @@ namespace BnnDsl.Examples.LeNet;
 [QActivation(1)]
 [FullyConnected(10)]
 [SoftmaxCrossEntropy]
-public static partial class LeNet;
+public partial class LeNet;

@@ -1,12 +1,5 @@
-// Command line of the LeNet example: `summary` prints the generated layer table.
+// Command line of the LeNet example: train on MNIST, evaluate a checkpoint, print the layer table.
+// Every command accepts --json and then prints one JSON object as its last line.
 using BnnDsl.Examples.LeNet;
 
-switch (args)
-{
-    case ["summary"]:
-        Console.Write(LeNet.Summary());
-        return 0;
-    default:
-        Console.Error.WriteLine("usage: LeNet summary");
-        return 2;
-}
+return LeNetCommands.Run(args, Console.Out, Console.Error);

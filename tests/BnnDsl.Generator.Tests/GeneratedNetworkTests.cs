@@ -26,7 +26,7 @@ public class GeneratedNetworkTests
         [QActivation(1)]
         [FullyConnected(10)]
         [SoftmaxCrossEntropy]
-        public static partial class LeNet;
+        public partial class LeNet;
         """;
 
     private static NetworkSpec ExpectedLeNet() => ShapeInference.Infer(new NetworkSpec("LeNet", TensorShape.Image(1, 28, 28),
@@ -77,7 +77,7 @@ public class GeneratedNetworkTests
     {
         var (result, output) = GeneratorHarness.Run("""
             [BnnDsl.Network(InputChannels = 3, InputHeight = 8, InputWidth = 8)]
-            [BnnDsl.QConvolution(16, 3, Pad = 1, Padding = BnnDsl.Padding.Zero, WeightBits = 2)]
+            [BnnDsl.QConvolution(16, 3, Pad = 1, Padding = BnnDsl.Padding.Zero)]
             [BnnDsl.GlobalAvgPool]
             internal partial class Tiny { }
             """);
@@ -85,7 +85,7 @@ public class GeneratedNetworkTests
         Assert.Equal("Tiny.g.cs", Assert.Single(result.GeneratedSources).HintName);
         var spec = (NetworkSpec)GeneratorHarness.Load(output).GetType("Tiny")!.GetProperty("Spec")!.GetValue(null)!;
         Assert.Equal(TensorShape.Image(3, 8, 8), spec.Input);
-        Assert.Equal(new LayerSpec(LayerKind.QConvolution, 16, 3, 1, 1, Padding.Zero, 2, 1), spec.Layers[0] with
+        Assert.Equal(new LayerSpec(LayerKind.QConvolution, 16, 3, 1, 1, Padding.Zero, 1, 1), spec.Layers[0] with
         {
             Location = null, InputShape = default, OutputShape = default,
         });
@@ -99,5 +99,32 @@ public class GeneratedNetworkTests
             BnnDiagnostics.All.Select(d => (d.Id, d.Title, d.MessageFormat)),
             RoslynDiagnostics.All.OrderBy(d => d.Id).Select(d => (d.Id, d.Title.ToString(), d.MessageFormat.ToString())));
         Assert.All(RoslynDiagnostics.All, d => Assert.Equal(DiagnosticSeverity.Error, d.DefaultSeverity));
+    }
+
+    [Fact]
+    public void EveryLayerCallMapsBackToItsAttributeLine()
+    {
+        var (result, _) = GeneratorHarness.Run(LeNetSource);
+        var tree = Assert.Single(result.GeneratedSources).SyntaxTree;
+        var calls = tree.GetRoot().DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.InvocationExpressionSyntax>()
+            .Select(call => (Text: call.Expression.ToString(), Span: tree.GetMappedLineSpan(call.Span)))
+            .Where(call => call.Text.EndsWith(".Forward", StringComparison.Ordinal) || call.Text.EndsWith(".Backward", StringComparison.Ordinal))
+            .ToList();
+
+        // Layer n of the declaration sits on line n + 4 (zero-based) of LeNetSource; Flatten (9) and the loss head (14) have no call.
+        int[] layerNumbers = [1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13];
+        string[] fields = ["conv1", "bn1", "maxpool1", "qact1", "qconv1", "bn2", "maxpool2", "qact2", "qfc1", "bn3", "qact3", "fc1"];
+        Assert.Equal(fields.Length * 2, calls.Count);
+        for (int i = 0; i < fields.Length; i++)
+        {
+            var forward = Assert.Single(calls, c => c.Text == fields[i] + ".Forward");
+            var backward = Assert.Single(calls, c => c.Text == fields[i] + ".Backward");
+            foreach (var span in new[] { forward.Span, backward.Span })
+            {
+                Assert.True(span.HasMappedPath);
+                Assert.Equal(GeneratorHarness.FileName, span.Path);
+                Assert.Equal(layerNumbers[i] + 4, span.StartLinePosition.Line);
+            }
+        }
     }
 }

@@ -15,6 +15,9 @@ public class GeneratorDiagnosticTests
     [InlineData("BNN0006", 2, "[QConvolution(8, 3, Stride = 0)]")]
     [InlineData("BNN0006", 2, "[QConvolution(8, 3, Padding = (Padding)3)]")]
     [InlineData("BNN0007", 4, "[Flatten]\n[ReLU]\n[AvgPool(2)]")]
+    [InlineData("BNN0015", 2, "[QConvolution(8, 3, WeightBits = 2)]")]
+    [InlineData("BNN0015", 3, "[ReLU]\n[QActivation(4)]")]
+    [InlineData("BNN0015", 2, "[SoftmaxCrossEntropy]\n[ReLU]")]
     public void LayerDiagnosticIsReportedAtItsAttribute(string id, int line, string layers)
     {
         AssertSingle(id, line, $"using BnnDsl;\n[Network(1, 28, 28)]\n{layers}\npublic partial class Net;");
@@ -32,6 +35,8 @@ public class GeneratorDiagnosticTests
     [InlineData("[Network(1, 8, 8)] [ReLU] public class Net { }")]
     [InlineData("[Network(1, 8, 8)] [ReLU] public partial class Net<T> { }")]
     [InlineData("[Network(1, 8, 8)] [ReLU] public partial record Net;")]
+    [InlineData("[Network(1, 8, 8)] [ReLU] public static partial class Net { }")]
+    [InlineData("[Network(1, 8, 8)] [ReLU] public partial class Net : System.Exception { }")]
     [InlineData("public partial class Outer { [Network(1, 8, 8)] [ReLU] public partial class Net { } }")]
     public void Bnn0008NetworkClassMustBeTopLevelPartial(string declaration)
     {

@@ -1,0 +1,348 @@
+// An independent, naive, double-precision interpreter of a NetworkSpec: forward in training mode and the full
+// backward pass written out from the formulas (STE with clip 1 for signs), used as the oracle for generated code.
+namespace BnnDsl.Training.Tests;
+
+/// <summary>
+/// Runs a network layer by layer with plain loops in double precision, reading the weights of the real network by
+/// parameter name. Binary layers compute the float convolution of sign(x) and sign(w) (padding +1 for
+/// <see cref="Padding.One"/>); signs pass gradients where |x| &lt;= 1 (inputs and latent weights).
+/// </summary>
+internal sealed class ReferenceNetwork
+{
+    private readonly NetworkSpec spec;
+    private readonly Func<string, float[]> weights;
+    private readonly int batch;
+    private readonly List<double[]> outputs = [];
+    private readonly List<double[]> saved = [];
+
+    public ReferenceNetwork(NetworkSpec spec, int batch, Func<string, float[]> weights)
+    {
+        this.spec = spec;
+        this.batch = batch;
+        this.weights = weights;
+    }
+
+    /// <summary>Pre-activation values of every sign layer in the last forward pass (to check that none sits on a boundary).</summary>
+    public List<double> SignInputs { get; } = [];
+
+    /// <summary>Gaps between the largest and second-largest value of every max-pool window in the last forward pass.</summary>
+    public List<double> PoolMargins { get; } = [];
+
+    public Dictionary<string, double[]> Gradients { get; } = [];
+
+    public double Loss { get; private set; }
+
+    public static IReadOnlyList<string> LayerNames(NetworkSpec spec)
+    {
+        var counters = new Dictionary<string, int>();
+        return [.. spec.Layers.Select(layer =>
+        {
+            string stem = layer.Kind switch
+            {
+                LayerKind.Convolution => "conv", LayerKind.QConvolution => "qconv", LayerKind.FullyConnected => "fc",
+                LayerKind.QFullyConnected => "qfc", LayerKind.QActivation => "qact", LayerKind.BatchNorm => "bn",
+                LayerKind.MaxPool => "maxpool", LayerKind.Flatten => "flatten", _ => "loss",
+            };
+            counters[stem] = counters.GetValueOrDefault(stem) + 1;
+            return stem + counters[stem];
+        })];
+    }
+
+    public void ForwardBackward(float[] input, int[] labels)
+    {
+        var names = LayerNames(spec);
+        outputs.Clear();
+        saved.Clear();
+        SignInputs.Clear();
+        PoolMargins.Clear();
+        Gradients.Clear();
+        double[] x = [.. input.Select(v => (double)v)];
+        var inputs = new List<double[]>();
+        for (int i = 0; i < spec.Layers.Count - 1; i++)
+        {
+            inputs.Add(x);
+            x = Forward(spec.Layers[i], names[i], x);
+        }
+
+        int classes = spec.Layers[^1].InputShape.Channels;
+        var dx = new double[x.Length];
+        Loss = 0;
+        for (int b = 0; b < batch; b++)
+        {
+            double max = Enumerable.Range(0, classes).Max(c => x[b * classes + c]);
+            double sum = Enumerable.Range(0, classes).Sum(c => Math.Exp(x[b * classes + c] - max));
+            Loss += (Math.Log(sum) + max - x[b * classes + labels[b]]) / batch;
+            for (int c = 0; c < classes; c++)
+                dx[b * classes + c] = (Math.Exp(x[b * classes + c] - max) / sum - (c == labels[b] ? 1 : 0)) / batch;
+        }
+
+        for (int i = spec.Layers.Count - 2; i >= 0; i--)
+            dx = Backward(spec.Layers[i], names[i], inputs[i], dx);
+    }
+
+    private double[] W(string name) => [.. weights(name).Select(v => (double)v)];
+
+    private static double Sign(double v) => v >= 0 ? 1 : -1;
+
+    private double[] Forward(LayerSpec layer, string name, double[] x)
+    {
+        var s = layer.InputShape;
+        switch (layer.Kind)
+        {
+            case LayerKind.Convolution:
+                return Conv(x, s, W(name + ".weight"), W(name + ".bias"), layer, padValue: 0);
+            case LayerKind.QConvolution:
+                return Conv([.. x.Select(Sign)], s, [.. W(name + ".weight").Select(Sign)], null, layer,
+                    padValue: layer.Padding == Padding.One ? 1 : 0);
+            case LayerKind.FullyConnected:
+                return Dense(x, s.Channels * s.Height * s.Width, layer.Units, W(name + ".weight"), W(name + ".bias"));
+            case LayerKind.QFullyConnected:
+                return Dense([.. x.Select(Sign)], s.Channels * s.Height * s.Width, layer.Units, [.. W(name + ".weight").Select(Sign)], null);
+            case LayerKind.QActivation:
+                SignInputs.AddRange(x);
+                return [.. x.Select(Sign)];
+            case LayerKind.Flatten:
+                return x;
+            case LayerKind.MaxPool:
+                return MaxPool(x, s, layer.Kernel, layer.Stride);
+            case LayerKind.BatchNorm:
+                return BatchNorm(x, s.Channels, W(name + ".gamma"), W(name + ".beta"));
+            default:
+                throw new NotSupportedException(layer.Kind.ToString());
+        }
+    }
+
+    private double[] Backward(LayerSpec layer, string name, double[] x, double[] dy)
+    {
+        var s = layer.InputShape;
+        switch (layer.Kind)
+        {
+            case LayerKind.Convolution:
+            {
+                var (dx, dw, db) = ConvBackward(x, s, W(name + ".weight"), dy, layer, padValue: 0);
+                Gradients[name + ".weight"] = dw;
+                Gradients[name + ".bias"] = db;
+                return dx;
+            }
+            case LayerKind.QConvolution:
+            {
+                double[] latent = W(name + ".weight");
+                var (dx, dw, _) = ConvBackward([.. x.Select(Sign)], s, [.. latent.Select(Sign)], dy, layer,
+                    padValue: layer.Padding == Padding.One ? 1 : 0);
+                Gradients[name + ".weight"] = [.. dw.Select((g, i) => Math.Abs(latent[i]) <= 1 ? g : 0)];
+                return [.. dx.Select((g, i) => Math.Abs(x[i]) <= 1 ? g : 0)];
+            }
+            case LayerKind.FullyConnected:
+            {
+                int inputs = s.Channels * s.Height * s.Width;
+                var (dx, dw, db) = DenseBackward(x, inputs, layer.Units, W(name + ".weight"), dy);
+                Gradients[name + ".weight"] = dw;
+                Gradients[name + ".bias"] = db;
+                return dx;
+            }
+            case LayerKind.QFullyConnected:
+            {
+                int inputs = s.Channels * s.Height * s.Width;
+                double[] latent = W(name + ".weight");
+                var (dx, dw, _) = DenseBackward([.. x.Select(Sign)], inputs, layer.Units, [.. latent.Select(Sign)], dy);
+                Gradients[name + ".weight"] = [.. dw.Select((g, i) => Math.Abs(latent[i]) <= 1 ? g : 0)];
+                return [.. dx.Select((g, i) => Math.Abs(x[i]) <= 1 ? g : 0)];
+            }
+            case LayerKind.QActivation:
+                return [.. dy.Select((g, i) => Math.Abs(x[i]) <= 1 ? g : 0)];
+            case LayerKind.Flatten:
+                return dy;
+            case LayerKind.MaxPool:
+                return MaxPoolBackward(x, s, layer.Kernel, layer.Stride, dy);
+            case LayerKind.BatchNorm:
+            {
+                var (dx, dgamma, dbeta) = BatchNormBackward(x, s.Channels, W(name + ".gamma"), dy);
+                Gradients[name + ".gamma"] = dgamma;
+                Gradients[name + ".beta"] = dbeta;
+                return dx;
+            }
+            default:
+                throw new NotSupportedException(layer.Kind.ToString());
+        }
+    }
+
+    private double Read(double[] x, TensorShape s, int b, int y, int xx, int c, double padValue) =>
+        y < 0 || y >= s.Height || xx < 0 || xx >= s.Width ? padValue : x[((b * s.Height + y) * s.Width + xx) * s.Channels + c];
+
+    private double[] Conv(double[] x, TensorShape s, double[] w, double[]? bias, LayerSpec layer, double padValue)
+    {
+        var o = layer.OutputShape;
+        int k = layer.Kernel;
+        var y = new double[batch * o.Height * o.Width * o.Channels];
+        for (int b = 0; b < batch; b++)
+            for (int oy = 0; oy < o.Height; oy++)
+                for (int ox = 0; ox < o.Width; ox++)
+                    for (int f = 0; f < o.Channels; f++)
+                    {
+                        double sum = bias?[f] ?? 0;
+                        for (int ky = 0; ky < k; ky++)
+                            for (int kx = 0; kx < k; kx++)
+                                for (int c = 0; c < s.Channels; c++)
+                                    sum += Read(x, s, b, oy * layer.Stride - layer.Pad + ky, ox * layer.Stride - layer.Pad + kx, c, padValue)
+                                        * w[((f * k + ky) * k + kx) * s.Channels + c];
+                        y[((b * o.Height + oy) * o.Width + ox) * o.Channels + f] = sum;
+                    }
+        return y;
+    }
+
+    private (double[] Dx, double[] Dw, double[] Db) ConvBackward(double[] x, TensorShape s, double[] w, double[] dy, LayerSpec layer, double padValue)
+    {
+        var o = layer.OutputShape;
+        int k = layer.Kernel;
+        var dx = new double[x.Length];
+        var dw = new double[w.Length];
+        var db = new double[o.Channels];
+        for (int b = 0; b < batch; b++)
+            for (int oy = 0; oy < o.Height; oy++)
+                for (int ox = 0; ox < o.Width; ox++)
+                    for (int f = 0; f < o.Channels; f++)
+                    {
+                        double g = dy[((b * o.Height + oy) * o.Width + ox) * o.Channels + f];
+                        db[f] += g;
+                        for (int ky = 0; ky < k; ky++)
+                            for (int kx = 0; kx < k; kx++)
+                            {
+                                int iy = oy * layer.Stride - layer.Pad + ky, ix = ox * layer.Stride - layer.Pad + kx;
+                                bool inside = iy >= 0 && iy < s.Height && ix >= 0 && ix < s.Width;
+                                for (int c = 0; c < s.Channels; c++)
+                                {
+                                    int wi = ((f * k + ky) * k + kx) * s.Channels + c;
+                                    dw[wi] += g * Read(x, s, b, iy, ix, c, padValue);
+                                    if (inside)
+                                        dx[((b * s.Height + iy) * s.Width + ix) * s.Channels + c] += g * w[wi];
+                                }
+                            }
+                    }
+        return (dx, dw, db);
+    }
+
+    private double[] Dense(double[] x, int inputs, int outputs, double[] w, double[]? bias)
+    {
+        var y = new double[batch * outputs];
+        for (int b = 0; b < batch; b++)
+            for (int o = 0; o < outputs; o++)
+            {
+                double sum = bias?[o] ?? 0;
+                for (int i = 0; i < inputs; i++)
+                    sum += x[b * inputs + i] * w[o * inputs + i];
+                y[b * outputs + o] = sum;
+            }
+        return y;
+    }
+
+    private (double[] Dx, double[] Dw, double[] Db) DenseBackward(double[] x, int inputs, int outputs, double[] w, double[] dy)
+    {
+        var dx = new double[x.Length];
+        var dw = new double[w.Length];
+        var db = new double[outputs];
+        for (int b = 0; b < batch; b++)
+            for (int o = 0; o < outputs; o++)
+            {
+                double g = dy[b * outputs + o];
+                db[o] += g;
+                for (int i = 0; i < inputs; i++)
+                {
+                    dw[o * inputs + i] += g * x[b * inputs + i];
+                    dx[b * inputs + i] += g * w[o * inputs + i];
+                }
+            }
+        return (dx, dw, db);
+    }
+
+    private double[] MaxPool(double[] x, TensorShape s, int k, int stride)
+    {
+        int oh = (s.Height - k) / stride + 1, ow = (s.Width - k) / stride + 1;
+        var y = new double[batch * oh * ow * s.Channels];
+        for (int b = 0; b < batch; b++)
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++)
+                    for (int c = 0; c < s.Channels; c++)
+                    {
+                        var window = new List<double>();
+                        for (int ky = 0; ky < k; ky++)
+                            for (int kx = 0; kx < k; kx++)
+                                window.Add(Read(x, s, b, oy * stride + ky, ox * stride + kx, c, 0));
+                        var sorted = window.OrderByDescending(v => v).ToList();
+                        PoolMargins.Add(sorted[0] - sorted[1]);
+                        y[((b * oh + oy) * ow + ox) * s.Channels + c] = sorted[0];
+                    }
+        return y;
+    }
+
+    private double[] MaxPoolBackward(double[] x, TensorShape s, int k, int stride, double[] dy)
+    {
+        int oh = (s.Height - k) / stride + 1, ow = (s.Width - k) / stride + 1;
+        var dx = new double[x.Length];
+        for (int b = 0; b < batch; b++)
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++)
+                    for (int c = 0; c < s.Channels; c++)
+                    {
+                        int best = -1;
+                        double bestValue = double.NegativeInfinity;
+                        for (int ky = 0; ky < k; ky++)
+                            for (int kx = 0; kx < k; kx++)
+                            {
+                                int index = ((b * s.Height + oy * stride + ky) * s.Width + ox * stride + kx) * s.Channels + c;
+                                if (x[index] > bestValue)
+                                    (best, bestValue) = (index, x[index]);
+                            }
+                        dx[best] += dy[((b * oh + oy) * ow + ox) * s.Channels + c];
+                    }
+        return dx;
+    }
+
+    private const double Epsilon = 1e-5;
+
+    private double[] BatchNorm(double[] x, int channels, double[] gamma, double[] beta)
+    {
+        var (mean, variance) = Statistics(x, channels);
+        var y = new double[x.Length];
+        for (int i = 0; i < x.Length; i++)
+        {
+            int c = i % channels;
+            y[i] = gamma[c] * (x[i] - mean[c]) / Math.Sqrt(variance[c] + Epsilon) + beta[c];
+        }
+        return y;
+    }
+
+    private static (double[] Mean, double[] Variance) Statistics(double[] x, int channels)
+    {
+        int n = x.Length / channels;
+        var mean = new double[channels];
+        var variance = new double[channels];
+        for (int i = 0; i < x.Length; i++)
+            mean[i % channels] += x[i] / n;
+        for (int i = 0; i < x.Length; i++)
+            variance[i % channels] += (x[i] - mean[i % channels]) * (x[i] - mean[i % channels]) / n;
+        return (mean, variance);
+    }
+
+    private static (double[] Dx, double[] Dgamma, double[] Dbeta) BatchNormBackward(double[] x, int channels, double[] gamma, double[] dy)
+    {
+        int n = x.Length / channels;
+        var (mean, variance) = Statistics(x, channels);
+        var dgamma = new double[channels];
+        var dbeta = new double[channels];
+        var xhat = new double[x.Length];
+        for (int i = 0; i < x.Length; i++)
+        {
+            int c = i % channels;
+            xhat[i] = (x[i] - mean[c]) / Math.Sqrt(variance[c] + Epsilon);
+            dgamma[c] += dy[i] * xhat[i];
+            dbeta[c] += dy[i];
+        }
+        var dx = new double[x.Length];
+        for (int i = 0; i < x.Length; i++)
+        {
+            int c = i % channels;
+            dx[i] = gamma[c] / Math.Sqrt(variance[c] + Epsilon) * (dy[i] - dbeta[c] / n - xhat[i] * dgamma[c] / n);
+        }
+        return (dx, dgamma, dbeta);
+    }
+}

@@ -1,0 +1,118 @@
+// The Trainer on TinyNet: a run is a pure function of its seed, a resumed run equals an uninterrupted one, the
+// network learns, divergence names its source, and evaluation does not depend on the batch size.
+using BnnDsl.Runtime.Checkpoints;
+using BnnDsl.Runtime.Training;
+
+namespace BnnDsl.Training.Tests;
+
+public sealed class TrainerTests : IDisposable
+{
+    private readonly string directory = Directory.CreateTempSubdirectory("bnndsl-trainer-").FullName;
+    private static readonly Runtime.Data.LabeledImages Train = SyntheticDigits.Create(640, seed: 1);
+    private static readonly Runtime.Data.LabeledImages Test = SyntheticDigits.Create(200, seed: 2);
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+
+    private TrainerOptions Options(string name, int epochs = 3) => new()
+    {
+        Epochs = epochs,
+        Seed = 7,
+        LearningRate = 0.01f,
+        OutputDirectory = Path.Combine(directory, name),
+    };
+
+    private static (TrainingResult Result, float[][] Weights) Train(TrainerOptions options, int batch = 32)
+    {
+        var network = new TinyNet(batch);
+        var result = new Trainer(network, Train, Test, options).Run();
+        return (result, [.. network.Parameters.Select(p => p.Value.ToArray())]);
+    }
+
+    [Fact]
+    public void SameSeedGivesTheSameRunBitForBit()
+    {
+        var (first, firstWeights) = Train(Options("a"));
+        var (second, secondWeights) = Train(Options("b"));
+
+        Assert.Equal(first.Epochs.Select(e => (e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy)),
+            second.Epochs.Select(e => (e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy)));
+        Assert.Equal(firstWeights, secondWeights);
+    }
+
+    [Fact]
+    public void TwoPlusTwoEpochsWithAResumeEqualFourEpochs()
+    {
+        var (straight, straightWeights) = Train(Options("straight", epochs: 4));
+        var (stopped, _) = Train(Options("resumed", epochs: 4) with { StopAfterEpoch = 2 });
+        var (resumed, resumedWeights) = Train(Options("resumed", epochs: 4) with { Resume = true });
+
+        Assert.Equal(2, stopped.LastEpoch);
+        Assert.Equal([3, 4], resumed.Epochs.Select(e => e.Epoch));
+        Assert.Equal(straight.Epochs.Select(e => (e.TrainLoss, e.TestLoss, e.TestAccuracy)),
+            stopped.Epochs.Concat(resumed.Epochs).Select(e => (e.TrainLoss, e.TestLoss, e.TestAccuracy)));
+        Assert.Equal(straightWeights, resumedWeights);
+        Assert.Equal(straight.BestTestAccuracy, resumed.BestTestAccuracy);
+    }
+
+    [Fact]
+    public void TheNetworkLearnsTheSyntheticTask()
+    {
+        var (result, _) = Train(Options("learn", epochs: 4));
+
+        Assert.True(result.Epochs[^1].TrainLoss < result.Epochs[0].TrainLoss * 0.8,
+            $"train loss went from {result.Epochs[0].TrainLoss} to {result.Epochs[^1].TrainLoss}");
+        Assert.True(result.BestTestAccuracy > 0.8, $"best test accuracy {result.BestTestAccuracy} (chance is 1/3)");
+        Assert.True(File.Exists(result.LastCheckpoint));
+        Assert.True(File.Exists(result.BestCheckpoint));
+    }
+
+    [Fact]
+    public void ANaNWeightStopsTheRunAndIsNamed()
+    {
+        var options = Options("nan", epochs: 2) with { StopAfterEpoch = 1 };
+        Train(options);
+        var network = new TinyNet(32);
+        var optimizer = Trainer.CreateOptimizer(network, options);
+        List<Runtime.Training.Parameter> saved = [.. network.Parameters, .. optimizer.State];
+        string last = Path.Combine(options.OutputDirectory, Trainer.LastCheckpointName);
+        var metadata = Checkpoint.ReadMetadata(last);
+        Checkpoint.Load(last, saved);
+        network.Parameter("qfc1.weight").Value[5] = float.NaN;
+        Checkpoint.Save(last, saved, metadata);
+
+        var error = Assert.Throws<TrainingDivergedException>(() => Train(options with { StopAfterEpoch = null, Resume = true }));
+
+        Assert.Equal(2, error.Epoch);
+        Assert.Equal(1, error.Batch);
+        Assert.Equal("parameter qfc1.weight", error.Where);
+    }
+
+    [Fact]
+    public void EvaluationDoesNotDependOnTheBatchSize()
+    {
+        var options = Options("eval", epochs: 1);
+        Train(options);
+        var byBatch = new[] { 1, 7, 64, 200 }.Select(batch =>
+        {
+            var network = new TinyNet(batch);
+            Checkpoint.Load(Path.Combine(options.OutputDirectory, Trainer.LastCheckpointName), network.Parameters);
+            return Evaluation.Evaluate(network, Test);
+        }).ToList();
+
+        Assert.All(byBatch, r => Assert.Equal(byBatch[0].Correct, r.Correct));
+        Assert.All(byBatch, r => Assert.Equal(byBatch[0].Loss, r.Loss, 1e-5));
+        Assert.Equal(200, byBatch[0].Count);
+    }
+
+    [Fact]
+    public void ResumingWithAnotherNetworkIsRefusedWithTheFileNamed()
+    {
+        var options = Options("other", epochs: 2) with { StopAfterEpoch = 1 };
+        Train(options);
+
+        var error = Assert.Throws<ModelFileException>(() => Train(options with { Resume = true }, batch: 16));
+
+        Assert.Contains(Trainer.LastCheckpointName, error.Message);
+        Assert.Contains("batch_size", error.Message);
+    }
+}
