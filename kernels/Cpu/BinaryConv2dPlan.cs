@@ -7,12 +7,14 @@ namespace BnnDsl.Kernels.Cpu;
 /// <see cref="BinaryPadding.Zero"/>, output positions whose window covers the same set of padded taps share a
 /// correction class whose row holds <c>-Σ S[o][tap]</c> over those taps (S from
 /// <see cref="BinaryConvWeights.TapSum"/>): the GEMM counted each padded tap as <c>+1 * w</c>, a float
-/// convolution with zero padding counts it as 0. Interior positions have no class. Creating a plan allocates.
+/// convolution with zero padding counts it as 0. Interior positions have no class. Creating a plan allocates; <see cref="UpdateWeights"/> does not.
 /// </summary>
 public sealed class BinaryConv2dPlan
 {
-    private readonly int[] rowClass;
-    private readonly int[] correctionTable;
+    private int[] rowClass = [];
+    private int[] correctionTable = [];
+    private (int Lo, int Hi)[] yRanges = [];
+    private (int Lo, int Hi)[] xRanges = [];
 
     /// <summary>Binds <paramref name="weights"/> to <paramref name="shape"/>; both must agree on filters, kernel and channels.</summary>
     public BinaryConv2dPlan(Conv2dShape shape, BinaryConvWeights weights, BinaryPadding padding = BinaryPadding.One)
@@ -34,7 +36,8 @@ public sealed class BinaryConv2dPlan
         Shape = shape;
         Weights = weights;
         Padding = padding;
-        (rowClass, correctionTable) = padding == BinaryPadding.Zero ? BuildCorrection(shape, weights) : ([], []);
+        if (padding == BinaryPadding.Zero)
+            BuildCorrection();
     }
 
     /// <summary>The convolution's geometry.</summary>
@@ -52,22 +55,57 @@ public sealed class BinaryConv2dPlan
     /// <summary>The per-position correction for the GEMM (absent for <see cref="BinaryPadding.One"/> or when no window touches the padding).</summary>
     internal XnorRowCorrection Correction => rowClass.Length == 0 ? default : new XnorRowCorrection(rowClass, correctionTable);
 
-    private static (int[] RowClass, int[] Table) BuildCorrection(Conv2dShape shape, BinaryConvWeights weights)
+    /// <summary>
+    /// Re-packs new float weights (OHWI, see <see cref="BinaryConvWeights.Update"/>) into <see cref="Weights"/> and
+    /// refreshes the zero-padding correction in place: afterwards the plan computes what a plan built from
+    /// <c>BinaryConvWeights.FromFloats(weights, ...)</c> computes. Allocates nothing; for training, where the
+    /// latent weights change every step.
+    /// </summary>
+    public void UpdateWeights(ReadOnlySpan<float> weights, KernelPath path = KernelPath.Auto)
     {
-        var (yClass, yRanges) = ValidTapClasses(shape.OutputHeight, shape.Height, shape.KernelH, shape.StrideH, shape.PadH);
-        var (xClass, xRanges) = ValidTapClasses(shape.OutputWidth, shape.Width, shape.KernelW, shape.StrideW, shape.PadW);
-        bool anyPadded = yRanges.Exists(r => r != (0, shape.KernelH)) || xRanges.Exists(r => r != (0, shape.KernelW));
-        if (!anyPadded)
-            return ([], []);
+        Weights.Update(weights, path);
+        if (correctionTable.Length != 0)
+            FillCorrectionTable(Shape, Weights, yRanges, xRanges, correctionTable);
+    }
 
+    private void BuildCorrection()
+    {
+        var shape = Shape;
+        var (yClass, yList) = ValidTapClasses(shape.OutputHeight, shape.Height, shape.KernelH, shape.StrideH, shape.PadH);
+        var (xClass, xList) = ValidTapClasses(shape.OutputWidth, shape.Width, shape.KernelW, shape.StrideW, shape.PadW);
+        bool anyPadded = yList.Exists(r => r != (0, shape.KernelH)) || xList.Exists(r => r != (0, shape.KernelW));
+        if (!anyPadded)
+            return;
+
+        yRanges = [.. yList];
+        xRanges = [.. xList];
+        correctionTable = new int[yRanges.Length * xRanges.Length * shape.Filters];
+        FillCorrectionTable(shape, Weights, yRanges, xRanges, correctionTable);
+
+        int outH = shape.OutputHeight, outW = shape.OutputWidth, perImage = outH * outW;
+        var classes = new int[shape.OutputPositions];
+        for (int oy = 0; oy < outH; oy++)
+            for (int ox = 0; ox < outW; ox++)
+            {
+                bool interior = yRanges[yClass[oy]] == (0, shape.KernelH) && xRanges[xClass[ox]] == (0, shape.KernelW);
+                classes[oy * outW + ox] = interior ? -1 : yClass[oy] * xRanges.Length + xClass[ox];
+            }
+        for (int b = 1; b < shape.Batch; b++)
+            Array.Copy(classes, 0, classes, b * perImage, perImage);
+        rowClass = classes;
+    }
+
+    /// <summary>Row (y class, x class) of the table: <c>-Σ TapSum(o, tap)</c> over the taps outside the valid window [kyLo, kyHi) × [kxLo, kxHi).</summary>
+    private static void FillCorrectionTable(Conv2dShape shape, BinaryConvWeights weights,
+        (int Lo, int Hi)[] yRanges, (int Lo, int Hi)[] xRanges, int[] table)
+    {
         int n = shape.Filters;
-        var table = new int[yRanges.Count * xRanges.Count * n];
-        for (int yc = 0; yc < yRanges.Count; yc++)
-            for (int xc = 0; xc < xRanges.Count; xc++)
+        for (int yc = 0; yc < yRanges.Length; yc++)
+            for (int xc = 0; xc < xRanges.Length; xc++)
             {
                 var (kyLo, kyHi) = yRanges[yc];
                 var (kxLo, kxHi) = xRanges[xc];
-                int row = (yc * xRanges.Count + xc) * n;
+                int row = (yc * xRanges.Length + xc) * n;
                 for (int o = 0; o < n; o++)
                 {
                     int padded = 0;
@@ -78,18 +116,6 @@ public sealed class BinaryConv2dPlan
                     table[row + o] = -padded;
                 }
             }
-
-        int outH = shape.OutputHeight, outW = shape.OutputWidth, perImage = outH * outW;
-        var classes = new int[shape.OutputPositions];
-        for (int oy = 0; oy < outH; oy++)
-            for (int ox = 0; ox < outW; ox++)
-            {
-                bool interior = yRanges[yClass[oy]] == (0, shape.KernelH) && xRanges[xClass[ox]] == (0, shape.KernelW);
-                classes[oy * outW + ox] = interior ? -1 : yClass[oy] * xRanges.Count + xClass[ox];
-            }
-        for (int b = 1; b < shape.Batch; b++)
-            Array.Copy(classes, 0, classes, b * perImage, perImage);
-        return (classes, table);
     }
 
     /// <summary>

@@ -6,29 +6,24 @@ namespace BnnDsl.Kernels.Cpu;
 /// Binary convolution weights <c>[Filters][KernelH][KernelW][Channels]</c> (OHWI) as packed sign rows: filter o
 /// is one GEMM column of <c>KernelH * KernelW * ChannelWords</c> words (each tap's channels start a new word,
 /// tail bits zero) with <c>KernelH * KernelW * Channels</c> real bits. <see cref="TapSum"/> keeps
-/// <c>Σ_c w[o, tap, c]</c> for every filter and tap. Built once per layer; building allocates, using does not.
+/// <c>Σ_c w[o, tap, c]</c> for every filter and tap. Built once per layer; building allocates, using and <see cref="Update"/> do not.
 /// </summary>
 public sealed class BinaryConvWeights
 {
     private readonly int[] tapSums;
+    private readonly ulong[] rows;
 
-    private BinaryConvWeights(int filters, int kernelH, int kernelW, int channels, ReadOnlySpan<ulong> rows)
+    private BinaryConvWeights(int filters, int kernelH, int kernelW, int channels, ulong[] rows)
     {
         Filters = filters;
         KernelH = kernelH;
         KernelW = kernelW;
         Channels = channels;
-        int words = ChannelWords, taps = kernelH * kernelW;
-        Packed = XnorPackedB.Pack(rows, filters, taps * words, taps * channels);
+        this.rows = rows;
+        int taps = kernelH * kernelW;
+        Packed = XnorPackedB.Pack(rows, filters, taps * ChannelWords, taps * channels);
         tapSums = new int[filters * taps];
-        for (int o = 0; o < filters; o++)
-            for (int tap = 0; tap < taps; tap++)
-            {
-                int negatives = 0;
-                foreach (ulong word in rows.Slice((o * taps + tap) * words, words))
-                    negatives += (int)ulong.PopCount(word);
-                tapSums[o * taps + tap] = channels - 2 * negatives;
-            }
+        ComputeTapSums();
     }
 
     /// <summary>Output channels (GEMM columns).</summary>
@@ -51,6 +46,35 @@ public sealed class BinaryConvWeights
 
     /// <summary><c>Σ_c w[filter, tap, c]</c> of the ±1 weights, tap = <c>ky * KernelW + kx</c>.</summary>
     public int TapSum(int filter, int tap) => tapSums[filter * KernelH * KernelW + tap];
+
+    /// <summary>
+    /// Re-packs the signs of new float weights <c>[Filters][KernelH][KernelW][Channels]</c> (OHWI) into this
+    /// object in place, for weights that change every training step: afterwards it equals a fresh
+    /// <see cref="FromFloats"/> of <paramref name="weights"/>, and nothing is allocated. A plan built on these
+    /// weights with <see cref="BinaryPadding.Zero"/> must refresh its correction: call
+    /// <see cref="BinaryConv2dPlan.UpdateWeights"/>, which calls this.
+    /// </summary>
+    public void Update(ReadOnlySpan<float> weights, KernelPath path = KernelPath.Auto)
+    {
+        int rowCount = Filters * KernelH * KernelW;
+        KernelChecks.Length(weights, (long)rowCount * Channels, nameof(weights), "Filters * KernelH * KernelW * Channels floats (OHWI)");
+        SignPacking.Pack(weights, rowCount, Channels, rows, path);
+        Packed.Repack(rows);
+        ComputeTapSums();
+    }
+
+    private void ComputeTapSums()
+    {
+        int words = ChannelWords, taps = KernelH * KernelW;
+        for (int o = 0; o < Filters; o++)
+            for (int tap = 0; tap < taps; tap++)
+            {
+                int negatives = 0;
+                foreach (ulong word in rows.AsSpan((o * taps + tap) * words, words))
+                    negatives += (int)ulong.PopCount(word);
+                tapSums[o * taps + tap] = Channels - 2 * negatives;
+            }
+    }
 
     /// <summary>Packs the signs of float weights <c>[filters][kernelH][kernelW][channels]</c> (OHWI).</summary>
     public static BinaryConvWeights FromFloats(ReadOnlySpan<float> weights, int filters, int kernelH, int kernelW, int channels)
@@ -82,7 +106,7 @@ public sealed class BinaryConvWeights
                         $"Packed weight row {row} has bits set past channel {channels}; the tail bits of each tap's last word must be zero (pack with SignPacking).",
                         nameof(packed));
         }
-        return new BinaryConvWeights(filters, kernelH, kernelW, channels, packed.Slice(0, rows * words));
+        return new BinaryConvWeights(filters, kernelH, kernelW, channels, packed.Slice(0, rows * words).ToArray());
     }
 
     private static void CheckSizes(int filters, int kernelH, int kernelW, int channels)

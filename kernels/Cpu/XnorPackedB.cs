@@ -5,7 +5,7 @@ namespace BnnDsl.Kernels.Cpu;
 /// B of <c>C = A ⊙ Bᵀ</c> in the micro-kernels' layout: panel p holds columns 16p..16p+15 as
 /// <c>[k word][16 columns]</c>, so one vector load reads the same word of consecutive columns. Columns past
 /// <see cref="N"/> are zero words. The panels start on a 64-byte boundary of a pinned array, so no vector load
-/// splits a cache line. Weights are packed once when a layer is built; packing allocates.
+/// splits a cache line. Weights are packed once when a layer is built; packing allocates, <see cref="Repack"/> refills in place.
 /// </summary>
 public sealed class XnorPackedB
 {
@@ -56,16 +56,37 @@ public sealed class XnorPackedB
         KernelChecks.Length(b, (long)(n - 1) * ldb + kWords, nameof(b), "n rows of ldb words");
 
         var packed = new XnorPackedB(n, kWords, kBits);
-        var data = packed.Data;
-        for (int col = 0; col < n; col++)
+        packed.Fill(b, ldb);
+        return packed;
+    }
+
+    /// <summary>
+    /// Packs new values into the existing panels in place (same <see cref="N"/>, <see cref="KWords"/> and
+    /// <see cref="KBits"/>): B given as <see cref="N"/> rows of <see cref="KWords"/> words with row stride
+    /// <paramref name="ldb"/> (default <see cref="KWords"/>). For weights that change every training step;
+    /// allocates nothing, and the result equals a fresh <see cref="Pack"/> of the same rows.
+    /// </summary>
+    public void Repack(ReadOnlySpan<ulong> b, int ldb = 0)
+    {
+        if (ldb == 0)
+            ldb = KWords;
+        if (ldb < KWords)
+            throw new ArgumentOutOfRangeException(nameof(ldb), ldb, $"ldb must be at least KWords ({KWords}).");
+        KernelChecks.Length(b, (long)(N - 1) * ldb + KWords, nameof(b), "N rows of ldb words");
+        Fill(b, ldb);
+    }
+
+    private void Fill(ReadOnlySpan<ulong> b, int ldb)
+    {
+        var data = Data;
+        for (int col = 0; col < N; col++)
         {
             int panel = col / PanelWidth, lane = col % PanelWidth;
-            var row = b.Slice(col * ldb, kWords);
-            long baseIndex = packed.Start + (long)panel * kWords * PanelWidth + lane;
-            for (int k = 0; k < kWords; k++)
+            var row = b.Slice(col * ldb, KWords);
+            long baseIndex = Start + (long)panel * KWords * PanelWidth + lane;
+            for (int k = 0; k < KWords; k++)
                 data[baseIndex + (long)k * PanelWidth] = row[k];
         }
-        return packed;
     }
 
     /// <summary>Word <paramref name="k"/> of column <paramref name="col"/> (for tests and tools).</summary>

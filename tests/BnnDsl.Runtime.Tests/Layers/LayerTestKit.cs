@@ -1,0 +1,86 @@
+// Shared pieces of the layer tests: seeded inputs, a finite-difference gradient check, closeness asserts.
+using BnnDsl.Runtime.Layers;
+
+namespace BnnDsl.Runtime.Tests.Layers;
+
+internal static class LayerTestKit
+{
+    /// <summary>Uniform floats in [-scale, scale], with a few exact zeros.</summary>
+    public static float[] Floats(Random random, int count, float scale = 1f, float zeroShare = 0.03f)
+    {
+        var x = new float[count];
+        for (int i = 0; i < count; i++)
+            x[i] = random.NextSingle() < zeroShare ? 0f : (random.NextSingle() * 2f - 1f) * scale;
+        return x;
+    }
+
+    public static float Sign(float v) => v >= 0f ? 1f : -1f;
+
+    /// <summary>|expected - actual| &lt;= relative * max(|expected|, |actual|) + absolute, element by element.</summary>
+    public static void AssertClose(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, double relative, double absolute, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double e = expected[i], a = actual[i];
+            double bound = relative * Math.Max(Math.Abs(e), Math.Abs(a)) + absolute;
+            Assert.True(Math.Abs(e - a) <= bound, $"{what}[{i}]: expected {e}, got {a} (bound {bound}).");
+        }
+    }
+
+    /// <summary>
+    /// Checks dx and every trainable parameter's gradient of <paramref name="layer"/> against central finite
+    /// differences of <c>L = Σ r · y</c> (r random), on up to <paramref name="samples"/> random indices each.
+    /// </summary>
+    public static void CheckGradients(Layer layer, float[] x, Random random, int samples = 24, float step = 1e-2f,
+        double relative = 1e-2, double absolute = 2e-3)
+    {
+        var y = new float[layer.OutputLength];
+        var r = Floats(random, layer.OutputLength);
+        var dx = new float[x.Length];
+        layer.Forward(x, y, training: true);
+        layer.Backward(x, y, r, dx);
+        var analytic = layer.Parameters.Where(p => p.Trainable).Select(p => p.Gradient.ToArray()).ToArray();
+
+        double Loss()
+        {
+            layer.Forward(x, y, training: true);
+            double sum = 0;
+            for (int i = 0; i < y.Length; i++)
+                sum += (double)r[i] * y[i];
+            return sum;
+        }
+
+        void Check(float[] values, float[] gradient, string what)
+        {
+            for (int s = 0; s < Math.Min(samples, values.Length); s++)
+            {
+                int i = samples >= values.Length ? s : random.Next(values.Length);
+                float saved = values[i];
+                values[i] = saved + step;
+                double plus = Loss();
+                values[i] = saved - step;
+                double minus = Loss();
+                values[i] = saved;
+                double numeric = (plus - minus) / (2.0 * step);
+                double bound = relative * Math.Max(Math.Abs(numeric), Math.Abs(gradient[i])) + absolute;
+                Assert.True(Math.Abs(numeric - gradient[i]) <= bound,
+                    $"{layer.Name} d{what}[{i}]: finite difference {numeric}, backward {gradient[i]}.");
+            }
+        }
+
+        Check(x, dx, "x");
+        var trainable = layer.Parameters.Where(p => p.Trainable).ToArray();
+        for (int p = 0; p < trainable.Length; p++)
+            Check(trainable[p].Value, analytic[p], trainable[p].Name);
+    }
+
+    /// <summary>Bytes the calling thread allocates in <paramref name="action"/> after one warm-up call.</summary>
+    public static long AllocatedBytes(Action action)
+    {
+        action();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        action();
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+}
