@@ -36,7 +36,13 @@ public sealed class SafeTensorsFileTests : IDisposable
         Assert.Equal(path, file.Path);
         Assert.Equal(metadata, file.Metadata);
         Assert.Equal(metadata, SafeTensorsFile.ReadMetadata(path));
-        Assert.Equal(["bytes", "empty", "packed", "scalar", "thresholds", "weights"], file.Tensors.Select(t => t.Name));
+        // Widest alignment first (U64, F32, I32, U8), then by name: every tensor's offset is a multiple of its element size.
+        Assert.Equal(["packed", "scalar", "weights", "thresholds", "bytes", "empty"], file.Tensors.Select(t => t.Name));
+        Assert.All(file.Tensors, t =>
+        {
+            Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(t.Data, out var segment));
+            Assert.Equal(0, segment.Offset % t.DType.Size());
+        });
         foreach (var expected in AllDTypes())
         {
             var actual = file[expected.Name];

@@ -14,9 +14,12 @@ namespace BnnDsl.Runtime.Checkpoints;
 /// padded with spaces to a multiple of 8, then the tensors' raw little-endian bytes, offsets relative to the start of
 /// that data block. Supported dtypes: F32, I32, U64, U8 (<see cref="SafeTensorDType"/>).
 /// <para>
-/// <see cref="Write"/> sorts tensors and metadata keys by ordinal name, stores the tensors contiguously in that order,
-/// omits <c>__metadata__</c> when there is none, and writes compact JSON, so the same input always gives the same
-/// bytes; it writes a temporary file in the same directory and renames it over the target, so a failed write never
+/// <see cref="Write"/> stores the tensors contiguously ordered as the reference implementation orders them: by
+/// element type, widest alignment first (U64, F32, I32, U8), then by ordinal name, so every tensor's data is aligned
+/// to its element size (PyTorch's loader needs that for viewing bytes as wider types); a file of F32 tensors only,
+/// such as a checkpoint, is therefore in plain name order. Header entries follow the same order, metadata keys are
+/// sorted by ordinal name, <c>__metadata__</c> is omitted when there is none, and the JSON is compact, so the same
+/// input always gives the same bytes; it writes a temporary file in the same directory and renames it over the target, so a failed write never
 /// leaves a partial file. <see cref="Read"/> rejects anything that is not exactly such a file (short file, header
 /// length past the end or over <see cref="MaxHeaderBytes"/>, invalid JSON, unknown dtype, duplicate names, sizes
 /// that disagree with shapes, overlapping, out-of-range or non-contiguous offsets, trailing bytes) with a
@@ -108,10 +111,13 @@ public sealed class SafeTensorsFile
             if (sorted[i].Name == MetadataKey)
                 throw new ArgumentException($"A tensor may not be named '{MetadataKey}' (the format reserves it); rename it.", nameof(tensors));
         }
-        Array.Sort(sorted, (a, b) => string.CompareOrdinal(a.Name, b.Name));
-        for (int i = 1; i < sorted.Length; i++)
-            if (sorted[i].Name == sorted[i - 1].Name)
-                throw new ArgumentException($"Two tensors are named '{sorted[i].Name}'; names must be unique.", nameof(tensors));
+        Array.Sort(sorted, (a, b) => LayoutRank(a.DType) != LayoutRank(b.DType)
+            ? LayoutRank(a.DType).CompareTo(LayoutRank(b.DType))
+            : string.CompareOrdinal(a.Name, b.Name));
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var tensor in sorted)
+            if (!names.Add(tensor.Name))
+                throw new ArgumentException($"Two tensors are named '{tensor.Name}'; names must be unique.", nameof(tensors));
         byte[] header = Header(sorted, metadata);
 
         string temporary = $"{path}.tmp-{Guid.NewGuid():N}";
@@ -152,10 +158,7 @@ public sealed class SafeTensorsFile
             {
                 json.WriteStartObject(MetadataKey);
                 foreach (var key in metadata.Keys.Order(StringComparer.Ordinal))
-                {
-                    ArgumentNullException.ThrowIfNull(key, nameof(metadata));
                     json.WriteString(key, metadata[key] ?? throw new ArgumentException($"Metadata '{key}' is null; store an empty string instead.", nameof(metadata)));
-                }
                 json.WriteEndObject();
             }
             long offset = 0;
@@ -182,6 +185,15 @@ public sealed class SafeTensorsFile
         header.AsSpan(buffer.WrittenCount).Fill((byte)' ');
         return header;
     }
+
+    // Data order of the reference writer: dtypes by descending alignment (its Dtype enum order), so offsets stay aligned.
+    private static int LayoutRank(SafeTensorDType dtype) => dtype switch
+    {
+        SafeTensorDType.U64 => 0,
+        SafeTensorDType.F32 => 1,
+        SafeTensorDType.I32 => 2,
+        _ => 3,
+    };
 
     private readonly record struct Entry(string Name, SafeTensorDType DType, int[] Shape, long Begin, long End);
 
