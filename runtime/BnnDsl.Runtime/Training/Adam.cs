@@ -66,15 +66,18 @@ public sealed class Adam : Optimizer
         var gv = MemoryMarshal.Cast<float, Vector<float>>(g);
         var mv = MemoryMarshal.Cast<float, Vector<float>>(m);
         var vv = MemoryMarshal.Cast<float, Vector<float>>(v);
+        Vector<float> beta1s = new(beta1), beta2s = new(beta2), gain1s = new(gain1), gain2s = new(gain2);
+        Vector<float> correction1s = new(correction1), correction2s = new(correction2), epsilons = new(epsilon);
+        Vector<float> keeps = new(keep), rates = new(learningRate);
         for (int i = 0; i < wv.Length; i++)
         {
             var grad = gv[i];
-            var first = new Vector<float>(beta1) * mv[i] + new Vector<float>(gain1) * grad;
-            var second = new Vector<float>(beta2) * vv[i] + new Vector<float>(gain2) * (grad * grad);
+            var first = beta1s * mv[i] + gain1s * grad;
+            var second = beta2s * vv[i] + gain2s * (grad * grad);
             mv[i] = first;
             vv[i] = second;
-            var denominator = Vector.SquareRoot(second * new Vector<float>(correction2)) + new Vector<float>(epsilon);
-            wv[i] = wv[i] * new Vector<float>(keep) - new Vector<float>(learningRate) * (first * new Vector<float>(correction1)) / denominator;
+            var denominator = Vector.SquareRoot(second * correction2s) + epsilons;
+            wv[i] = wv[i] * keeps - rates * (first * correction1s) / denominator;
         }
         for (int i = wv.Length * Vector<float>.Count; i < w.Length; i++)
         {

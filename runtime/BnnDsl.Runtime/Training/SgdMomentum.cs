@@ -47,13 +47,14 @@ public sealed class SgdMomentum : Optimizer
         var wv = MemoryMarshal.Cast<float, Vector<float>>(w);
         var gv = MemoryMarshal.Cast<float, Vector<float>>(g);
         var bv = MemoryMarshal.Cast<float, Vector<float>>(b);
+        Vector<float> decays = new(weightDecay), momentums = new(momentum), rates = new(learningRate);
         for (int i = 0; i < wv.Length; i++)
         {
-            var grad = gv[i] + new Vector<float>(weightDecay) * wv[i];
-            var buffer = new Vector<float>(momentum) * bv[i] + grad;
+            var grad = gv[i] + decays * wv[i];
+            var buffer = momentums * bv[i] + grad;
             bv[i] = buffer;
-            var update = nesterov ? grad + new Vector<float>(momentum) * buffer : buffer;
-            wv[i] = wv[i] - new Vector<float>(learningRate) * update;
+            var update = nesterov ? grad + momentums * buffer : buffer;
+            wv[i] = wv[i] - rates * update;
         }
         for (int i = wv.Length * Vector<float>.Count; i < w.Length; i++)
         {
