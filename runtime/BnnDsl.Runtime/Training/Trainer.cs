@@ -122,6 +122,8 @@ public sealed class Trainer
                             (b + 1) * batch / epochClock.Elapsed.TotalSeconds));
                 }
                 double trainSeconds = epochClock.Elapsed.TotalSeconds;
+                if (network.FindNonFinite() is { } damaged)
+                    throw new TrainingDivergedException(epoch, batches, (float)(lossSum / batches), damaged);
                 var evaluation = Evaluation.Evaluate(network, test);
                 bool improved = evaluation.Accuracy > best;
                 best = Math.Max(best, evaluation.Accuracy);
@@ -177,12 +179,12 @@ public sealed class Trainer
     {
         var metadata = Checkpoint.ReadMetadata(path);
         string Setting(string key) => metadata.TryGetValue(key, out var value) ? value
-            : throw new ModelFileException(path, $"the metadata has no '{key}'; it was not written by Trainer, so it cannot be resumed");
+            : throw new ModelFileException(path, $"the metadata has no '{key}', so it was not written by Trainer", "resume only from a last.safetensors that Trainer wrote");
         if (Setting("network") != NetworkSpecJson.Write(network.Definition))
-            throw new ModelFileException(path, $"it holds another network than '{network.Definition.Name}'; resume with the network that wrote it or use another --out directory");
+            throw new ModelFileException(path, $"it holds another network than '{network.Definition.Name}'", "resume with the network that wrote it or use another output directory");
         foreach (var (key, expected) in new[] { ("batch_size", network.BatchSize.ToString(CultureInfo.InvariantCulture)), ("seed", options.Seed.ToString(CultureInfo.InvariantCulture)), ("optimizer", options.Optimizer) })
             if (Setting(key) != expected)
-                throw new ModelFileException(path, $"it was trained with {key} {Setting(key)} but this run asks for {expected}; an exact resume needs the same settings");
+                throw new ModelFileException(path, $"it was trained with {key} {Setting(key)} but this run asks for {expected}", "an exact resume needs the same settings; change them back or use another output directory");
         Checkpoint.Load(path, saved);
         return (int.Parse(Setting("epoch"), CultureInfo.InvariantCulture) + 1, double.Parse(Setting("best_test_accuracy"), CultureInfo.InvariantCulture));
     }
