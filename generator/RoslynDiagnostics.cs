@@ -51,10 +51,13 @@ internal static class RoslynDiagnostics
     private static readonly DiagnosticDescriptor MissingOption = new(
         "BNN0013", BnnDiagnostics.MissingOption.Title, BnnDiagnostics.MissingOption.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
+    private static readonly DiagnosticDescriptor DuplicateNetwork = new(
+        "BNN0014", BnnDiagnostics.DuplicateNetwork.Title, BnnDiagnostics.DuplicateNetwork.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
     private static readonly Dictionary<string, DiagnosticDescriptor> Descriptors = new[]
     {
         BitWidthOutOfRange, InvalidInputShape, NoLayers, KernelLargerThanInput, FlattenMissing, InvalidOption, SpatialLayerOnFlatInput, NetworkClassNotPartial,
-        SyntaxError, UnknownLayer, UnknownOption, DuplicateOption, MissingOption,
+        SyntaxError, UnknownLayer, UnknownOption, DuplicateOption, MissingOption, DuplicateNetwork,
     }.ToDictionary(d => d.Id);
 
     /// <summary>The compiler descriptors, one per entry of <see cref="BnnDiagnostics.All"/>.</summary>

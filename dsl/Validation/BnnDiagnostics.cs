@@ -74,11 +74,16 @@ public static class BnnDiagnostics
         "BNN0013", "Required layer option missing",
         "Layer {0} ({1}) needs option '{2}'; add {2}=<positive integer>");
 
+    /// <summary>BNN0014: two network declarations that generate the same class (same namespace and name, ignoring case).</summary>
+    public static readonly BnnDiagnosticDescriptor DuplicateNetwork = new(
+        "BNN0014", "Duplicate network name",
+        "Network '{0}' is declared twice: at {1} and at {2}; rename one");
+
     /// <summary>Every descriptor, in id order.</summary>
     public static IReadOnlyList<BnnDiagnosticDescriptor> All { get; } =
     [
         BitWidthOutOfRange, InvalidInputShape, NoLayers, KernelLargerThanInput,
         FlattenMissing, InvalidOption, SpatialLayerOnFlatInput, NetworkClassNotPartial,
-        SyntaxError, UnknownLayer, UnknownOption, DuplicateOption, MissingOption,
+        SyntaxError, UnknownLayer, UnknownOption, DuplicateOption, MissingOption, DuplicateNetwork,
     ];
 }
