@@ -20,7 +20,6 @@ public sealed class BnnGenerator : IIncrementalGenerator
                 static (node, _) => node is TypeDeclarationSyntax,
                 Parser.Parse)
             .WithTrackingName(TrackingNames.Networks);
-        Register(context, networks, TrackingNames.Diagnostics, TrackingNames.Targets);
 
         var rootNamespace = context.AnalyzerConfigOptionsProvider.Select(static (options, _) =>
             options.GlobalOptions.TryGetValue("build_property.RootNamespace", out var name) && !string.IsNullOrWhiteSpace(name)
@@ -31,27 +30,41 @@ public sealed class BnnGenerator : IIncrementalGenerator
             .Combine(rootNamespace)
             .Select(static (pair, cancellationToken) => TextParser.Parse(pair.Left, pair.Right, cancellationToken))
             .WithTrackingName(TrackingNames.TextNetworks);
-        Register(context, textNetworks, TrackingNames.TextDiagnostics, TrackingNames.TextTargets);
+
+        // Two declarations of one class would add the same hint name; the first is generated, the others get BNN0014.
+        var duplicates = networks.Select(static (model, _) => model.Target).Collect()
+            .Combine(textNetworks.Select(static (model, _) => model.Target).Collect())
+            .Select(static (pair, _) => DuplicateNetworks.Find(pair.Left, pair.Right))
+            .WithTrackingName(TrackingNames.Duplicates);
+        context.RegisterSourceOutput(duplicates.Select(static (found, _) => found.Diagnostics), ReportAll);
+
+        Register(context, networks, duplicates, TrackingNames.Diagnostics, TrackingNames.Targets);
+        Register(context, textNetworks, duplicates, TrackingNames.TextDiagnostics, TrackingNames.TextTargets);
     }
 
     // Diagnostics and code come from separate outputs, so a diagnostic change does not regenerate code.
     private static void Register(IncrementalGeneratorInitializationContext context, IncrementalValuesProvider<NetworkModel> models,
-        string diagnosticsStep, string targetsStep)
+        IncrementalValueProvider<DuplicateNetworks> duplicates, string diagnosticsStep, string targetsStep)
     {
         var diagnostics = models
             .Select(static (model, _) => model.Diagnostics)
             .WithTrackingName(diagnosticsStep);
-        context.RegisterSourceOutput(diagnostics, static (output, list) =>
-        {
-            foreach (var diagnostic in list)
-                output.ReportDiagnostic(RoslynDiagnostics.Create(diagnostic));
-        });
+        context.RegisterSourceOutput(diagnostics, ReportAll);
 
         var targets = models
             .Where(static model => model.Diagnostics.Count == 0)
             .Select(static (model, _) => model.Target)
-            .WithTrackingName(targetsStep);
+            .WithTrackingName(targetsStep)
+            .Combine(duplicates)
+            .Where(static pair => !pair.Right.IsSuppressed(pair.Left))
+            .Select(static (pair, _) => pair.Left);
         context.RegisterSourceOutput(targets, static (output, target) =>
             output.AddSource(target.HintName, Emitter.Emit(target)));
+    }
+
+    private static void ReportAll(SourceProductionContext output, EquatableArray<NetworkDiagnostic> diagnostics)
+    {
+        foreach (var diagnostic in diagnostics)
+            output.ReportDiagnostic(RoslynDiagnostics.Create(diagnostic));
     }
 }

@@ -25,4 +25,5 @@ internal static class TrackingNames
     public const string TextNetworks = nameof(TextNetworks);
     public const string TextDiagnostics = nameof(TextDiagnostics);
     public const string TextTargets = nameof(TextTargets);
+    public const string Duplicates = nameof(Duplicates);
 }

@@ -51,13 +51,16 @@ internal static class RoslynDiagnostics
     private static readonly DiagnosticDescriptor MissingOption = new(
         "BNN0013", BnnDiagnostics.MissingOption.Title, BnnDiagnostics.MissingOption.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
+    private static readonly DiagnosticDescriptor DuplicateNetwork = new(
+        "BNN0014", BnnDiagnostics.DuplicateNetwork.Title, BnnDiagnostics.DuplicateNetwork.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
     private static readonly DiagnosticDescriptor NotGeneratable = new(
         "BNN0015", BnnDiagnostics.NotGeneratable.Title, BnnDiagnostics.NotGeneratable.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
     private static readonly Dictionary<string, DiagnosticDescriptor> Descriptors = new[]
     {
         BitWidthOutOfRange, InvalidInputShape, NoLayers, KernelLargerThanInput, FlattenMissing, InvalidOption, SpatialLayerOnFlatInput, NetworkClassNotPartial,
-        SyntaxError, UnknownLayer, UnknownOption, DuplicateOption, MissingOption, NotGeneratable,
+        SyntaxError, UnknownLayer, UnknownOption, DuplicateOption, MissingOption, DuplicateNetwork, NotGeneratable,
     }.ToDictionary(d => d.Id);
 
     /// <summary>The compiler descriptors, one per entry of <see cref="BnnDiagnostics.All"/>.</summary>

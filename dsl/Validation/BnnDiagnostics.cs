@@ -74,6 +74,11 @@ public static class BnnDiagnostics
         "BNN0013", "Required layer option missing",
         "Layer {0} ({1}) needs option '{2}'; add {2}=<positive integer>");
 
+    /// <summary>BNN0014: two network declarations that generate the same class (same namespace and name, ignoring case).</summary>
+    public static readonly BnnDiagnosticDescriptor DuplicateNetwork = new(
+        "BNN0014", "Duplicate network name",
+        "Network '{0}' is declared twice: at {1} and at {2}; rename one");
+
     /// <summary>BNN0015: a valid layer the generated forward/backward code cannot run yet, or a loss head that is not last.</summary>
     public static readonly BnnDiagnosticDescriptor NotGeneratable = new(
         "BNN0015", "Layer not supported by the generated code",
@@ -84,7 +89,7 @@ public static class BnnDiagnostics
     [
         BitWidthOutOfRange, InvalidInputShape, NoLayers, KernelLargerThanInput,
         FlattenMissing, InvalidOption, SpatialLayerOnFlatInput, NetworkClassNotPartial,
-        SyntaxError, UnknownLayer, UnknownOption, DuplicateOption, MissingOption,
+        SyntaxError, UnknownLayer, UnknownOption, DuplicateOption, MissingOption, DuplicateNetwork,
         NotGeneratable,
     ];
 }

@@ -33,7 +33,7 @@ public class TextNetworkTests
         SoftmaxCrossEntropy
         """;
 
-    private sealed class InMemoryText(string path, string text) : AdditionalText
+    internal sealed class InMemoryText(string path, string text) : AdditionalText
     {
         public override string Path { get; } = path;
 
@@ -58,7 +58,7 @@ public class TextNetworkTests
         }
     }
 
-    private static GeneratorDriver Driver(string? rootNamespace, params AdditionalText[] files) => CSharpGeneratorDriver.Create(
+    internal static GeneratorDriver Driver(string? rootNamespace, params AdditionalText[] files) => CSharpGeneratorDriver.Create(
         [new BnnGenerator().AsSourceGenerator()], files, CSharpParseOptions.Default.WithLanguageVersion(LanguageVersion.Latest),
         new Options(rootNamespace), new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
