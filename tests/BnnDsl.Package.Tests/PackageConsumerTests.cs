@@ -22,12 +22,12 @@ public sealed class PackageConsumerTests : IDisposable
         [QConvolution(8, 3, Pad = 1)]
         [BatchNorm]
         [MaxPool(2)]
-        [QActivation(2)]
+        [QActivation(1)]
         [Flatten]
-        [QFullyConnected(32, WeightBits = 2, ActBits = 2)]
+        [QFullyConnected(32)]
         [BatchNorm]
         [FullyConnected(10)]
-        public static partial class AttrNet;
+        public partial class AttrNet;
         """;
 
     private const string AttributeNetText = """
@@ -35,9 +35,9 @@ public sealed class PackageConsumerTests : IDisposable
         QConvolution filters=8 kernel=3 pad=1
         BatchNorm
         MaxPool size=2
-        QActivation bits=2
+        QActivation bits=1
         Flatten
-        QFullyConnected units=32 weight_bits=2 act_bits=2
+        QFullyConnected units=32
         BatchNorm
         FullyConnected units=10
         """;
