@@ -132,4 +132,31 @@ public sealed class TrainerTests : IDisposable
         Assert.Contains(Trainer.LastCheckpointName, error.Message);
         Assert.Contains("batch_size", error.Message);
     }
+
+    [Fact]
+    public void SaveAndLoadRoundTripEveryParameter()
+    {
+        var trained = new TinyNet(8);
+        trained.Initialize(3);
+        trained.Parameter("bn1.running_mean").Value[2] = 0.25f;
+        string path = Path.Combine(directory, "tiny.safetensors");
+        trained.Save(path);
+
+        var loaded = new TinyNet(16);
+        loaded.Load(path);
+
+        Assert.Equal(trained.Parameters.Select(p => p.Value), loaded.Parameters.Select(p => p.Value));
+        Assert.Equal(NetworkSpecJson.Write(TinyNet.Spec), Checkpoint.ReadMetadata(path)["network"]);
+    }
+
+    [Fact]
+    public void LoadingAnotherNetworksCheckpointNamesTheTensor()
+    {
+        string path = Path.Combine(directory, "lenet.safetensors");
+        new GradientLeNet(1).Save(path);
+
+        var error = Assert.Throws<ModelFileException>(() => new TinyNet(1).Load(path));
+
+        Assert.Contains("conv1.weight", error.Message);
+    }
 }

@@ -1,4 +1,5 @@
 // The base of every generated network: its layers, parameters and buffers for one batch size, and the loss head.
+using BnnDsl.Runtime.Checkpoints;
 using BnnDsl.Runtime.Layers;
 using BnnDsl.Runtime.Training;
 
@@ -113,6 +114,20 @@ public abstract class Network
         foreach (var layer in layers)
             layer.Initialize(rng);
     }
+
+    /// <summary>
+    /// Writes every parameter (weights, BatchNorm statistics) to a safetensors checkpoint at <paramref name="path"/>
+    /// (temporary file, then rename), with this network's <see cref="NetworkSpec"/> as JSON in the metadata.
+    /// </summary>
+    public void Save(string path) =>
+        Checkpoint.Save(path, parameters, new Dictionary<string, string> { ["network"] = NetworkSpecJson.Write(Definition) });
+
+    /// <summary>
+    /// Reads every parameter from a checkpoint written by <see cref="Save"/> or by the Trainer (extra tensors such as
+    /// optimizer state are ignored); a missing tensor or a shape mismatch throws <see cref="ModelFileException"/>
+    /// naming the file and the tensor, and nothing is changed.
+    /// </summary>
+    public void Load(string path) => Checkpoint.Load(path, parameters);
 
     /// <summary>The parameter called <paramref name="name"/>.</summary>
     public Parameter Parameter(string name)
