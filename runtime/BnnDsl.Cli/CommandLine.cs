@@ -2,6 +2,8 @@
 using System.Globalization;
 using System.Runtime.Intrinsics;
 using BnnDsl.Kernels.Cpu;
+using BnnDsl.Runtime;
+using BnnDsl.Runtime.Checkpoints;
 
 namespace BnnDsl.Cli;
 
@@ -15,7 +17,14 @@ public static class CommandLine
     public const int UsageError = 2;
 
     /// <summary>The usage line.</summary>
-    public const string Usage = "usage: bnn info    (print the CPU kernel paths of this machine)";
+    public const string Usage = """
+        usage: bnn <command>
+          info           print the CPU kernel paths of this machine
+          summary FILE   the layer table (bits, parameters, packed memory, MACs) of a checkpoint or packed model
+        """;
+
+    /// <summary>Exit code for a model file that is missing, damaged or of the wrong kind.</summary>
+    public const int FileError = 2;
 
     /// <summary>Runs the command in <paramref name="args"/>, writing results to <paramref name="output"/> and problems to <paramref name="error"/>.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
@@ -25,6 +34,8 @@ public static class CommandLine
             case ["info"]:
                 Info(output);
                 return Success;
+            case ["summary", var file]:
+                return Summary(file, output, error);
             case ["help" or "--help" or "-h"]:
                 output.WriteLine(Usage);
                 return Success;
@@ -36,6 +47,30 @@ public static class CommandLine
                 error.WriteLine($"bnn: unknown command '{string.Join(" ", args)}'.");
                 error.WriteLine(Usage);
                 return UsageError;
+        }
+    }
+
+    private static int Summary(string file, TextWriter output, TextWriter error)
+    {
+        try
+        {
+            var metadata = SafeTensorsFile.ReadMetadata(file);
+            if (!metadata.TryGetValue("network", out var json))
+                throw new ModelFileException(file, "its metadata has no 'network' entry, so it was not written by BnnDsl",
+                    "pass a checkpoint written by Trainer or Network.Save, or a packed .bnnx model");
+            var spec = NetworkSpecJson.Read(json, file);
+            output.Write(NetworkSummary.Create(spec).ToTable());
+            return Success;
+        }
+        catch (ModelFileException exception)
+        {
+            error.WriteLine($"bnn: {exception.Message}");
+            return FileError;
+        }
+        catch (InvalidNetworkException exception)
+        {
+            error.WriteLine($"bnn: {file}: the network in its metadata is invalid: {exception.Message}");
+            return FileError;
         }
     }
 
