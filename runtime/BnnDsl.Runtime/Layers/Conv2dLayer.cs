@@ -8,13 +8,13 @@ namespace BnnDsl.Runtime.Layers;
 /// Float convolution <c>y[b, oh, ow, o] = bias[o] + Σ_{kh, kw, c} x[b, oh*stride - pad + kh, ow*stride - pad + kw, c]
 /// * W[o, kh, kw, c]</c> (zero padding), NHWC input <c>[batch][height][width][channels]</c>, OHWI weights, output
 /// <c>[batch][outH][outW][filters]</c>. Backward: <c>dW = dYᵀ · im2col(x)</c>, <c>db = Σ dY</c>,
-/// <c>dx = col2im(dY · W)</c>. The im2col matrix is processed in chunks of images of about
-/// <see cref="ChunkFloats"/> floats, so it stays in cache. Init: He (Kaiming) uniform, bound sqrt(6 / fanIn), bias 0.
+/// <c>dx = col2im(dY · W)</c>. The im2col matrix is processed in chunks of images so that it stays in cache
+/// (backward: groups of images in parallel, see <see cref="ConvGradient"/>). Init: He (Kaiming) uniform, bound sqrt(6 / fanIn), bias 0.
 /// </summary>
 public sealed class Conv2dLayer : Layer
 {
-    /// <summary>Target size of one chunk of the im2col matrix, in floats.</summary>
-    internal const int ChunkFloats = 1 << 18;
+    /// <summary>Target size of the forward pass's chunk of the im2col matrix, in floats.</summary>
+    private const int ChunkFloats = 1 << 18;
 
     private readonly Conv2dShape shape;
     private readonly Parameter weight;
@@ -22,7 +22,7 @@ public sealed class Conv2dLayer : Layer
     private readonly Parameter[] parameters;
     private readonly float[] columns;
     private readonly float[] biasPartials;
-    private readonly int imagesPerChunk;
+    private readonly ConvGradient gradient;
 
     /// <summary>Creates the layer for <paramref name="batch"/> images of <paramref name="height"/> × <paramref name="width"/> × <paramref name="channels"/>.</summary>
     public Conv2dLayer(string name, int batch, int height, int width, int channels, int filters, int kernel, int stride, int pad,
@@ -35,8 +35,8 @@ public sealed class Conv2dLayer : Layer
         this.bias = bias ? NewParameter("bias", [filters], ParameterRole.Bias) : null;
         parameters = this.bias is null ? [weight] : [weight, this.bias];
         int imageColumns = shape.OutputHeight * shape.OutputWidth * PatchLength;
-        imagesPerChunk = Math.Clamp(ChunkFloats / imageColumns, 1, batch);
-        columns = new float[imagesPerChunk * imageColumns];
+        columns = new float[Math.Clamp(ChunkFloats / imageColumns, 1, batch) * imageColumns];
+        gradient = new ConvGradient(shape, signInput: false, padValue: 0f);
         biasPartials = new float[ColumnSums.PartialsLength(shape.OutputPositions, filters)];
     }
 
@@ -75,25 +75,8 @@ public sealed class Conv2dLayer : Layer
     public override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         CheckBackward(x, dy, dx);
-        int filters = shape.Filters, k = PatchLength, imageRows = shape.OutputHeight * shape.OutputWidth;
-        int imageInput = shape.Height * shape.Width * shape.Channels;
         if (bias is not null)
-            ColumnSums.Sum(dy, shape.OutputPositions, filters, bias.Gradient, biasPartials, Threads);
-        for (int first = 0; first < Batch; first += imagesPerChunk)
-        {
-            int images = Math.Min(imagesPerChunk, Batch - first), rows = images * imageRows;
-            var chunk = shape with { Batch = images };
-            var cols = columns.AsSpan(0, rows * k);
-            var dyChunk = dy.Slice(first * imageRows * filters, rows * filters);
-            FloatConv2d.Im2Col(chunk, x.Slice(first * imageInput, images * imageInput), cols, Threads);
-            // dW (filters × k) += dYᵀ (filters × rows) · cols (rows × k)
-            Sgemm.Multiply(true, false, filters, k, rows, 1f, dyChunk, filters, cols, k, first == 0 ? 0f : 1f,
-                weight.Gradient, k, Path, Threads);
-            if (dx.IsEmpty)
-                continue;
-            // dcols (rows × k) = dY (rows × filters) · W (filters × k), then dx = col2im(dcols)
-            Sgemm.Multiply(false, false, rows, k, filters, 1f, dyChunk, filters, weight.Value, k, 0f, cols, k, Path, Threads);
-            FloatConv2d.Col2Im(chunk, cols, dx.Slice(first * imageInput, images * imageInput), Path, Threads);
-        }
+            ColumnSums.Sum(dy, shape.OutputPositions, shape.Filters, bias.Gradient, biasPartials, Threads);
+        gradient.Run(x, dy, weight.Value, weight.Gradient, dx, Path, Threads);
     }
 }

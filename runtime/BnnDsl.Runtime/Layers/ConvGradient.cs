@@ -1,0 +1,107 @@
+// The backward pass shared by the float and binary convolution layers: weight gradient dYᵀ · im2col and input
+// gradient col2im(dY · W), run as fixed groups of images in parallel so each thread's im2col stays in its cache.
+using BnnDsl.Kernels.Cpu;
+
+namespace BnnDsl.Runtime.Layers;
+
+/// <summary>
+/// For a convolution of <see cref="Conv2dShape"/> <c>shape</c>: <c>dW = dYᵀ · im2col(x)</c> and, when asked,
+/// <c>dx = col2im(dY · W)</c>. The batch is cut into at most <see cref="MaxGroups"/> fixed groups of images that
+/// run in parallel, each on one thread: a group walks its images in chunks of about
+/// <see cref="ChunkFloats"/> im2col floats (kept in that thread's cache), multiplies with single-threaded SGEMMs
+/// and accumulates its own partial dW; the partials are then added in group order. The partitioning does not
+/// depend on the thread count, so the result is the same bit for bit on every run. The im2col is either the
+/// plain one of x (zero padding) or that of sign(x) with a chosen pad value (binary convolutions).
+/// </summary>
+internal sealed unsafe class ConvGradient
+{
+    /// <summary>Most groups of images (and partial weight gradients).</summary>
+    public const int MaxGroups = 8;
+
+    /// <summary>Target size of one chunk of the im2col matrix, in floats.</summary>
+    public const int ChunkFloats = 1 << 17;
+
+    [ThreadStatic] private static float[]? columnsBuffer;
+
+    private readonly Conv2dShape shape;
+    private readonly bool signInput;
+    private readonly float padValue;
+    private readonly int groups, imagesPerChunk;
+    private readonly float[] partials;
+
+    /// <summary>Sets up the groups and partial gradients of <paramref name="shape"/>; <paramref name="signInput"/> selects the im2col of sign(x) with <paramref name="padValue"/>.</summary>
+    public ConvGradient(Conv2dShape shape, bool signInput, float padValue)
+    {
+        this.shape = shape;
+        this.signInput = signInput;
+        this.padValue = padValue;
+        groups = Math.Min(shape.Batch, MaxGroups);
+        imagesPerChunk = Math.Clamp(ChunkFloats / (shape.OutputHeight * shape.OutputWidth * PatchLength), 1, shape.Batch);
+        partials = new float[groups * shape.Filters * PatchLength];
+    }
+
+    private int PatchLength => shape.KernelH * shape.KernelW * shape.Channels;
+
+    /// <summary>Writes <paramref name="weightGradient"/> and, unless <paramref name="dx"/> is empty, dx from <paramref name="weights"/> (W or sign(W)).</summary>
+    public void Run(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weights, Span<float> weightGradient, Span<float> dx,
+        KernelPath path, int threads)
+    {
+        fixed (float* xPtr = x)
+        fixed (float* dyPtr = dy)
+        fixed (float* weightsPtr = weights)
+        fixed (float* dxPtr = dx)
+        fixed (float* partialsPtr = partials)
+        {
+            var job = new Job
+            {
+                Owner = this, X = xPtr, Dy = dyPtr, Weights = weightsPtr, Dx = dx.IsEmpty ? null : dxPtr, Partials = partialsPtr, Path = path,
+            };
+            KernelParallel.For(groups, threads, ref job);
+        }
+        int length = weightGradient.Length;
+        partials.AsSpan(0, length).CopyTo(weightGradient);
+        for (int g = 1; g < groups; g++)
+            Elementwise.Add(partials.AsSpan(g * length, length), weightGradient);
+    }
+
+    /// <summary>Item: one group of images.</summary>
+    private struct Job : IParallelJob
+    {
+        public ConvGradient Owner;
+        public float* X, Dy, Weights, Dx, Partials;
+        public KernelPath Path;
+
+        public readonly void Run(int index)
+        {
+            var o = Owner;
+            Conv2dShape s = o.shape;
+            int filters = s.Filters, k = o.PatchLength, imageRows = s.OutputHeight * s.OutputWidth;
+            int imageInput = s.Height * s.Width * s.Channels;
+            int first = (int)((long)index * s.Batch / o.groups), end = (int)((long)(index + 1) * s.Batch / o.groups);
+            int chunkLength = o.imagesPerChunk * imageRows * k;
+            if (columnsBuffer is null || columnsBuffer.Length < chunkLength)
+                columnsBuffer = new float[chunkLength];
+            var weightGradient = new Span<float>(Partials + (long)index * filters * k, filters * k);
+            var weights = new ReadOnlySpan<float>(Weights, filters * k);
+            for (int image = first; image < end; image += o.imagesPerChunk)
+            {
+                int images = Math.Min(o.imagesPerChunk, end - image), rows = images * imageRows;
+                var chunk = s with { Batch = images };
+                var cols = columnsBuffer.AsSpan(0, rows * k);
+                var x = new ReadOnlySpan<float>(X + (long)image * imageInput, images * imageInput);
+                var dy = new ReadOnlySpan<float>(Dy + (long)image * imageRows * filters, rows * filters);
+                if (o.signInput)
+                    SignIm2Col.Run(chunk, x, cols, o.padValue, threads: 1);
+                else
+                    FloatConv2d.Im2Col(chunk, x, cols, threads: 1);
+                // dW (filters × k) += dYᵀ (filters × rows) · cols (rows × k)
+                Sgemm.Multiply(true, false, filters, k, rows, 1f, dy, filters, cols, k, image == first ? 0f : 1f, weightGradient, k, Path, threads: 1);
+                if (Dx == null)
+                    continue;
+                // dcols (rows × k) = dY (rows × filters) · W (filters × k), then dx = col2im(dcols)
+                Sgemm.Multiply(false, false, rows, k, filters, 1f, dy, filters, weights, k, 0f, cols, k, Path, threads: 1);
+                FloatConv2d.Col2Im(chunk, cols, new Span<float>(Dx + (long)image * imageInput, images * imageInput), Path, threads: 1);
+            }
+        }
+    }
+}
