@@ -8,19 +8,17 @@ namespace BnnDsl.Runtime.Layers;
 /// Float convolution <c>y[b, oh, ow, o] = bias[o] + Σ_{kh, kw, c} x[b, oh*stride - pad + kh, ow*stride - pad + kw, c]
 /// * W[o, kh, kw, c]</c> (zero padding), NHWC input <c>[batch][height][width][channels]</c>, OHWI weights, output
 /// <c>[batch][outH][outW][filters]</c>. Backward: <c>dW = dYᵀ · im2col(x)</c>, <c>db = Σ dY</c>,
-/// <c>dx = col2im(dY · W)</c>. The im2col matrix is processed in chunks of images so that it stays in cache
-/// (backward: groups of images in parallel, see <see cref="ConvGradient"/>). Init: He (Kaiming) uniform, bound sqrt(6 / fanIn), bias 0.
+/// <c>dx = col2im(dY · W)</c>. The im2col matrix is processed in chunks of images that run in parallel, each on
+/// one thread with a single-threaded SGEMM, so that a chunk stays in its thread's cache (backward: see
+/// <see cref="ConvGradient"/>). Init: He (Kaiming) uniform, bound sqrt(6 / fanIn), bias 0.
 /// </summary>
-public sealed class Conv2dLayer : Layer
+public sealed unsafe class Conv2dLayer : Layer
 {
-    /// <summary>Target size of the forward pass's chunk of the im2col matrix, in floats.</summary>
-    private const int ChunkFloats = 1 << 18;
-
     private readonly Conv2dShape shape;
     private readonly Parameter weight;
     private readonly Parameter? bias;
     private readonly Parameter[] parameters;
-    private readonly float[] columns;
+    private readonly int imagesPerChunk;
     private readonly float[] biasPartials;
     private readonly ConvGradient gradient;
 
@@ -34,8 +32,7 @@ public sealed class Conv2dLayer : Layer
         weight = NewParameter("weight", [filters, kernel, kernel, channels], ParameterRole.Weight);
         this.bias = bias ? NewParameter("bias", [filters], ParameterRole.Bias) : null;
         parameters = this.bias is null ? [weight] : [weight, this.bias];
-        int imageColumns = shape.OutputHeight * shape.OutputWidth * PatchLength;
-        columns = new float[Math.Clamp(ChunkFloats / imageColumns, 1, batch) * imageColumns];
+        imagesPerChunk = Math.Clamp(ConvGradient.ChunkFloats / (shape.OutputHeight * shape.OutputWidth * PatchLength), 1, batch);
         gradient = new ConvGradient(shape, signInput: false, padValue: 0f);
         biasPartials = new float[ColumnSums.PartialsLength(shape.OutputPositions, filters)];
     }
@@ -68,7 +65,18 @@ public sealed class Conv2dLayer : Layer
     public override void Forward(ReadOnlySpan<float> x, Span<float> y, bool training)
     {
         CheckForward(x, y);
-        FloatConv2d.Forward(shape, x, weight.Value, bias is null ? default : bias.Value, y, columns, Path, Threads);
+        fixed (float* xPtr = x)
+        fixed (float* yPtr = y)
+        fixed (float* weightPtr = weight.Value)
+        fixed (float* biasPtr = bias is null ? default : bias.Value)
+        {
+            var job = new ForwardJob
+            {
+                Shape = shape, X = xPtr, Y = yPtr, Weights = weightPtr, Bias = bias is null ? null : biasPtr,
+                ImagesPerChunk = imagesPerChunk, Path = Path,
+            };
+            KernelParallel.For((Batch + imagesPerChunk - 1) / imagesPerChunk, Threads, ref job);
+        }
     }
 
     /// <summary>Gradients of weight and bias, and dx unless it is empty; <paramref name="y"/> is not read.</summary>
@@ -78,5 +86,35 @@ public sealed class Conv2dLayer : Layer
         if (bias is not null)
             ColumnSums.Sum(dy, shape.OutputPositions, shape.Filters, bias.Gradient, biasPartials, Threads);
         gradient.Run(x, dy, weight.Value, weight.Gradient, dx, Path, Threads);
+    }
+
+    /// <summary>Item: one chunk of images: im2col, then <c>y (rows × filters) = bias + cols (rows × k) · Wᵀ</c>.</summary>
+    private struct ForwardJob : IParallelJob
+    {
+        public Conv2dShape Shape;
+        public float* X, Y, Weights, Bias;
+        public int ImagesPerChunk;
+        public KernelPath Path;
+
+        public readonly void Run(int index)
+        {
+            Conv2dShape s = Shape;
+            int filters = s.Filters, k = s.KernelH * s.KernelW * s.Channels, imageRows = s.OutputHeight * s.OutputWidth;
+            int imageInput = s.Height * s.Width * s.Channels;
+            int first = index * ImagesPerChunk, images = Math.Min(ImagesPerChunk, s.Batch - first), rows = images * imageRows;
+            var cols = ConvGradient.Columns(rows * k);
+            var chunk = s with { Batch = images };
+            FloatConv2d.Im2Col(chunk, new ReadOnlySpan<float>(X + (long)first * imageInput, images * imageInput), cols, threads: 1);
+            var y = new Span<float>(Y + (long)first * imageRows * filters, rows * filters);
+            float beta = 0f;
+            if (Bias != null)
+            {
+                var bias = new ReadOnlySpan<float>(Bias, filters);
+                for (int row = 0; row < rows; row++)
+                    bias.CopyTo(y.Slice(row * filters, filters));
+                beta = 1f;
+            }
+            Sgemm.Multiply(false, true, rows, filters, k, 1f, cols, k, new ReadOnlySpan<float>(Weights, filters * k), k, beta, y, filters, Path, threads: 1);
+        }
     }
 }

@@ -19,7 +19,7 @@ internal sealed unsafe class ConvGradient
     public const int MaxGroups = 8;
 
     /// <summary>Target size of one chunk of the im2col matrix, in floats.</summary>
-    public const int ChunkFloats = 1 << 17;
+    public const int ChunkFloats = 1 << 18;
 
     [ThreadStatic] private static float[]? columnsBuffer;
 
@@ -41,6 +41,17 @@ internal sealed unsafe class ConvGradient
     }
 
     private int PatchLength => shape.KernelH * shape.KernelW * shape.Channels;
+
+    /// <summary>
+    /// This thread's im2col buffer of at least <paramref name="length"/> floats, allocated on first use and reused
+    /// by every convolution layer that runs on the thread.
+    /// </summary>
+    public static Span<float> Columns(int length)
+    {
+        if (columnsBuffer is null || columnsBuffer.Length < length)
+            columnsBuffer = new float[length];
+        return columnsBuffer.AsSpan(0, length);
+    }
 
     /// <summary>Writes <paramref name="weightGradient"/> and, unless <paramref name="dx"/> is empty, dx from <paramref name="weights"/> (W or sign(W)).</summary>
     public void Run(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weights, Span<float> weightGradient, Span<float> dx,
@@ -78,16 +89,14 @@ internal sealed unsafe class ConvGradient
             int filters = s.Filters, k = o.PatchLength, imageRows = s.OutputHeight * s.OutputWidth;
             int imageInput = s.Height * s.Width * s.Channels;
             int first = (int)((long)index * s.Batch / o.groups), end = (int)((long)(index + 1) * s.Batch / o.groups);
-            int chunkLength = o.imagesPerChunk * imageRows * k;
-            if (columnsBuffer is null || columnsBuffer.Length < chunkLength)
-                columnsBuffer = new float[chunkLength];
+            var columns = Columns(o.imagesPerChunk * imageRows * k);
             var weightGradient = new Span<float>(Partials + (long)index * filters * k, filters * k);
             var weights = new ReadOnlySpan<float>(Weights, filters * k);
             for (int image = first; image < end; image += o.imagesPerChunk)
             {
                 int images = Math.Min(o.imagesPerChunk, end - image), rows = images * imageRows;
                 var chunk = s with { Batch = images };
-                var cols = columnsBuffer.AsSpan(0, rows * k);
+                var cols = columns[..(rows * k)];
                 var x = new ReadOnlySpan<float>(X + (long)image * imageInput, images * imageInput);
                 var dy = new ReadOnlySpan<float>(Dy + (long)image * imageRows * filters, rows * filters);
                 if (o.signInput)
