@@ -88,7 +88,7 @@ public sealed class BinaryConv2dLayer : Layer
         CheckBackward(x, dy, dx);
         if (!dx.IsEmpty)
             Elementwise.Sign(weight.Value, signWeights, Threads);
-        gradient.Run(x, dy, signWeights, weight.Gradient, dx, Path, Threads);
+        gradient.Run(x, dy, signWeights, weight.Gradient, default, dx, Path, Threads);
         Elementwise.ClipGate(weight.Value, weight.Gradient, weight.Gradient, Threads);
         if (!dx.IsEmpty)
             Elementwise.ClipGate(x, dx, dx, Threads);

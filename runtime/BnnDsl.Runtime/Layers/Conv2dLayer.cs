@@ -19,7 +19,6 @@ public sealed unsafe class Conv2dLayer : Layer
     private readonly Parameter? bias;
     private readonly Parameter[] parameters;
     private readonly int imagesPerChunk;
-    private readonly float[] biasPartials;
     private readonly ConvGradient gradient;
 
     /// <summary>Creates the layer for <paramref name="batch"/> images of <paramref name="height"/> × <paramref name="width"/> × <paramref name="channels"/>.</summary>
@@ -34,7 +33,6 @@ public sealed unsafe class Conv2dLayer : Layer
         parameters = this.bias is null ? [weight] : [weight, this.bias];
         imagesPerChunk = Math.Clamp(ConvGradient.ChunkFloats / (shape.OutputHeight * shape.OutputWidth * PatchLength), 1, batch);
         gradient = new ConvGradient(shape, signInput: false, padValue: 0f);
-        biasPartials = new float[ColumnSums.PartialsLength(shape.OutputPositions, filters)];
     }
 
     /// <summary>The convolution's geometry (batch, sizes, kernel, stride, padding).</summary>
@@ -83,9 +81,7 @@ public sealed unsafe class Conv2dLayer : Layer
     public override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         CheckBackward(x, dy, dx);
-        if (bias is not null)
-            ColumnSums.Sum(dy, shape.OutputPositions, shape.Filters, bias.Gradient, biasPartials, Threads);
-        gradient.Run(x, dy, weight.Value, weight.Gradient, dx, Path, Threads);
+        gradient.Run(x, dy, weight.Value, weight.Gradient, bias is null ? default : bias.Gradient, dx, Path, Threads);
     }
 
     /// <summary>Item: one chunk of images: im2col, then <c>y (rows × filters) = bias + cols (rows × k) · Wᵀ</c>.</summary>

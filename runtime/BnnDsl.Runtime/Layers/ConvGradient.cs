@@ -1,11 +1,12 @@
 // The backward pass shared by the float and binary convolution layers: weight gradient dYᵀ · im2col and input
 // gradient col2im(dY · W), run as fixed groups of images in parallel so each thread's im2col stays in its cache.
+using System.Runtime.Intrinsics;
 using BnnDsl.Kernels.Cpu;
 
 namespace BnnDsl.Runtime.Layers;
 
 /// <summary>
-/// For a convolution of <see cref="Conv2dShape"/> <c>shape</c>: <c>dW = dYᵀ · im2col(x)</c> and, when asked,
+/// For a convolution of <see cref="Conv2dShape"/> <c>shape</c>: <c>dW = dYᵀ · im2col(x)</c>, <c>db = Σ dY</c> and, when asked,
 /// <c>dx = col2im(dY · W)</c>. The batch is cut into at most <see cref="MaxGroups"/> fixed groups of images that
 /// run in parallel, each on one thread: a group walks its images in chunks of about
 /// <see cref="ChunkFloats"/> im2col floats (kept in that thread's cache), multiplies with single-threaded SGEMMs
@@ -28,6 +29,7 @@ internal sealed unsafe class ConvGradient
     private readonly float padValue;
     private readonly int groups, imagesPerChunk;
     private readonly float[] partials;
+    private readonly float[] biasPartials;
 
     /// <summary>Sets up the groups and partial gradients of <paramref name="shape"/>; <paramref name="signInput"/> selects the im2col of sign(x) with <paramref name="padValue"/>.</summary>
     public ConvGradient(Conv2dShape shape, bool signInput, float padValue)
@@ -38,6 +40,7 @@ internal sealed unsafe class ConvGradient
         groups = Math.Min(shape.Batch, MaxGroups);
         imagesPerChunk = Math.Clamp(ChunkFloats / (shape.OutputHeight * shape.OutputWidth * PatchLength), 1, shape.Batch);
         partials = new float[groups * shape.Filters * PatchLength];
+        biasPartials = new float[groups * shape.Filters];
     }
 
     private int PatchLength => shape.KernelH * shape.KernelW * shape.Channels;
@@ -53,19 +56,24 @@ internal sealed unsafe class ConvGradient
         return columnsBuffer.AsSpan(0, length);
     }
 
-    /// <summary>Writes <paramref name="weightGradient"/> and, unless <paramref name="dx"/> is empty, dx from <paramref name="weights"/> (W or sign(W)).</summary>
-    public void Run(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weights, Span<float> weightGradient, Span<float> dx,
-        KernelPath path, int threads)
+    /// <summary>
+    /// Writes <paramref name="weightGradient"/>, <paramref name="biasGradient"/> (<c>Σ dY</c> per filter; empty: none) and,
+    /// unless <paramref name="dx"/> is empty, dx from <paramref name="weights"/> (W or sign(W)).
+    /// </summary>
+    public void Run(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> weights, Span<float> weightGradient,
+        Span<float> biasGradient, Span<float> dx, KernelPath path, int threads)
     {
         fixed (float* xPtr = x)
         fixed (float* dyPtr = dy)
         fixed (float* weightsPtr = weights)
         fixed (float* dxPtr = dx)
         fixed (float* partialsPtr = partials)
+        fixed (float* biasPartialsPtr = biasPartials)
         {
             var job = new Job
             {
-                Owner = this, X = xPtr, Dy = dyPtr, Weights = weightsPtr, Dx = dx.IsEmpty ? null : dxPtr, Partials = partialsPtr, Path = path,
+                Owner = this, X = xPtr, Dy = dyPtr, Weights = weightsPtr, Dx = dx.IsEmpty ? null : dxPtr, Partials = partialsPtr,
+                BiasPartials = biasGradient.IsEmpty ? null : biasPartialsPtr, Path = path,
             };
             KernelParallel.For(groups, threads, ref job);
         }
@@ -73,13 +81,19 @@ internal sealed unsafe class ConvGradient
         partials.AsSpan(0, length).CopyTo(weightGradient);
         for (int g = 1; g < groups; g++)
             Elementwise.Add(partials.AsSpan(g * length, length), weightGradient);
+        if (biasGradient.IsEmpty)
+            return;
+        int filters = shape.Filters;
+        biasPartials.AsSpan(0, filters).CopyTo(biasGradient);
+        for (int g = 1; g < groups; g++)
+            Elementwise.Add(biasPartials.AsSpan(g * filters, filters), biasGradient);
     }
 
     /// <summary>Item: one group of images.</summary>
     private struct Job : IParallelJob
     {
         public ConvGradient Owner;
-        public float* X, Dy, Weights, Dx, Partials;
+        public float* X, Dy, Weights, Dx, Partials, BiasPartials;
         public KernelPath Path;
 
         public readonly void Run(int index)
@@ -92,6 +106,8 @@ internal sealed unsafe class ConvGradient
             var columns = Columns(o.imagesPerChunk * imageRows * k);
             var weightGradient = new Span<float>(Partials + (long)index * filters * k, filters * k);
             var weights = new ReadOnlySpan<float>(Weights, filters * k);
+            if (BiasPartials != null)
+                new Span<float>(BiasPartials + (long)index * filters, filters).Clear();
             for (int image = first; image < end; image += o.imagesPerChunk)
             {
                 int images = Math.Min(o.imagesPerChunk, end - image), rows = images * imageRows;
@@ -105,11 +121,30 @@ internal sealed unsafe class ConvGradient
                     FloatConv2d.Im2Col(chunk, x, cols, threads: 1);
                 // dW (filters × k) += dYᵀ (filters × rows) · cols (rows × k)
                 Sgemm.Multiply(true, false, filters, k, rows, 1f, dy, filters, cols, k, image == first ? 0f : 1f, weightGradient, k, Path, threads: 1);
+                if (BiasPartials != null)
+                    AddRows(dy, rows, filters, BiasPartials + (long)index * filters);
                 if (Dx == null)
                     continue;
                 // dcols (rows × k) = dY (rows × filters) · W (filters × k), then dx = col2im(dcols)
                 Sgemm.Multiply(false, false, rows, k, filters, 1f, dy, filters, weights, k, 0f, cols, k, Path, threads: 1);
                 FloatConv2d.Col2Im(chunk, cols, new Span<float>(Dx + (long)image * imageInput, images * imageInput), Path, threads: 1);
+            }
+        }
+
+        /// <summary><c>sums[f] += Σ_r rows[r, f]</c>, in row order.</summary>
+        private static void AddRows(ReadOnlySpan<float> data, int rows, int cols, float* sums)
+        {
+            fixed (float* dataPtr = data)
+            {
+                float* row = dataPtr;
+                for (int r = 0; r < rows; r++, row += cols)
+                {
+                    int c = 0;
+                    for (; c + 8 <= cols; c += 8)
+                        (Vector256.Load(sums + c) + Vector256.Load(row + c)).Store(sums + c);
+                    for (; c < cols; c++)
+                        sums[c] += row[c];
+                }
             }
         }
     }

@@ -82,6 +82,10 @@ public class FloatLayerTests
         var naive = NaiveConvBackward(x, dy, layer.Weight.Value, 10, 64, 64, 8, 4, 3, 1, 1);
         AssertClose([.. naive.Dw.Select(v => (float)v)], layer.Weight.Gradient, 1e-3, 1e-3, "dW");
         AssertClose([.. naive.Dx.Select(v => (float)v)], dx, 1e-3, 1e-4, "dx");
+        var db = new float[4];
+        for (int i = 0; i < dy.Length; i++)
+            db[i % 4] += dy[i];
+        AssertClose(db, layer.Bias!.Gradient, 1e-3, 1e-3, "db");
     }
 
     [Fact]

@@ -33,6 +33,8 @@ public class PoolingAndActivationTests
 
     [Theory]
     [InlineData(2, 8, 8, 64, 2, 2, 0)]
+    [InlineData(3, 6, 4, 13, 2, 2, 0)]
+    [InlineData(2, 6, 6, 5, 3, 3, 0)]
     [InlineData(2, 7, 6, 13, 3, 2, 1)]
     [InlineData(1, 5, 5, 3, 3, 1, 1)]
     [InlineData(3, 9, 7, 9, 2, 3, 0)]
