@@ -31,8 +31,8 @@ public sealed unsafe class Conv2dLayer : Layer
         weight = NewParameter("weight", [filters, kernel, kernel, channels], ParameterRole.Weight);
         this.bias = bias ? NewParameter("bias", [filters], ParameterRole.Bias) : null;
         parameters = this.bias is null ? [weight] : [weight, this.bias];
-        imagesPerChunk = Math.Clamp(ConvGradient.ChunkFloats / (shape.OutputHeight * shape.OutputWidth * PatchLength), 1, batch);
         gradient = new ConvGradient(shape, signInput: false, padValue: 0f);
+        imagesPerChunk = gradient.ImagesPerChunk;
     }
 
     /// <summary>The convolution's geometry (batch, sizes, kernel, stride, padding).</summary>
@@ -71,7 +71,7 @@ public sealed unsafe class Conv2dLayer : Layer
             var job = new ForwardJob
             {
                 Shape = shape, X = xPtr, Y = yPtr, Weights = weightPtr, Bias = bias is null ? null : biasPtr,
-                ImagesPerChunk = imagesPerChunk, Path = Path,
+                ImagesPerChunk = imagesPerChunk, Columns = gradient.Columns, Path = Path,
             };
             KernelParallel.For((Batch + imagesPerChunk - 1) / imagesPerChunk, Threads, ref job);
         }
@@ -90,6 +90,7 @@ public sealed unsafe class Conv2dLayer : Layer
         public Conv2dShape Shape;
         public float* X, Y, Weights, Bias;
         public int ImagesPerChunk;
+        public ScratchSlots Columns;
         public KernelPath Path;
 
         public readonly void Run(int index)
@@ -98,19 +99,27 @@ public sealed unsafe class Conv2dLayer : Layer
             int filters = s.Filters, k = s.KernelH * s.KernelW * s.Channels, imageRows = s.OutputHeight * s.OutputWidth;
             int imageInput = s.Height * s.Width * s.Channels;
             int first = index * ImagesPerChunk, images = Math.Min(ImagesPerChunk, s.Batch - first), rows = images * imageRows;
-            var cols = ConvGradient.Columns(rows * k);
-            var chunk = s with { Batch = images };
-            FloatConv2d.Im2Col(chunk, new ReadOnlySpan<float>(X + (long)first * imageInput, images * imageInput), cols, threads: 1);
-            var y = new Span<float>(Y + (long)first * imageRows * filters, rows * filters);
-            float beta = 0f;
-            if (Bias != null)
+            int slot = Columns.Take();
+            try
             {
-                var bias = new ReadOnlySpan<float>(Bias, filters);
-                for (int row = 0; row < rows; row++)
-                    bias.CopyTo(y.Slice(row * filters, filters));
-                beta = 1f;
+                var cols = Columns.Buffer(slot).AsSpan(0, rows * k);
+                var chunk = s with { Batch = images };
+                LayerIm2Col.Run(chunk, new ReadOnlySpan<float>(X + (long)first * imageInput, images * imageInput), cols, sign: false, padValue: 0f, threads: 1);
+                var y = new Span<float>(Y + (long)first * imageRows * filters, rows * filters);
+                float beta = 0f;
+                if (Bias != null)
+                {
+                    var bias = new ReadOnlySpan<float>(Bias, filters);
+                    for (int row = 0; row < rows; row++)
+                        bias.CopyTo(y.Slice(row * filters, filters));
+                    beta = 1f;
+                }
+                Sgemm.Multiply(false, true, rows, filters, k, 1f, cols, k, new ReadOnlySpan<float>(Weights, filters * k), k, beta, y, filters, Path, threads: 1);
             }
-            Sgemm.Multiply(false, true, rows, filters, k, 1f, cols, k, new ReadOnlySpan<float>(Weights, filters * k), k, beta, y, filters, Path, threads: 1);
+            finally
+            {
+                Columns.Release(slot);
+            }
         }
     }
 }

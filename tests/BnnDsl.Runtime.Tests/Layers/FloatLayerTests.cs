@@ -54,6 +54,7 @@ public class FloatLayerTests
     [InlineData(2, 6, 5, 3, 4, 3, 1, 1)]
     [InlineData(2, 7, 7, 2, 3, 5, 2, 2)]
     [InlineData(3, 6, 6, 5, 6, 1, 1, 0)]
+    [InlineData(2, 6, 6, 1, 12, 3, 1, 1)]
     public void ConvolutionBackwardMatchesFiniteDifferences(int batch, int h, int w, int c, int filters, int k, int stride, int pad)
     {
         var random = new Random(2);
