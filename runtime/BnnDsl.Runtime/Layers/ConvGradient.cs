@@ -18,8 +18,8 @@ namespace BnnDsl.Runtime.Layers;
 /// </summary>
 internal sealed unsafe class ConvGradient
 {
-    /// <summary>Most groups of images (and partial weight gradients).</summary>
-    public const int MaxGroups = 8;
+    /// <summary>Most groups of images (and partial weight gradients): enough for 16 cores, and small items keep two busy cores balanced.</summary>
+    public const int MaxGroups = 16;
 
     /// <summary>Target size of one chunk of the im2col matrix, in floats.</summary>
     public const int ChunkFloats = 1 << 18;
