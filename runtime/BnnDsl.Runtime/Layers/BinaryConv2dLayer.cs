@@ -26,8 +26,7 @@ public sealed class BinaryConv2dLayer : Layer
     private readonly ulong[] bitColumns;
     private readonly float[] ones, zeros;
     private readonly float[] signWeights;
-    private readonly float[] columns;
-    private readonly int imagesPerChunk;
+    private readonly ConvGradient gradient;
 
     /// <summary>Creates the layer for <paramref name="batch"/> images of <paramref name="height"/> × <paramref name="width"/> × <paramref name="channels"/>.</summary>
     public BinaryConv2dLayer(string name, int batch, int height, int width, int channels, int filters, int kernel, int stride, int pad,
@@ -48,9 +47,7 @@ public sealed class BinaryConv2dLayer : Layer
         ones.AsSpan().Fill(1f);
         zeros = new float[filters];
         signWeights = new float[weight.Length];
-        int imageColumns = shape.OutputHeight * shape.OutputWidth * PatchLength;
-        imagesPerChunk = Math.Clamp(Conv2dLayer.ChunkFloats / imageColumns, 1, batch);
-        columns = new float[imagesPerChunk * imageColumns];
+        gradient = new ConvGradient(shape, signInput: true, padValue: padding == BinaryPadding.One ? 1f : 0f);
     }
 
     /// <summary>The convolution's geometry.</summary>
@@ -89,27 +86,9 @@ public sealed class BinaryConv2dLayer : Layer
     public override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         CheckBackward(x, dy, dx);
-        int filters = shape.Filters, k = PatchLength, imageRows = shape.OutputHeight * shape.OutputWidth;
-        int imageInput = shape.Height * shape.Width * shape.Channels;
-        float padValue = padding == BinaryPadding.One ? 1f : 0f;
         if (!dx.IsEmpty)
             Elementwise.Sign(weight.Value, signWeights, Threads);
-        for (int first = 0; first < Batch; first += imagesPerChunk)
-        {
-            int images = Math.Min(imagesPerChunk, Batch - first), rows = images * imageRows;
-            var chunk = shape with { Batch = images };
-            var cols = columns.AsSpan(0, rows * k);
-            var dyChunk = dy.Slice(first * imageRows * filters, rows * filters);
-            SignIm2Col.Run(chunk, x.Slice(first * imageInput, images * imageInput), cols, padValue, Threads);
-            // dW (filters × k) += dYᵀ (filters × rows) · im2col(s) (rows × k)
-            Sgemm.Multiply(true, false, filters, k, rows, 1f, dyChunk, filters, cols, k, first == 0 ? 0f : 1f,
-                weight.Gradient, k, Path, Threads);
-            if (dx.IsEmpty)
-                continue;
-            // dcols (rows × k) = dY (rows × filters) · Wb (filters × k), then dx = col2im(dcols)
-            Sgemm.Multiply(false, false, rows, k, filters, 1f, dyChunk, filters, signWeights, k, 0f, cols, k, Path, Threads);
-            FloatConv2d.Col2Im(chunk, cols, dx.Slice(first * imageInput, images * imageInput), Path, Threads);
-        }
+        gradient.Run(x, dy, signWeights, weight.Gradient, default, dx, Path, Threads);
         Elementwise.ClipGate(weight.Value, weight.Gradient, weight.Gradient, Threads);
         if (!dx.IsEmpty)
             Elementwise.ClipGate(x, dx, dx, Threads);

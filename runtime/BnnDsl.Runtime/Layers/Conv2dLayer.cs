@@ -8,21 +8,18 @@ namespace BnnDsl.Runtime.Layers;
 /// Float convolution <c>y[b, oh, ow, o] = bias[o] + Σ_{kh, kw, c} x[b, oh*stride - pad + kh, ow*stride - pad + kw, c]
 /// * W[o, kh, kw, c]</c> (zero padding), NHWC input <c>[batch][height][width][channels]</c>, OHWI weights, output
 /// <c>[batch][outH][outW][filters]</c>. Backward: <c>dW = dYᵀ · im2col(x)</c>, <c>db = Σ dY</c>,
-/// <c>dx = col2im(dY · W)</c>. The im2col matrix is processed in chunks of images of about
-/// <see cref="ChunkFloats"/> floats, so it stays in cache. Init: He (Kaiming) uniform, bound sqrt(6 / fanIn), bias 0.
+/// <c>dx = col2im(dY · W)</c>. The im2col matrix is processed in chunks of images that run in parallel, each on
+/// one thread with a single-threaded SGEMM, so that a chunk stays in its thread's cache (backward: see
+/// <see cref="ConvGradient"/>). Init: He (Kaiming) uniform, bound sqrt(6 / fanIn), bias 0.
 /// </summary>
-public sealed class Conv2dLayer : Layer
+public sealed unsafe class Conv2dLayer : Layer
 {
-    /// <summary>Target size of one chunk of the im2col matrix, in floats.</summary>
-    internal const int ChunkFloats = 1 << 18;
-
     private readonly Conv2dShape shape;
     private readonly Parameter weight;
     private readonly Parameter? bias;
     private readonly Parameter[] parameters;
-    private readonly float[] columns;
-    private readonly float[] biasPartials;
     private readonly int imagesPerChunk;
+    private readonly ConvGradient gradient;
 
     /// <summary>Creates the layer for <paramref name="batch"/> images of <paramref name="height"/> × <paramref name="width"/> × <paramref name="channels"/>.</summary>
     public Conv2dLayer(string name, int batch, int height, int width, int channels, int filters, int kernel, int stride, int pad,
@@ -34,10 +31,8 @@ public sealed class Conv2dLayer : Layer
         weight = NewParameter("weight", [filters, kernel, kernel, channels], ParameterRole.Weight);
         this.bias = bias ? NewParameter("bias", [filters], ParameterRole.Bias) : null;
         parameters = this.bias is null ? [weight] : [weight, this.bias];
-        int imageColumns = shape.OutputHeight * shape.OutputWidth * PatchLength;
-        imagesPerChunk = Math.Clamp(ChunkFloats / imageColumns, 1, batch);
-        columns = new float[imagesPerChunk * imageColumns];
-        biasPartials = new float[ColumnSums.PartialsLength(shape.OutputPositions, filters)];
+        gradient = new ConvGradient(shape, signInput: false, padValue: 0f);
+        imagesPerChunk = gradient.ImagesPerChunk;
     }
 
     /// <summary>The convolution's geometry (batch, sizes, kernel, stride, padding).</summary>
@@ -68,32 +63,63 @@ public sealed class Conv2dLayer : Layer
     public override void Forward(ReadOnlySpan<float> x, Span<float> y, bool training)
     {
         CheckForward(x, y);
-        FloatConv2d.Forward(shape, x, weight.Value, bias is null ? default : bias.Value, y, columns, Path, Threads);
+        fixed (float* xPtr = x)
+        fixed (float* yPtr = y)
+        fixed (float* weightPtr = weight.Value)
+        fixed (float* biasPtr = bias is null ? default : bias.Value)
+        {
+            var job = new ForwardJob
+            {
+                Shape = shape, X = xPtr, Y = yPtr, Weights = weightPtr, Bias = bias is null ? null : biasPtr,
+                ImagesPerChunk = imagesPerChunk, Columns = gradient.Columns, Path = Path,
+            };
+            KernelParallel.For((Batch + imagesPerChunk - 1) / imagesPerChunk, Threads, ref job);
+        }
     }
 
     /// <summary>Gradients of weight and bias, and dx unless it is empty; <paramref name="y"/> is not read.</summary>
     public override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         CheckBackward(x, dy, dx);
-        int filters = shape.Filters, k = PatchLength, imageRows = shape.OutputHeight * shape.OutputWidth;
-        int imageInput = shape.Height * shape.Width * shape.Channels;
-        if (bias is not null)
-            ColumnSums.Sum(dy, shape.OutputPositions, filters, bias.Gradient, biasPartials, Threads);
-        for (int first = 0; first < Batch; first += imagesPerChunk)
+        gradient.Run(x, dy, weight.Value, weight.Gradient, bias is null ? default : bias.Gradient, dx, Path, Threads);
+    }
+
+    /// <summary>Item: one chunk of images: im2col, then <c>y (rows × filters) = bias + cols (rows × k) · Wᵀ</c>.</summary>
+    private struct ForwardJob : IParallelJob
+    {
+        public Conv2dShape Shape;
+        public float* X, Y, Weights, Bias;
+        public int ImagesPerChunk;
+        public ScratchSlots Columns;
+        public KernelPath Path;
+
+        public readonly void Run(int index)
         {
-            int images = Math.Min(imagesPerChunk, Batch - first), rows = images * imageRows;
-            var chunk = shape with { Batch = images };
-            var cols = columns.AsSpan(0, rows * k);
-            var dyChunk = dy.Slice(first * imageRows * filters, rows * filters);
-            FloatConv2d.Im2Col(chunk, x.Slice(first * imageInput, images * imageInput), cols, Threads);
-            // dW (filters × k) += dYᵀ (filters × rows) · cols (rows × k)
-            Sgemm.Multiply(true, false, filters, k, rows, 1f, dyChunk, filters, cols, k, first == 0 ? 0f : 1f,
-                weight.Gradient, k, Path, Threads);
-            if (dx.IsEmpty)
-                continue;
-            // dcols (rows × k) = dY (rows × filters) · W (filters × k), then dx = col2im(dcols)
-            Sgemm.Multiply(false, false, rows, k, filters, 1f, dyChunk, filters, weight.Value, k, 0f, cols, k, Path, Threads);
-            FloatConv2d.Col2Im(chunk, cols, dx.Slice(first * imageInput, images * imageInput), Path, Threads);
+            Conv2dShape s = Shape;
+            int filters = s.Filters, k = s.KernelH * s.KernelW * s.Channels, imageRows = s.OutputHeight * s.OutputWidth;
+            int imageInput = s.Height * s.Width * s.Channels;
+            int first = index * ImagesPerChunk, images = Math.Min(ImagesPerChunk, s.Batch - first), rows = images * imageRows;
+            int slot = Columns.Take();
+            try
+            {
+                var cols = Columns.Buffer(slot).AsSpan(0, rows * k);
+                var chunk = s with { Batch = images };
+                LayerIm2Col.Run(chunk, new ReadOnlySpan<float>(X + (long)first * imageInput, images * imageInput), cols, sign: false, padValue: 0f, threads: 1);
+                var y = new Span<float>(Y + (long)first * imageRows * filters, rows * filters);
+                float beta = 0f;
+                if (Bias != null)
+                {
+                    var bias = new ReadOnlySpan<float>(Bias, filters);
+                    for (int row = 0; row < rows; row++)
+                        bias.CopyTo(y.Slice(row * filters, filters));
+                    beta = 1f;
+                }
+                Sgemm.Multiply(false, true, rows, filters, k, 1f, cols, k, new ReadOnlySpan<float>(Weights, filters * k), k, beta, y, filters, Path, threads: 1);
+            }
+            finally
+            {
+                Columns.Release(slot);
+            }
         }
     }
 }

@@ -32,6 +32,20 @@ internal static unsafe class Elementwise
     public static void ReluGate(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int threads)
         => Run(Op.ReluGate, x, dy, dx, threads);
 
+    /// <summary><c>sum += x</c> on the calling thread.</summary>
+    public static void Add(ReadOnlySpan<float> x, Span<float> sum)
+    {
+        fixed (float* xPtr = x)
+        fixed (float* sumPtr = sum)
+        {
+            int i = 0, n = x.Length;
+            for (; i + 8 <= n; i += 8)
+                (Vector256.Load(sumPtr + i) + Vector256.Load(xPtr + i)).Store(sumPtr + i);
+            for (; i < n; i++)
+                sumPtr[i] += xPtr[i];
+        }
+    }
+
     private static void Run(Op op, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> output, int threads)
     {
         fixed (float* xPtr = x)

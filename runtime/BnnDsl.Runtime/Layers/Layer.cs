@@ -47,7 +47,7 @@ public abstract class Layer
     /// <summary>Floats of output for the whole batch.</summary>
     public int OutputLength { get; }
 
-    /// <summary>The kernel path passed to the kernels.</summary>
+    /// <summary>The kernel path passed to the kernels (the layers' own element-wise loops use Vector256 on every path).</summary>
     public KernelPath Path { get; }
 
     /// <summary>Threads passed to the kernels (0: all cores).</summary>

@@ -7,12 +7,15 @@ namespace BnnDsl.Runtime.Layers;
 /// <summary>
 /// <c>y[b, oh, ow, c] = max</c> over the real cells of the <c>kernel × kernel</c> window (padded cells take no
 /// part). The forward pass stores, per output, the input index of the maximum (ties: the first in window order
-/// ky, then kx); backward writes <c>dx = 0</c> and adds each <c>dy</c> to its argmax cell.
+/// ky, then kx); backward writes <c>dx = 0</c> and adds each <c>dy</c> to its argmax cell. When the windows tile the
+/// input exactly (stride = kernel, no padding, sizes divisible by the kernel), backward writes every dx cell once
+/// instead: <c>dy</c> at the argmax, 0 elsewhere.
 /// </summary>
 public sealed unsafe class MaxPoolLayer : Layer
 {
     private readonly Pool2dShape shape;
     private readonly int[] argmax;
+    private readonly bool tiles;
 
     /// <summary>Creates the layer for <paramref name="batch"/> images of <paramref name="height"/> × <paramref name="width"/> × <paramref name="channels"/>.</summary>
     public MaxPoolLayer(string name, int batch, int height, int width, int channels, int kernel, int stride, int pad = 0,
@@ -22,6 +25,7 @@ public sealed unsafe class MaxPoolLayer : Layer
     {
         shape = LayerShapes.Pool(name, batch, height, width, channels, kernel, stride, pad);
         argmax = new int[OutputLength];
+        tiles = stride == kernel && pad == 0 && height % kernel == 0 && width % kernel == 0;
     }
 
     /// <summary>The pooling geometry.</summary>
@@ -50,6 +54,12 @@ public sealed unsafe class MaxPoolLayer : Layer
         fixed (float* dxPtr = dx)
         fixed (int* argmaxPtr = argmax)
         {
+            if (tiles)
+            {
+                var tileJob = new TileBackwardJob { Shape = shape, Dy = dyPtr, Dx = dxPtr, Argmax = argmaxPtr };
+                KernelParallel.For(Batch * shape.OutputHeight, Threads, ref tileJob);
+                return;
+            }
             var job = new BackwardJob { Dy = dyPtr, Dx = dxPtr, Argmax = argmaxPtr, InputPerImage = InputLength / Batch, OutputPerImage = OutputLength / Batch };
             KernelParallel.For(Batch, Threads, ref job);
         }
@@ -128,6 +138,43 @@ public sealed unsafe class MaxPoolLayer : Layer
             long first = (long)index * OutputPerImage;
             for (long o = first; o < first + OutputPerImage; o++)
                 Dx[Argmax[o]] += Dy[o];
+        }
+    }
+
+    /// <summary>Item: one output row (image, oh) of windows that tile the input; writes each of its input cells once.</summary>
+    private struct TileBackwardJob : IParallelJob
+    {
+        public Pool2dShape Shape;
+        public float* Dy, Dx;
+        public int* Argmax;
+
+        public readonly void Run(int index)
+        {
+            Pool2dShape s = Shape;
+            int oh = index % s.OutputHeight, image = index / s.OutputHeight, c = s.Channels, k = s.KernelH;
+            long outBase = (long)index * s.OutputWidth * c;
+            for (int ky = 0; ky < k; ky++)
+            {
+                int rowCell = ((image * s.Height + oh * k + ky) * s.Width) * c;
+                for (int ow = 0; ow < s.OutputWidth; ow++)
+                {
+                    float* dy = Dy + outBase + (long)ow * c;
+                    int* arg = Argmax + outBase + (long)ow * c;
+                    for (int kx = 0; kx < k; kx++)
+                    {
+                        int cell = rowCell + (ow * k + kx) * c;
+                        float* dx = Dx + cell;
+                        int ch = 0;
+                        for (; ch + 8 <= c; ch += 8)
+                        {
+                            var hit = Vector256.Equals(Vector256.Load(arg + ch), Vector256.Create(cell + ch) + Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7));
+                            (Vector256.Load(dy + ch) & hit.AsSingle()).Store(dx + ch);
+                        }
+                        for (; ch < c; ch++)
+                            dx[ch] = arg[ch] == cell + ch ? dy[ch] : 0f;
+                    }
+                }
+            }
         }
     }
 }

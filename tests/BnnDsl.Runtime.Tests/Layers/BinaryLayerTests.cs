@@ -21,6 +21,7 @@ public class BinaryLayerTests
     private static readonly int[][] Shapes =
     [
         [2, 6, 5, 1, 5, 3, 1, 1],
+        [2, 6, 6, 1, 16, 3, 1, 1],
         [2, 5, 6, 3, 17, 3, 2, 1],
         [1, 7, 7, 37, 8, 5, 1, 2],
         [2, 6, 6, 64, 6, 3, 2, 1],

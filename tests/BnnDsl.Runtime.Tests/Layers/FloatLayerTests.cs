@@ -54,6 +54,7 @@ public class FloatLayerTests
     [InlineData(2, 6, 5, 3, 4, 3, 1, 1)]
     [InlineData(2, 7, 7, 2, 3, 5, 2, 2)]
     [InlineData(3, 6, 6, 5, 6, 1, 1, 0)]
+    [InlineData(2, 6, 6, 1, 12, 3, 1, 1)]
     public void ConvolutionBackwardMatchesFiniteDifferences(int batch, int h, int w, int c, int filters, int k, int stride, int pad)
     {
         var random = new Random(2);
@@ -64,20 +65,28 @@ public class FloatLayerTests
     }
 
     [Fact]
-    public void ConvolutionBackwardInChunksEqualsOneChunk()
+    public void ConvolutionInManyChunksMatchesNaiveLoops()
     {
-        // 2 images of 64 x 64 x 8 (k 3) make an im2col larger than one chunk, so the backward pass runs in chunks.
+        // One image of 64 x 64 x 8 (k 3) fills a chunk of the im2col, and 10 images make groups of 1 and 2 images,
+        // so the backward pass runs in several groups, some of several chunks.
         var random = new Random(3);
-        var layer = new Conv2dLayer("conv", 3, 64, 64, 8, 4, 3, 1, 1);
+        var layer = new Conv2dLayer("conv", 10, 64, 64, 8, 4, 3, 1, 1);
         layer.Initialize(random);
         var x = Floats(random, layer.InputLength);
         var dy = Floats(random, layer.OutputLength);
         var dx = new float[x.Length];
-        layer.Forward(x, new float[layer.OutputLength], training: true);
+        var y = new float[layer.OutputLength];
+        layer.Forward(x, y, training: true);
+        var expected = NaiveConv(x, layer.Weight.Value, layer.Bias!.Value, 10, 64, 64, 8, 4, 3, 1, 1);
+        AssertClose([.. expected.Select(v => (float)v)], y, 1e-4, 1e-5, "y");
         layer.Backward(x, default, dy, dx);
-        var naive = NaiveConvBackward(x, dy, layer.Weight.Value, 3, 64, 64, 8, 4, 3, 1, 1);
+        var naive = NaiveConvBackward(x, dy, layer.Weight.Value, 10, 64, 64, 8, 4, 3, 1, 1);
         AssertClose([.. naive.Dw.Select(v => (float)v)], layer.Weight.Gradient, 1e-3, 1e-3, "dW");
         AssertClose([.. naive.Dx.Select(v => (float)v)], dx, 1e-3, 1e-4, "dx");
+        var db = new float[4];
+        for (int i = 0; i < dy.Length; i++)
+            db[i % 4] += dy[i];
+        AssertClose(db, layer.Bias!.Gradient, 1e-3, 1e-3, "db");
     }
 
     [Fact]

@@ -22,6 +22,7 @@ public class LayerSteadyStateTests
         new GlobalAvgPoolLayer("gap", 4, 5, 5, 7),
         new SignLayer("sign", 8, 5000),
         new ReLULayer("relu", 8, 5000),
+        new QuantizeLayer("quant", 8, 5000, 4),
     ];
 
     [Fact]

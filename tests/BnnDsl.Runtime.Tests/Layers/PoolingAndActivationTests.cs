@@ -33,6 +33,8 @@ public class PoolingAndActivationTests
 
     [Theory]
     [InlineData(2, 8, 8, 64, 2, 2, 0)]
+    [InlineData(3, 6, 4, 13, 2, 2, 0)]
+    [InlineData(2, 6, 6, 5, 3, 3, 0)]
     [InlineData(2, 7, 6, 13, 3, 2, 1)]
     [InlineData(1, 5, 5, 3, 3, 1, 1)]
     [InlineData(3, 9, 7, 9, 2, 3, 0)]
@@ -164,5 +166,35 @@ public class PoolingAndActivationTests
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => loss.Forward(new float[20], [3, 10]));
         Assert.Contains("labels[1]", error.Message);
         Assert.Contains("10", error.Message);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(8)]
+    public void QuantizeFollowsDoReFaAndItsStraightThroughGate(int bits)
+    {
+        var random = new Random(35);
+        var layer = new QuantizeLayer("q", 3, 41, bits);
+        var x = Floats(random, layer.InputLength, 1.5f).Select(v => v + 0.3f).ToArray();
+        x[0] = 0f;
+        x[1] = 1f;
+        x[2] = float.NaN;
+        var dy = Floats(random, x.Length);
+        var y = new float[x.Length];
+        var dx = new float[x.Length];
+        layer.Forward(x, y, training: true);
+        layer.Backward(x, y, dy, dx);
+        float levels = (1 << bits) - 1;
+        for (int i = 3; i < x.Length; i++)
+        {
+            float expected = MathF.Round(Math.Clamp(x[i], 0f, 1f) * levels, MidpointRounding.ToEven) / levels;
+            Assert.Equal(expected, y[i], 1e-6f);
+            Assert.Equal(x[i] >= 0 && x[i] <= 1 ? dy[i] : 0f, dx[i]);
+        }
+        Assert.Equal(0f, y[0]);
+        Assert.Equal(1f, y[1]);
+        Assert.Equal(dy[1], dx[1]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new QuantizeLayer("q", 1, 4, 1));
     }
 }
