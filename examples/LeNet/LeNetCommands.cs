@@ -26,7 +26,8 @@ public static class LeNetCommands
           --lr X            peak learning rate (default 0.001, Adam, cosine schedule)
           --optimizer NAME  adam or sgd
           --schedule S      cosine, step:STEPS[:GAMMA] or constant
-          --seed N          seed of weights and shuffling (default 1)
+          --seed N          seed of weights, shuffling and augmentation (default 1)
+          --shift N         random translation of training images by up to N pixels (default 2; 0: none)
           --threads N       kernel threads (default: all cores)
           --resume          continue from OUT/last.safetensors
           --checkpoint FILE checkpoint for eval
@@ -92,6 +93,7 @@ public static class LeNetCommands
             Schedule = options.Schedule,
             OutputDirectory = options.OutputDirectory,
             Resume = options.Resume,
+            MaxShift = options.MaxShift,
         };
         var reports = TrainingReports.Default(output);
         var result = new Trainer(network, data.Train, data.Test, trainerOptions, reports).Run();
@@ -162,6 +164,7 @@ public static class LeNetCommands
         public string Schedule { get; init; } = "cosine";
         public int Seed { get; init; } = 1;
         public int Threads { get; init; }
+        public int MaxShift { get; init; } = 2;
         public bool Resume { get; init; }
         public string? Checkpoint { get; init; }
         public bool Json { get; init; }
@@ -187,6 +190,7 @@ public static class LeNetCommands
                     "--schedule" => options with { Schedule = Value() },
                     "--seed" => options with { Seed = Int(0) },
                     "--threads" => options with { Threads = Int(0) },
+                    "--shift" => options with { MaxShift = Int(0) },
                     "--resume" => options with { Resume = true },
                     "--checkpoint" => options with { Checkpoint = Value() },
                     "--json" => options with { Json = true },

@@ -66,7 +66,13 @@ public sealed class LeNetGradientTests
         {
             double[] expected = reference.Gradients[parameter.Name];
             double scale = expected.Max(Math.Abs);
-            Assert.True(scale > 0, $"{parameter.Name}: the reference gradient is all zero, the test would prove nothing");
+            if (scale < 1e-9)
+            {
+                // A bias followed by BatchNorm cancels out: its gradient is zero up to rounding, in both implementations.
+                Assert.EndsWith(".bias", parameter.Name);
+                Assert.All(parameter.Gradient, g => Assert.True(Math.Abs(g) < 1e-5, $"{parameter.Name}: {g} should be 0"));
+                continue;
+            }
             for (int i = 0; i < expected.Length; i++)
                 Assert.True(Math.Abs(parameter.Gradient[i] - expected[i]) <= 2e-3 * scale + 1e-7,
                     $"{parameter.Name}[{i}]: {parameter.Gradient[i]} vs reference {expected[i]} (largest |gradient| {scale})");

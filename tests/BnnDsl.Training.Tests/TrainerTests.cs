@@ -18,6 +18,7 @@ public sealed class TrainerTests : IDisposable
         Epochs = epochs,
         Seed = 7,
         LearningRate = 0.01f,
+        MaxShift = 1,
         OutputDirectory = Path.Combine(directory, name),
     };
 

@@ -98,6 +98,7 @@ public sealed class Trainer
             {
                 var epochClock = Stopwatch.StartNew();
                 Shuffle(order, options.Seed, epoch);
+                var augmentation = new Random(unchecked(options.Seed * 7_919 + epoch * 104_729 + 1));
                 double lossSum = 0;
                 long correct = 0;
                 float learningRate = 0;
@@ -106,6 +107,8 @@ public sealed class Trainer
                     cancellationToken.ThrowIfCancellationRequested();
                     var indices = order.AsSpan(b * batch, batch);
                     train.Images.Normalize(indices, input);
+                    if (options.MaxShift > 0)
+                        Augment(input, augmentation);
                     for (int i = 0; i < batch; i++)
                         labels[i] = train.Labels.Labels[indices[i]];
                     network.Forward(input, training: true);
@@ -159,6 +162,19 @@ public sealed class Trainer
         }
     }
 
+    /// <summary>Shifts every image of the batch by its own random offset; the fill is a black pixel after normalization.</summary>
+    private void Augment(Span<float> batch, Random random)
+    {
+        int rows = train.Images.Rows, columns = train.Images.Columns, size = network.InputLength;
+        int channels = size / (rows * columns);
+        float black = (0f - IdxImages.MnistMean) / IdxImages.MnistStd;
+        for (int offset = 0; offset < batch.Length; offset += size)
+        {
+            int dy = random.Next(-options.MaxShift, options.MaxShift + 1), dx = random.Next(-options.MaxShift, options.MaxShift + 1);
+            ImageShift.Shift(batch.Slice(offset, size), rows, columns, channels, dy, dx, black);
+        }
+    }
+
     private List<Parameter> SavedTensors(Optimizer optimizer) => [.. network.Parameters, .. optimizer.State];
 
     private Dictionary<string, string> Metadata(int epoch, double best) => new()
@@ -173,6 +189,7 @@ public sealed class Trainer
         ["learning_rate"] = options.LearningRate.ToString("R", CultureInfo.InvariantCulture),
         ["schedule"] = options.Schedule,
         ["weight_decay"] = options.WeightDecay.ToString("R", CultureInfo.InvariantCulture),
+        ["max_shift"] = options.MaxShift.ToString(CultureInfo.InvariantCulture),
     };
 
     private (int FirstEpoch, double Best) Restore(string path, List<Parameter> saved)

@@ -34,6 +34,12 @@ public sealed record TrainerOptions
     /// <summary>Continue from <c>last.safetensors</c> in <see cref="OutputDirectory"/> when it exists.</summary>
     public bool Resume { get; init; }
 
+    /// <summary>
+    /// Data augmentation: each training image is shifted by a random whole number of pixels in [-MaxShift, MaxShift]
+    /// in both directions (border filled with the value of a black pixel), drawn from (seed, epoch). 0: no augmentation.
+    /// </summary>
+    public int MaxShift { get; init; }
+
     /// <summary>Report progress every this many batches.</summary>
     public int ProgressInterval { get; init; } = 20;
 }
