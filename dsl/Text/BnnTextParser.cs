@@ -199,7 +199,7 @@ public static class BnnTextParser
             if (!LayerSyntax.All.TryGetValue(nameToken.Text, out var syntax))
             {
                 Diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.UnknownLayer, At(nameToken),
-                    nameToken.Text, LayerSyntax.Closest(nameToken.Text), string.Join(", ", LayerSyntax.All.Keys)));
+                    nameToken.Text, BlockKeyword(nameToken.Text) ?? LayerSyntax.Closest(nameToken.Text), string.Join(", ", LayerSyntax.All.Keys)));
                 return null;
             }
 
@@ -242,6 +242,16 @@ public static class BnnTextParser
                 Diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.MissingOption, At(nameToken), number, syntax.Kind, missing.Name));
             return Diagnostics.Count == before ? syntax.Build(values, location) : null;
         }
+
+        // The block keyword a miscased or attribute-style spelling means (Residual, EndResidual, EndRepeat), or null.
+        private static string? BlockKeyword(string word) => word.ToLowerInvariant() switch
+        {
+            "residual" => "residual",
+            "shortcut" => "shortcut",
+            "repeat" => "repeat",
+            "end" or "endresidual" or "endrepeat" => "end",
+            _ => null,
+        };
 
         private void Syntax(SourceLocation location, string problem, string fix) =>
             Diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.SyntaxError, location, problem, fix));

@@ -190,6 +190,18 @@ public class ResidualTests
         Assert.StartsWith(message, diagnostic.Message);
     }
 
+    [Theory]
+    [InlineData("Residual", "residual")]
+    [InlineData("EndResidual", "end")]
+    [InlineData("EndRepeat", "end")]
+    public void AttributeSpellingsOfKeywordsSuggestTheKeyword(string word, string keyword)
+    {
+        var diagnostic = Assert.Single(BnnTextParser.Parse($"network Net input 4x8x8\n{word}", "net.bnn").Diagnostics);
+
+        Assert.Equal("BNN0010", diagnostic.Id);
+        Assert.StartsWith($"Unknown layer '{word}'; did you mean '{keyword}'?", diagnostic.Message);
+    }
+
     [Fact]
     public void SemicolonsSeparateStatementsOnOneLine()
     {
