@@ -76,12 +76,17 @@ public sealed class ResidualNetworkTests
     }
 
     [Fact]
-    public void SmallResNetGradientEqualsTheFloatReference()
+    public void SmallResNetGradientEqualsTheFloatReference() => AssertGradientEqualsTheReference(batch => new SmallResNet(batch), batch: 4, classes: 3);
+
+    [Fact]
+    public void CornerCasesGradientEqualsTheFloatReference() => AssertGradientEqualsTheReference(batch => new CornerResNet(batch), batch: 5, classes: 4);
+
+    /// <summary>As in <see cref="LeNetGradientTests"/>: draws whose sign inputs sit within 2e-5 of 0 or ±1 are skipped.</summary>
+    private static void AssertGradientEqualsTheReference(Func<int, Runtime.Networks.Network> create, int batch, int classes)
     {
-        const int batch = 4, classes = 3;
         for (int seed = 1; seed <= 50; seed++)
         {
-            var network = new SmallResNet(batch);
+            var network = create(batch);
             network.Initialize(seed);
             var rng = new Random(seed);
             var input = new float[batch * network.InputLength];

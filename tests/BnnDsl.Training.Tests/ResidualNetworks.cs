@@ -53,3 +53,16 @@ public partial class SmallResNet;
 [FullyConnected(10)]
 [SoftmaxCrossEntropy]
 public partial class ResNet18;
+
+/// <summary>
+/// The corner cases of the buffer plan: a block on the network input (no input gradient), an empty block (2x), a
+/// nested block with an empty shortcut path (the block input read three times), and a block whose sum is the logits.
+/// </summary>
+[Network(4, 6, 6)]
+[Residual, Convolution(4, 3, Pad = 1), EndResidual]
+[Residual, EndResidual]
+[Residual, Residual, QActivation(1), QConvolution(4, 3, Pad = 1), BatchNorm, EndResidual, Shortcut, EndResidual]
+[GlobalAvgPool]
+[Residual, FullyConnected(4), Shortcut, BatchNorm, EndResidual]
+[SoftmaxCrossEntropy]
+public partial class CornerResNet;
