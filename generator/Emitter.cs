@@ -91,7 +91,7 @@ internal static class Emitter
     {
         LayerKind.Flatten => Invariant($"// {Shapes(call)} (same buffer)"),
         LayerKind.SoftmaxCrossEntropy => Invariant($"// {Shapes(call)} (in Loss)"),
-        LayerKind.Residual => Invariant($"// {Shapes(call)} (block input {call.Input})"),
+        LayerKind.Residual => Invariant($"// {Shapes(call)} (block input: {call.Input})"),
         LayerKind.Shortcut => Invariant($"// {Shapes(call)} (the main path ends in {call.Input}; the shortcut reads the block input {call.Output})"),
         LayerKind.EndResidual => Invariant($"{call.Field}.Forward({call.Input}, {call.Shortcut}, {call.Output}); // {call.Number}. {call.Layer.Kind}: {call.Layer.OutputShape} + {call.Layer.OutputShape} -> {call.Layer.OutputShape}"),
         _ => Invariant($"{call.Field}.Forward({call.Input}, {call.Output}, training); // {Shapes(call)}"),
