@@ -75,11 +75,11 @@ internal static class LayerPlanner
     }
 
     /// <summary>
-    /// Assigns buffers: a<n> holds the output of layer n, d<n> dLoss/d a<n>. Flatten and the markers pass their
+    /// Assigns buffers: aN holds the output of layer N, dN dLoss/d aN. Flatten and the markers pass their
     /// input's buffer on (Shortcut passes the block input's). Backward runs a layer when it, or a layer before it
     /// on its path, has parameters. A buffer read by one residual add only takes the add's output gradient as is; a
     /// buffer read by several layers (a block input) gets the first gradient written into it and the others written
-    /// into g<n> (the gradient of layer n's input) and accumulated.
+    /// into gN (the gradient of layer N's input) and accumulated.
     /// </summary>
     public static NetworkPlan Plan(NetworkSpec network)
     {
@@ -134,7 +134,7 @@ internal static class LayerPlanner
         string logits = computed == 0 ? InputBuffer : output[computed - 1];
         bool RunsBackward(int i) => i < computed && producer.TryGetValue(output[i], out int p) && p == i && needsGradient[output[i]];
 
-        // Who sends a gradient to each buffer: (layer, is it a residual add) per read, for layers that run backward.
+        // The layers that send a gradient to each buffer (one entry per read), among those that run backward.
         var senders = new Dictionary<string, List<int>>();
         for (int i = 0; i < computed; i++)
             if (RunsBackward(i))
