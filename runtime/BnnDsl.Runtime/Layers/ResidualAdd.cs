@@ -6,7 +6,9 @@ using BnnDsl.Kernels.Cpu;
 namespace BnnDsl.Runtime.Layers;
 
 /// <summary>
-/// The element-wise add that closes a residual block (<c>y = main + shortcut</c>) and the gradient bookkeeping of
+/// The element-wise add that closes a residual block (<c>y = main + shortcut</c>; He et al. 2016, and for binary
+/// networks Bi-Real Net, Liu et al. 2018, whose shortcut around every binary convolution keeps real-valued
+/// activations flowing) and the gradient bookkeeping of
 /// the block: backward, dLoss/dy flows unchanged to both paths (<see cref="Pass"/>), and the gradient of the block
 /// input is the sum of what comes back from both paths (<see cref="Accumulate"/>). Not a <see cref="Layer"/>: it has
 /// two inputs and no parameters. Each element depends only on the same elements of the inputs, so results do not
