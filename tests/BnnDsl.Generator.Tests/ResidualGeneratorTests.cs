@@ -55,6 +55,26 @@ public class ResidualGeneratorTests
     }
 
     [Fact]
+    public void ResNet18TextFileGeneratesCodeThatCompiles()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(System.IO.Path.Combine(directory.FullName, "BnnDsl.sln")))
+            directory = directory.Parent ?? throw new InvalidOperationException("BnnDsl.sln not found above the test binaries");
+        string path = System.IO.Path.Combine(directory.FullName, "examples", "ResNet18", "resnet18.bnn");
+        string text = File.ReadAllText(path);
+
+        var driver = TextNetworkTests.Driver("Samples", new TextNetworkTests.InMemoryText(path, text))
+            .RunGeneratorsAndUpdateCompilation(GeneratorHarness.Compile("class Other { }"), out var output, out _);
+
+        var result = Assert.Single(driver.GetRunResult().Results);
+        Assert.Empty(result.Diagnostics);
+        var type = GeneratorHarness.Load(output).GetType("Samples.ResNet18")!;
+        Assert.Equal(BnnTextParser.Parse(text, path).Network, (NetworkSpec)type.GetProperty("Spec")!.GetValue(null)!);
+        // One add per binary convolution block.
+        Assert.Equal(16, System.Text.RegularExpressions.Regex.Matches(Assert.Single(result.GeneratedSources).SourceText.ToString(), @"add\d+\.Forward\(").Count);
+    }
+
+    [Fact]
     public void BlockStatementsMapBackToTheirAttributes()
     {
         var (result, _) = GeneratorHarness.Run(Source);
