@@ -14,11 +14,10 @@ public sealed class LayerListBuilder
     private readonly List<(int Count, SourceLocation? Location, List<LayerSpec> Layers)> open = [];
     private readonly List<LayerSpec> layers = [];
 
-    /// <summary>The problems found so far.</summary>
-    public List<NetworkDiagnostic> Diagnostics { get; } = [];
+    private readonly List<NetworkDiagnostic> diagnostics = [];
 
-    /// <summary>True while a repeat is open.</summary>
-    public bool InRepeat => open.Count > 0;
+    /// <summary>The problems found so far (BNN0017).</summary>
+    public IReadOnlyList<NetworkDiagnostic> Diagnostics => diagnostics;
 
     /// <summary>Appends <paramref name="layer"/> (to the innermost open repeat, if any).</summary>
     public void Add(LayerSpec layer) => (open.Count == 0 ? layers : open[open.Count - 1].Layers).Add(layer);
@@ -28,7 +27,7 @@ public sealed class LayerListBuilder
     {
         if (count < 1)
         {
-            Diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.UnbalancedBlock, location,
+            diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.UnbalancedBlock, location,
                 string.Format(CultureInfo.InvariantCulture, "Repeat count {0} is below 1", count),
                 "repeat the layers at least once, e.g. [Repeat(2)] or 'repeat 2'"));
             count = 1;
@@ -41,7 +40,7 @@ public sealed class LayerListBuilder
     {
         if (open.Count == 0)
         {
-            Diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.UnbalancedBlock, location,
+            diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.UnbalancedBlock, location,
                 "EndRepeat closes no open Repeat", "add [Repeat(n)] before the layers to repeat, or remove [EndRepeat]"));
             return;
         }
@@ -53,7 +52,7 @@ public sealed class LayerListBuilder
     {
         while (open.Count > 0)
         {
-            Diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.UnbalancedBlock, open[open.Count - 1].Location,
+            diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.UnbalancedBlock, open[open.Count - 1].Location,
                 "Repeat is never closed", "add [EndRepeat] ('end' in .bnn) after the layers to repeat"));
             Close();
         }
