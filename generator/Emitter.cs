@@ -1,5 +1,6 @@
 // Renders a GenerationTarget through the embedded Scriban template; sees only the model, never a Roslyn symbol.
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
@@ -49,13 +50,12 @@ internal static class Emitter
             ["output_length"] = plan.OutputLength,
             ["has_loss"] = plan.HasLoss ? "true" : "false",
             ["calls"] = new ScriptArray(calls),
-            ["backward_calls"] = new ScriptArray(Enumerable.Range(0, plan.Calls.Count).Reverse()
-                .Where(i => plan.Calls[i].Type is not null && plan.Calls[i].Number >= plan.FirstTrainable)
-                .Select(i => calls[i])),
+            ["forward_steps"] = Statements(plan.Calls.Select(c => (c.Layer.Location, ForwardCode(c), c.Type is not null))),
+            ["backward_steps"] = Statements(plan.Backward.Select(s => (s.Call.Layer.Location, BackwardCode(s), true))),
             ["activations"] = new ScriptArray(plan.Activations.Select(Buffer)),
             ["gradients"] = new ScriptArray(plan.Gradients.Select(Buffer)),
-            ["layer_fields"] = string.Join(", ", plan.Calls.Where(c => c.Type is not null).Select(c => c.Field)),
-            ["layer_outputs"] = string.Join(", ", plan.Calls.Where(c => c.Type is not null).Select(c => c.Output)),
+            ["layer_fields"] = string.Join(", ", plan.Calls.Where(c => c.IsLayer).Select(c => c.Field)),
+            ["layer_outputs"] = string.Join(", ", plan.Calls.Where(c => c.IsLayer).Select(c => c.Output)),
             ["logits"] = plan.Logits,
             ["any_line"] = plan.Calls.Any(c => c.Layer.Location is not null),
         };
@@ -64,10 +64,54 @@ internal static class Emitter
         return NetworkTemplate.Render(context);
     }
 
+    /// <summary>
+    /// The lines of a pass: each code line, preceded by a #line directive to its layer's declaration when it runs
+    /// code and the directive differs from the previous one (a repeated layer's copies share their declaration).
+    /// </summary>
+    private static ScriptArray Statements(IEnumerable<(SourceLocation? Location, string Code, bool Runs)> statements)
+    {
+        var lines = new ScriptArray();
+        (int, string)? current = null;
+        foreach (var (location, code, runs) in statements)
+        {
+            object? line = null, file = null;
+            if (runs && location is not null && current != (location.Line, location.FilePath))
+            {
+                current = (location.Line, location.FilePath);
+                (line, file) = (location.Line + 1, Literal(location.FilePath));
+            }
+            lines.Add(new ScriptObject { ["line"] = line, ["file"] = file, ["code"] = code });
+        }
+        return lines;
+    }
+
+    private static string Shapes(LayerCall call) => Invariant($"{call.Number}. {call.Layer.Kind}: {call.Layer.InputShape} -> {call.Layer.OutputShape}");
+
+    private static string ForwardCode(LayerCall call) => call.Layer.Kind switch
+    {
+        LayerKind.Flatten => Invariant($"// {Shapes(call)} (same buffer)"),
+        LayerKind.SoftmaxCrossEntropy => Invariant($"// {Shapes(call)} (in Loss)"),
+        LayerKind.Residual => Invariant($"// {Shapes(call)} (block input: {call.Input})"),
+        LayerKind.Shortcut => Invariant($"// {Shapes(call)} (the main path ends in {call.Input}; the shortcut reads the block input {call.Output})"),
+        LayerKind.EndResidual => Invariant($"{call.Field}.Forward({call.Input}, {call.Shortcut}, {call.Output}); // {call.Number}. {call.Layer.Kind}: {call.Layer.OutputShape} + {call.Layer.OutputShape} -> {call.Layer.OutputShape}"),
+        _ => Invariant($"{call.Field}.Forward({call.Input}, {call.Output}, training); // {Shapes(call)}"),
+    };
+
+    private static string BackwardCode(BackwardStep step)
+    {
+        var call = step.Call;
+        string head = Invariant($"// {call.Number}. {call.Layer.Kind}: ");
+        return step.Action switch
+        {
+            BackwardAction.Layer => Invariant($"{step.Object}.Backward({call.Input}, {call.Output}, {step.Gradient}, {step.Into}); {head}d{call.Layer.OutputShape} -> d{call.Layer.InputShape}"),
+            BackwardAction.Pass => Invariant($"{step.Object}.Pass({step.Gradient}, {step.Into}); {head}d{call.Layer.OutputShape} flows unchanged into {step.Into}"),
+            _ => Invariant($"{step.Object}.Accumulate({step.Into}, {step.Gradient}); {head}{step.Into} += {step.Gradient} (the block input's gradient sums both paths)"),
+        };
+    }
+
     private static ScriptObject Call(LayerCall call)
     {
         var layer = call.Layer;
-        var location = layer.Location;
         return new ScriptObject
         {
             ["number"] = call.Number,
@@ -78,14 +122,8 @@ internal static class Emitter
             ["field"] = call.Field,
             ["type"] = call.Type,
             ["arguments"] = call.Arguments,
-            ["input"] = call.Input,
-            ["output"] = call.Output,
-            ["input_gradient"] = call.InputGradient,
-            ["output_gradient"] = call.OutputGradient,
             ["input_text"] = layer.InputShape.ToString(),
             ["output_text"] = layer.OutputShape.ToString(),
-            ["line"] = location is null ? null : (object)(location.Line + 1),
-            ["file"] = location is null ? null : Literal(location.FilePath),
         };
     }
 

@@ -6,15 +6,37 @@ using System.Linq;
 
 namespace BnnDsl.Generator;
 
-/// <summary>One layer of the generated code. <see cref="Type"/> is null for layers without an object (Flatten, the loss head).</summary>
+/// <summary>
+/// One layer of the generated code. <see cref="Type"/> is null for layers without an object (Flatten, the loss head,
+/// the Residual and Shortcut markers). <see cref="Input"/> is the buffer the layer reads (for Shortcut: the main
+/// path's output); an EndResidual also reads <see cref="Shortcut"/> and adds it to <see cref="Input"/>.
+/// </summary>
 internal sealed record LayerCall(
     int Number, LayerSpec Layer, string Field, string? Type, string Arguments,
-    string Input, string Output, string InputGradient, string OutputGradient, int OutputLength, bool HasParameters);
+    string Input, string Output, string OutputGradient, int OutputLength, bool HasParameters, string? Shortcut = null)
+{
+    /// <summary>True for the runtime Layer objects the network registers (not the residual adds).</summary>
+    public bool IsLayer => Type is not null && Layer.Kind != LayerKind.EndResidual;
+}
 
-/// <summary>The generated network: its calls, buffers and where backward stops.</summary>
+/// <summary>What one statement of the generated backward pass does.</summary>
+internal enum BackwardAction
+{
+    /// <summary><c>Object.Backward(x, y, Gradient, Into)</c>: the layer's own backward.</summary>
+    Layer,
+    /// <summary><c>Object.Pass(Gradient, Into)</c>: a residual add hands its output gradient to one path unchanged.</summary>
+    Pass,
+    /// <summary><c>Object.Accumulate(Into, Gradient)</c>: a block input's gradient adds what one more path sends back.</summary>
+    Accumulate,
+}
+
+/// <summary>One statement of the generated backward pass, for <see cref="Call"/>'s layer, run by the field <see cref="Object"/>.</summary>
+internal sealed record BackwardStep(LayerCall Call, BackwardAction Action, string Object, string Gradient, string Into);
+
+/// <summary>The generated network: its calls, its backward statements (last layer first) and its buffers.</summary>
 internal sealed record NetworkPlan(
-    IReadOnlyList<LayerCall> Calls, IReadOnlyList<(string Name, int Length)> Activations,
-    IReadOnlyList<(string Name, int Length)> Gradients, string Logits, int InputLength, int OutputLength, bool HasLoss, int FirstTrainable);
+    IReadOnlyList<LayerCall> Calls, IReadOnlyList<BackwardStep> Backward, IReadOnlyList<(string Name, int Length)> Activations,
+    IReadOnlyList<(string Name, int Length)> Gradients, string Logits, int InputLength, int OutputLength, bool HasLoss);
 
 internal static class LayerPlanner
 {
@@ -52,6 +74,13 @@ internal static class LayerPlanner
         return problems;
     }
 
+    /// <summary>
+    /// Assigns buffers: aN holds the output of layer N, dN dLoss/d aN. Flatten and the markers pass their
+    /// input's buffer on (Shortcut passes the block input's). Backward runs a layer when it, or a layer before it
+    /// on its path, has parameters. A buffer read by one residual add only takes the add's output gradient as is; a
+    /// buffer read by several layers (a block input) gets the first gradient written into it and the others written
+    /// into gN (the gradient of layer N's input) and accumulated.
+    /// </summary>
     public static NetworkPlan Plan(NetworkSpec network)
     {
         var layers = network.Layers;
@@ -59,57 +88,128 @@ internal static class LayerPlanner
         bool hasLoss = count > 0 && layers[count - 1].Kind == LayerKind.SoftmaxCrossEntropy;
         int computed = hasLoss ? count - 1 : count;
         var counters = new Dictionary<string, int>();
+        var fields = new string[count];
         var output = new string[count];
-        var outputGradient = new string[count];
-        var activations = new List<(string, int)>();
-        var gradients = new List<(string, int)>();
-
-        int firstTrainable = computed;
-        for (int i = 0; i < computed; i++)
-            if (HasParameters(layers[i]))
+        var reads = new string[count][];
+        var block = new int[count];
+        var closedBy = new Dictionary<int, int>();
+        var producer = new Dictionary<string, int> { [InputBuffer] = -1 };
+        var length = new Dictionary<string, int> { [InputBuffer] = (int)network.Input.Elements };
+        var needsGradient = new Dictionary<string, bool> { [InputBuffer] = false };
+        var open = new Stack<(int Residual, string Input, string? MainOutput)>();
+        for (int i = 0; i < count; i++)
+        {
+            var layer = layers[i];
+            string input = i == 0 ? InputBuffer : output[i - 1];
+            fields[i] = Field(layer, counters);
+            block[i] = open.Count == 0 ? -1 : open.Peek().Residual;
+            reads[i] = [input];
+            switch (layer.Kind)
             {
-                firstTrainable = i;
-                break;
+                case LayerKind.Residual:
+                    open.Push((i, input, null));
+                    output[i] = input;
+                    continue;
+                case LayerKind.Shortcut:
+                    var (residual, blockInput, _) = open.Pop();
+                    open.Push((residual, blockInput, input));
+                    output[i] = blockInput;
+                    continue;
+                case LayerKind.Flatten or LayerKind.SoftmaxCrossEntropy:
+                    output[i] = input;
+                    continue;
+                case LayerKind.EndResidual:
+                    var closing = open.Pop();
+                    block[i] = closing.Residual;
+                    closedBy[closing.Residual] = i;
+                    reads[i] = closing.MainOutput is null ? [input, closing.Input] : [closing.MainOutput, input];
+                    break;
             }
+            output[i] = "a" + (i + 1).ToString(CultureInfo.InvariantCulture);
+            producer[output[i]] = i;
+            length[output[i]] = (int)layer.OutputShape.Elements;
+            needsGradient[output[i]] = HasParameters(layer) || reads[i].Any(b => needsGradient[b]);
+        }
+
+        string logits = computed == 0 ? InputBuffer : output[computed - 1];
+        bool RunsBackward(int i) => i < computed && producer.TryGetValue(output[i], out int p) && p == i && needsGradient[output[i]];
+
+        // The layers that send a gradient to each buffer (one entry per read), among those that run backward.
+        var senders = new Dictionary<string, List<int>>();
+        for (int i = 0; i < computed; i++)
+            if (RunsBackward(i))
+                foreach (string read in reads[i].Where(b => needsGradient[b]))
+                {
+                    if (!senders.TryGetValue(read, out var list))
+                        senders[read] = list = [];
+                    list.Add(i);
+                }
+
+        var gradient = new Dictionary<string, string>();
+        var gradients = new List<(int Index, string Name, int Length)>();
+        foreach (string buffer in producer.Keys.OrderByDescending(b => producer[b]))
+        {
+            if (hasLoss && buffer == logits && buffer != InputBuffer)
+                gradient[buffer] = LogitGradient;
+            else if (!needsGradient[buffer])
+                gradient[buffer] = NoGradient;
+            else if (senders.TryGetValue(buffer, out var from) && from.Count == 1 && layers[from[0]].Kind == LayerKind.EndResidual)
+                gradient[buffer] = gradient[output[from[0]]];
+            else
+            {
+                gradient[buffer] = "d" + (producer[buffer] + 1).ToString(CultureInfo.InvariantCulture);
+                gradients.Add((producer[buffer], gradient[buffer], length[buffer]));
+            }
+        }
 
         var calls = new List<LayerCall>();
         for (int i = 0; i < count; i++)
         {
             var layer = layers[i];
-            string input = i == 0 ? InputBuffer : output[i - 1];
-            string inputGradient = i == 0 || i <= firstTrainable ? NoGradient : outputGradient[i - 1];
-            int length = (int)layer.OutputShape.Elements;
-            string field = Field(layer, counters);
-            if (layer.Kind is LayerKind.Flatten or LayerKind.SoftmaxCrossEntropy)
-            {
-                output[i] = input;
-                outputGradient[i] = i == 0 ? NoGradient : outputGradient[i - 1];
-            }
-            else
-            {
-                output[i] = "a" + (i + 1).ToString(CultureInfo.InvariantCulture);
-                activations.Add((output[i], length));
-                if (i == computed - 1 && hasLoss)
-                {
-                    outputGradient[i] = LogitGradient;
-                }
-                else if (i >= firstTrainable)
-                {
-                    outputGradient[i] = "d" + (i + 1).ToString(CultureInfo.InvariantCulture);
-                    gradients.Add((outputGradient[i], length));
-                }
-                else
-                {
-                    outputGradient[i] = NoGradient;
-                }
-            }
-            var (type, arguments) = Construct(layer, field);
-            calls.Add(new LayerCall(i + 1, layer, field, type, arguments, input, output[i], inputGradient, outputGradient[i], length, HasParameters(layer)));
+            var (type, arguments) = Construct(layer, fields[i]);
+            bool add = layer.Kind == LayerKind.EndResidual;
+            calls.Add(new LayerCall(i + 1, layer, fields[i], type, arguments, reads[i][0], output[i],
+                gradient.TryGetValue(output[i], out string? d) ? d : NoGradient, (int)layer.OutputShape.Elements, HasParameters(layer),
+                add ? reads[i][1] : null));
         }
 
-        string logits = computed == 0 ? InputBuffer : output[computed - 1];
+        var steps = new List<BackwardStep>();
+        var written = new HashSet<string>();
+        for (int i = computed - 1; i >= 0; i--)
+        {
+            if (!RunsBackward(i))
+                continue;
+            var call = calls[i];
+            if (layers[i].Kind == LayerKind.EndResidual)
+            {
+                foreach (string read in reads[i])
+                {
+                    string target = gradient[read];
+                    if (target == NoGradient || target == call.OutputGradient)
+                        continue;
+                    steps.Add(written.Add(read)
+                        ? new BackwardStep(call, BackwardAction.Pass, call.Field, call.OutputGradient, target)
+                        : new BackwardStep(call, BackwardAction.Accumulate, call.Field, call.OutputGradient, target));
+                }
+                continue;
+            }
+            string x = reads[i][0], dx = gradient[x];
+            if (dx == NoGradient || written.Add(x))
+            {
+                steps.Add(new BackwardStep(call, BackwardAction.Layer, call.Field, call.OutputGradient, dx));
+                continue;
+            }
+            string partial = "g" + (i + 1).ToString(CultureInfo.InvariantCulture);
+            gradients.Add((i, partial, length[x]));
+            steps.Add(new BackwardStep(call, BackwardAction.Layer, call.Field, call.OutputGradient, partial));
+            steps.Add(new BackwardStep(call, BackwardAction.Accumulate, fields[closedBy[block[i]]], partial, dx));
+        }
+
+        var activations = Enumerable.Range(0, count).Where(i => producer.TryGetValue(output[i], out int p) && p == i)
+            .Select(i => (output[i], length[output[i]])).ToList();
         int outputLength = (int)(computed == 0 ? network.Input.Elements : layers[computed - 1].OutputShape.Elements);
-        return new NetworkPlan(calls, activations, gradients, logits, (int)network.Input.Elements, outputLength, hasLoss, firstTrainable + 1);
+        return new NetworkPlan(calls, steps, activations, [.. gradients.OrderBy(g => g.Index).Select(g => (g.Name, g.Length))],
+            logits, (int)network.Input.Elements, outputLength, hasLoss);
     }
 
     private static bool HasParameters(LayerSpec layer) => layer.Kind is LayerKind.Convolution or LayerKind.QConvolution
@@ -130,6 +230,9 @@ internal static class LayerPlanner
             LayerKind.GlobalAvgPool => "gap",
             LayerKind.Flatten => "flatten",
             LayerKind.ReLU => "relu",
+            LayerKind.Residual => "residual",
+            LayerKind.Shortcut => "shortcut",
+            LayerKind.EndResidual => "add",
             _ => "loss",
         };
         counters.TryGetValue(stem, out int n);
@@ -160,6 +263,7 @@ internal static class LayerPlanner
             LayerKind.GlobalAvgPool => (ns + "GlobalAvgPoolLayer", Invariant($"{head}, {spatial}")),
             LayerKind.QActivation => (ns + "SignLayer", Invariant($"{head}, {input.Elements}")),
             LayerKind.ReLU => (ns + "ReLULayer", Invariant($"{head}, {input.Elements}")),
+            LayerKind.EndResidual => (ns + "ResidualAdd", Invariant($"{head}, {layer.OutputShape.Elements}")),
             _ => (null, ""),
         };
     }

@@ -19,17 +19,27 @@ internal static class Parser
         var networkLocation = Locate(networkData, cancellationToken);
         var input = Instantiate(networkData) is NetworkAttribute network ? network.InputShape : TensorShape.Unknown;
 
-        var layers = new List<LayerSpec>();
+        var layers = new LayerListBuilder();
         foreach (var data in type.GetAttributes())
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (Instantiate(data) is LayerAttribute layer)
-                layers.Add(layer.ToLayerSpec(Locate(data, cancellationToken)));
+            switch (Instantiate(data))
+            {
+                case LayerAttribute layer:
+                    layers.Add(layer.ToLayerSpec(Locate(data, cancellationToken)));
+                    break;
+                case RepeatAttribute repeat:
+                    layers.BeginRepeat(repeat.Count, Locate(data, cancellationToken));
+                    break;
+                case EndRepeatAttribute:
+                    layers.EndRepeat(Locate(data, cancellationToken));
+                    break;
+            }
         }
 
-        var declared = new NetworkSpec(type.Name, input, new EquatableArray<LayerSpec>(layers), networkLocation);
+        var declared = new NetworkSpec(type.Name, input, new EquatableArray<LayerSpec>(layers.Build()), networkLocation);
         var result = ShapeInference.Infer(declared);
-        var diagnostics = result.Diagnostics.ToList();
+        var diagnostics = layers.Diagnostics.Concat(result.Diagnostics).ToList();
         if (!IsExtensible(type, (TypeDeclarationSyntax)context.TargetNode))
             diagnostics.Insert(0, NetworkDiagnostic.Create(BnnDiagnostics.NetworkClassNotPartial, networkLocation, type.Name));
         if (diagnostics.Count == 0)

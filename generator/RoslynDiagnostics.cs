@@ -57,10 +57,17 @@ internal static class RoslynDiagnostics
     private static readonly DiagnosticDescriptor NotGeneratable = new(
         "BNN0015", BnnDiagnostics.NotGeneratable.Title, BnnDiagnostics.NotGeneratable.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
+    private static readonly DiagnosticDescriptor ResidualShapeMismatch = new(
+        "BNN0016", BnnDiagnostics.ResidualShapeMismatch.Title, BnnDiagnostics.ResidualShapeMismatch.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static readonly DiagnosticDescriptor UnbalancedBlock = new(
+        "BNN0017", BnnDiagnostics.UnbalancedBlock.Title, BnnDiagnostics.UnbalancedBlock.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
     private static readonly Dictionary<string, DiagnosticDescriptor> Descriptors = new[]
     {
         BitWidthOutOfRange, InvalidInputShape, NoLayers, KernelLargerThanInput, FlattenMissing, InvalidOption, SpatialLayerOnFlatInput, NetworkClassNotPartial,
         SyntaxError, UnknownLayer, UnknownOption, DuplicateOption, MissingOption, DuplicateNetwork, NotGeneratable,
+        ResidualShapeMismatch, UnbalancedBlock,
     }.ToDictionary(d => d.Id);
 
     /// <summary>The compiler descriptors, one per entry of <see cref="BnnDiagnostics.All"/>.</summary>

@@ -189,3 +189,37 @@ public sealed class SoftmaxCrossEntropyAttribute : LayerAttribute
     public override LayerSpec ToLayerSpec(SourceLocation? location = null) =>
         new(LayerKind.SoftmaxCrossEntropy, Location: location);
 }
+
+/// <summary>
+/// Opens a residual block: the layers after it form the main path, which reads the block input. Close the block with
+/// <see cref="EndResidualAttribute"/>; put <see cref="ShortcutAttribute"/> in between for a shortcut path other than
+/// the identity. Blocks may nest.
+/// </summary>
+public sealed class ResidualAttribute : LayerAttribute
+{
+    /// <inheritdoc/>
+    public override LayerSpec ToLayerSpec(SourceLocation? location = null) =>
+        new(LayerKind.Residual, Location: location);
+}
+
+/// <summary>
+/// Ends the main path of the innermost open residual block and starts its shortcut path: the layers after it read the
+/// block input (e.g. [AvgPool(2)] [Convolution(128, 1)] [BatchNorm] to downsample it).
+/// </summary>
+public sealed class ShortcutAttribute : LayerAttribute
+{
+    /// <inheritdoc/>
+    public override LayerSpec ToLayerSpec(SourceLocation? location = null) =>
+        new(LayerKind.Shortcut, Location: location);
+}
+
+/// <summary>
+/// Closes the innermost open residual block: its output is the element-wise sum of the main path's output and the
+/// shortcut path's output (the block input when the block has no <see cref="ShortcutAttribute"/>); the shapes must match.
+/// </summary>
+public sealed class EndResidualAttribute : LayerAttribute
+{
+    /// <inheritdoc/>
+    public override LayerSpec ToLayerSpec(SourceLocation? location = null) =>
+        new(LayerKind.EndResidual, Location: location);
+}

@@ -1,4 +1,4 @@
-// The kinds of layer a network can declare; one per layer attribute.
+// The kinds of layer a network can declare; one per layer attribute (the last three mark residual blocks).
 namespace BnnDsl;
 
 /// <summary>What a <see cref="LayerSpec"/> computes.</summary>
@@ -28,4 +28,10 @@ public enum LayerKind
     ReLU,
     /// <summary>Softmax cross-entropy loss head (<see cref="SoftmaxCrossEntropyAttribute"/>).</summary>
     SoftmaxCrossEntropy,
+    /// <summary>Opens a residual block (<see cref="ResidualAttribute"/>); its output is its input, the block input.</summary>
+    Residual,
+    /// <summary>Ends a residual block's main path and starts its shortcut path, which reads the block input (<see cref="ShortcutAttribute"/>).</summary>
+    Shortcut,
+    /// <summary>Closes a residual block: adds the main path's output and the shortcut's (or the block input) element-wise (<see cref="EndResidualAttribute"/>).</summary>
+    EndResidual,
 }

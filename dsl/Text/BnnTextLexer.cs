@@ -1,4 +1,5 @@
-// Splits .bnn text into its non-empty lines of whitespace-separated words, dropping '#' comments, keeping each word's position.
+// Splits .bnn text into its non-empty statements (lines, or parts of a line between ';') of whitespace-separated words,
+// dropping '#' comments, keeping each word's position.
 using System.Collections.Generic;
 
 namespace BnnDsl;
@@ -10,10 +11,13 @@ internal readonly record struct BnnToken(string Text, int Start, int Line, int C
     public int End => Start + Text.Length;
 }
 
-/// <summary>The line-oriented lexer of the <c>.bnn</c> form. Accepts <c>\n</c>, <c>\r\n</c> and <c>\r</c> line ends.</summary>
+/// <summary>
+/// The line-oriented lexer of the <c>.bnn</c> form. Accepts <c>\n</c>, <c>\r\n</c> and <c>\r</c> line ends; a
+/// <c>;</c> ends a statement like a line end, so short statements can share a line.
+/// </summary>
 internal static class BnnTextLexer
 {
-    /// <summary>The words of every line that has any, in order; comments and blank lines yield nothing.</summary>
+    /// <summary>The words of every statement that has any, in order; comments, blank lines and empty statements yield nothing.</summary>
     public static List<List<BnnToken>> Lines(string text)
     {
         var lines = new List<List<BnnToken>>();
@@ -42,13 +46,21 @@ internal static class BnnTextLexer
                 i++;
                 continue;
             }
+            if (c == ';')
+            {
+                if (words.Count > 0)
+                    lines.Add(words);
+                words = [];
+                i++;
+                continue;
+            }
             if (IsSpace(c))
             {
                 i++;
                 continue;
             }
             int start = i;
-            while (i < text.Length && !IsSpace(text[i]) && text[i] is not ('#' or '\r' or '\n'))
+            while (i < text.Length && !IsSpace(text[i]) && text[i] is not ('#' or ';' or '\r' or '\n'))
                 i++;
             words.Add(new BnnToken(text.Substring(start, i - start), start, line, start - lineStart));
         }

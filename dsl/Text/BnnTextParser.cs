@@ -8,7 +8,8 @@ namespace BnnDsl;
 
 /// <summary>
 /// Reads <c>.bnn</c> text: a <c>network Name input CxHxW</c> header, then one layer per line written
-/// <c>LayerName key=value ...</c>, with <c>#</c> comments. Every problem is a <see cref="NetworkDiagnostic"/> located
+/// <c>LayerName key=value ...</c>, with <c>#</c> comments; <c>residual</c>, <c>shortcut</c>, <c>repeat N</c> and
+/// <c>end</c> lines mark residual blocks and repeated layers (repeats are expanded here). Every problem is a <see cref="NetworkDiagnostic"/> located
 /// at its line and column in the file.
 /// </summary>
 public static class BnnTextParser
@@ -63,7 +64,8 @@ public static class BnnTextParser
             string name = "";
             var input = TensorShape.Unknown;
             SourceLocation? networkLocation = null;
-            var layers = new List<LayerSpec>();
+            var layers = new LayerListBuilder();
+            var open = new List<(bool Repeat, BnnToken Token)>();
             int layerNumber = 0;
             foreach (var line in lines)
             {
@@ -80,13 +82,66 @@ public static class BnnTextParser
                     Syntax(At(first), $"'{first.Text}' comes before the 'network' header",
                         $"start the file with a header such as '{HeaderExample}'");
                 layerNumber++;
+                if (first.Text is "residual" or "shortcut" or "end" or "repeat")
+                {
+                    Block(line, layers, open);
+                    continue;
+                }
                 var layer = Layer(line, layerNumber);
                 if (layer is not null)
                     layers.Add(layer);
             }
+            var flat = layers.Build();
+            Diagnostics.AddRange(layers.Diagnostics);
             return Diagnostics.Count == 0
-                ? new NetworkSpec(name, input, new EquatableArray<LayerSpec>(layers), networkLocation)
+                ? new NetworkSpec(name, input, new EquatableArray<LayerSpec>(flat), networkLocation)
                 : null;
+        }
+
+        // residual | shortcut | end | repeat N. 'end' closes the innermost open 'residual' or 'repeat'; whether
+        // 'shortcut' and 'end' of a residual block balance is checked by ShapeInference on the expanded layers.
+        private void Block(List<BnnToken> line, LayerListBuilder layers, List<(bool Repeat, BnnToken Token)> open)
+        {
+            var keyword = line[0];
+            var location = Span(keyword, line[line.Count - 1]);
+            int words = keyword.Text == "repeat" ? 2 : 1;
+            for (int i = words; i < line.Count; i++)
+                Syntax(At(line[i]), $"Unexpected '{line[i].Text}' after '{keyword.Text}'",
+                    keyword.Text == "repeat" ? "write 'repeat N' alone on its line, e.g. 'repeat 2'" : $"write '{keyword.Text}' alone on its line");
+            switch (keyword.Text)
+            {
+                case "residual":
+                    open.Add((false, keyword));
+                    layers.Add(new ResidualAttribute().ToLayerSpec(location));
+                    break;
+                case "shortcut":
+                    layers.Add(new ShortcutAttribute().ToLayerSpec(location));
+                    break;
+                case "repeat":
+                    if (line.Count < 2 || !int.TryParse(line[1].Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int count))
+                    {
+                        Syntax(line.Count < 2 ? At(keyword) : At(line[1]), line.Count < 2 ? "'repeat' has no count" : $"Repeat count '{line[1].Text}' is not an integer",
+                            "write 'repeat N' with N at least 1, e.g. 'repeat 2'");
+                        count = 1;
+                    }
+                    open.Add((true, keyword));
+                    layers.BeginRepeat(count, location);
+                    break;
+                default:
+                    if (open.Count == 0)
+                    {
+                        Diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.UnbalancedBlock, location,
+                            "'end' closes no open 'residual' or 'repeat'", "remove it, or open the block with 'residual' or 'repeat N' before its layers"));
+                        break;
+                    }
+                    bool repeat = open[open.Count - 1].Repeat;
+                    open.RemoveAt(open.Count - 1);
+                    if (repeat)
+                        layers.EndRepeat(location);
+                    else
+                        layers.Add(new EndResidualAttribute().ToLayerSpec(location));
+                    break;
+            }
         }
 
         // network NAME [input CxHxW]; a missing input is left Unknown for ShapeInference to report (BNN0002).
@@ -144,7 +199,7 @@ public static class BnnTextParser
             if (!LayerSyntax.All.TryGetValue(nameToken.Text, out var syntax))
             {
                 Diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.UnknownLayer, At(nameToken),
-                    nameToken.Text, LayerSyntax.Closest(nameToken.Text), string.Join(", ", LayerSyntax.All.Keys)));
+                    nameToken.Text, BlockKeyword(nameToken.Text) ?? LayerSyntax.Closest(nameToken.Text), string.Join(", ", LayerSyntax.All.Keys)));
                 return null;
             }
 
@@ -187,6 +242,16 @@ public static class BnnTextParser
                 Diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.MissingOption, At(nameToken), number, syntax.Kind, missing.Name));
             return Diagnostics.Count == before ? syntax.Build(values, location) : null;
         }
+
+        // The block keyword a miscased or attribute-style spelling means (Residual, EndResidual, EndRepeat), or null.
+        private static string? BlockKeyword(string word) => word.ToLowerInvariant() switch
+        {
+            "residual" => "residual",
+            "shortcut" => "shortcut",
+            "repeat" => "repeat",
+            "end" or "endresidual" or "endrepeat" => "end",
+            _ => null,
+        };
 
         private void Syntax(SourceLocation location, string problem, string fix) =>
             Diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.SyntaxError, location, problem, fix));

@@ -84,12 +84,22 @@ public static class BnnDiagnostics
         "BNN0015", "Layer not supported by the generated code",
         "Layer {0} ({1}) {2}; {3}");
 
+    /// <summary>BNN0016: a residual block whose main path and shortcut end in different shapes.</summary>
+    public static readonly BnnDiagnosticDescriptor ResidualShapeMismatch = new(
+        "BNN0016", "Residual shapes do not add up",
+        "The residual block closed by layer {0} (EndResidual) does not add up: the main path gives {1} but the shortcut gives {2}; {3}");
+
+    /// <summary>BNN0017: a block marker without its partner (residual, shortcut, end, repeat) or a repeat count below 1.</summary>
+    public static readonly BnnDiagnosticDescriptor UnbalancedBlock = new(
+        "BNN0017", "Unbalanced block",
+        "{0}; {1}");
+
     /// <summary>Every descriptor, in id order.</summary>
     public static IReadOnlyList<BnnDiagnosticDescriptor> All { get; } =
     [
         BitWidthOutOfRange, InvalidInputShape, NoLayers, KernelLargerThanInput,
         FlattenMissing, InvalidOption, SpatialLayerOnFlatInput, NetworkClassNotPartial,
         SyntaxError, UnknownLayer, UnknownOption, DuplicateOption, MissingOption, DuplicateNetwork,
-        NotGeneratable,
+        NotGeneratable, ResidualShapeMismatch, UnbalancedBlock,
     ];
 }

@@ -138,7 +138,8 @@ public class BnnTextParserTests
     [Fact]
     public void EveryLayerKindIsALayerName()
     {
-        foreach (var name in Enum.GetNames<LayerKind>())
+        // The residual block markers are the lower-case keywords 'residual', 'shortcut' and 'end' instead.
+        foreach (var name in Enum.GetNames<LayerKind>().Except(["Residual", "Shortcut", "EndResidual"]))
         {
             var (_, diagnostics) = BnnTextParser.Parse($"network Net input 1x8x8\n{name}", "net.bnn");
             Assert.DoesNotContain(diagnostics, d => d.Id == "BNN0010");
@@ -327,10 +328,11 @@ public class BnnTextDocumentationTests
     {
         var blocks = Documentation().Split("```bnn").Skip(1).Select(b => b.Substring(0, b.IndexOf("```", StringComparison.Ordinal))).ToList();
 
-        Assert.Equal(2, blocks.Count);
+        Assert.Equal(3, blocks.Count);
         foreach (var block in blocks)
             Assert.Empty(BnnTextParser.Parse(block, "dsl.md").Diagnostics);
         Assert.Equal(TensorShape.Vector(10), BnnTextParser.Parse(blocks[1], "dsl.md").Network!.Output);
+        Assert.Equal(TensorShape.Vector(10), BnnTextParser.Parse(blocks[2], "dsl.md").Network!.Output);
     }
 
     [Fact]

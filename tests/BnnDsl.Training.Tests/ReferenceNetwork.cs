@@ -12,8 +12,6 @@ internal sealed class ReferenceNetwork
     private readonly NetworkSpec spec;
     private readonly Func<string, float[]> weights;
     private readonly int batch;
-    private readonly List<double[]> outputs = [];
-    private readonly List<double[]> saved = [];
 
     public ReferenceNetwork(NetworkSpec spec, int batch, Func<string, float[]> weights)
     {
@@ -41,31 +39,61 @@ internal sealed class ReferenceNetwork
             {
                 LayerKind.Convolution => "conv", LayerKind.QConvolution => "qconv", LayerKind.FullyConnected => "fc",
                 LayerKind.QFullyConnected => "qfc", LayerKind.QActivation => "qact", LayerKind.BatchNorm => "bn",
-                LayerKind.MaxPool => "maxpool", LayerKind.Flatten => "flatten", _ => "loss",
+                LayerKind.MaxPool => "maxpool", LayerKind.AvgPool => "avgpool", LayerKind.GlobalAvgPool => "gap",
+                LayerKind.Flatten => "flatten", LayerKind.Residual => "residual", LayerKind.Shortcut => "shortcut",
+                LayerKind.EndResidual => "add", _ => "loss",
             };
             counters[stem] = counters.GetValueOrDefault(stem) + 1;
             return stem + counters[stem];
         })];
     }
 
+    /// <summary>
+    /// Forward and backward over the flat layer list. A residual block's input is remembered at Residual, Shortcut
+    /// hands it to the shortcut path, EndResidual adds both paths. Backward sums, per tensor, the gradients of all
+    /// its readers (a block input has two), keyed by the tensor's identity.
+    /// </summary>
     public void ForwardBackward(float[] input, int[] labels)
     {
         var names = LayerNames(spec);
-        outputs.Clear();
-        saved.Clear();
         SignInputs.Clear();
         PoolMargins.Clear();
         Gradients.Clear();
         double[] x = [.. input.Select(v => (double)v)];
-        var inputs = new List<double[]>();
-        for (int i = 0; i < spec.Layers.Count - 1; i++)
+        int computed = spec.Layers.Count - 1;
+        var inputs = new double[computed][];
+        var reads = new double[computed][][];
+        var outputs = new double[computed][];
+        var blocks = new Stack<(double[] Input, double[]? Main)>();
+        for (int i = 0; i < computed; i++)
         {
-            inputs.Add(x);
-            x = Forward(spec.Layers[i], names[i], x);
+            var layer = spec.Layers[i];
+            inputs[i] = x;
+            reads[i] = [x];
+            switch (layer.Kind)
+            {
+                case LayerKind.Residual:
+                    blocks.Push((x, null));
+                    break;
+                case LayerKind.Shortcut:
+                    var (blockInput, _) = blocks.Pop();
+                    blocks.Push((blockInput, x));
+                    x = blockInput;
+                    break;
+                case LayerKind.EndResidual:
+                    var (start, main) = blocks.Pop();
+                    reads[i] = main is null ? [x, start] : [main, x];
+                    x = [.. reads[i][0].Zip(reads[i][1], (a, b) => a + b)];
+                    break;
+                default:
+                    x = Forward(layer, names[i], x);
+                    break;
+            }
+            outputs[i] = x;
         }
 
         int classes = spec.Layers[^1].InputShape.Channels;
-        var dx = new double[x.Length];
+        var dlogits = new double[x.Length];
         Loss = 0;
         for (int b = 0; b < batch; b++)
         {
@@ -73,11 +101,32 @@ internal sealed class ReferenceNetwork
             double sum = Enumerable.Range(0, classes).Sum(c => Math.Exp(x[b * classes + c] - max));
             Loss += (Math.Log(sum) + max - x[b * classes + labels[b]]) / batch;
             for (int c = 0; c < classes; c++)
-                dx[b * classes + c] = (Math.Exp(x[b * classes + c] - max) / sum - (c == labels[b] ? 1 : 0)) / batch;
+                dlogits[b * classes + c] = (Math.Exp(x[b * classes + c] - max) / sum - (c == labels[b] ? 1 : 0)) / batch;
         }
 
-        for (int i = spec.Layers.Count - 2; i >= 0; i--)
-            dx = Backward(spec.Layers[i], names[i], inputs[i], dx);
+        var gradients = new Dictionary<double[], double[]>(ReferenceEqualityComparer.Instance) { [x] = dlogits };
+        for (int i = computed - 1; i >= 0; i--)
+        {
+            var layer = spec.Layers[i];
+            if (layer.Kind is LayerKind.Residual or LayerKind.Shortcut or LayerKind.Flatten
+                || !gradients.TryGetValue(outputs[i], out var dy))
+                continue;
+            if (layer.Kind == LayerKind.EndResidual)
+            {
+                foreach (var read in reads[i])
+                    Accumulate(gradients, read, dy);
+                continue;
+            }
+            Accumulate(gradients, inputs[i], Backward(layer, names[i], inputs[i], dy));
+        }
+    }
+
+    private static void Accumulate(Dictionary<double[], double[]> gradients, double[] tensor, double[] gradient)
+    {
+        if (gradients.TryGetValue(tensor, out var sum))
+            gradients[tensor] = [.. sum.Zip(gradient, (a, b) => a + b)];
+        else
+            gradients[tensor] = gradient;
     }
 
     private double[] W(string name) => [.. weights(name).Select(v => (double)v)];
@@ -105,6 +154,10 @@ internal sealed class ReferenceNetwork
                 return x;
             case LayerKind.MaxPool:
                 return MaxPool(x, s, layer.Kernel, layer.Stride);
+            case LayerKind.AvgPool:
+                return AvgPool(x, s, layer, dy: null);
+            case LayerKind.GlobalAvgPool:
+                return AvgPool(x, s, layer with { Kernel = s.Height, Stride = 1 }, dy: null);
             case LayerKind.BatchNorm:
                 return BatchNorm(x, s.Channels, W(name + ".gamma"), W(name + ".beta"));
             default:
@@ -154,6 +207,10 @@ internal sealed class ReferenceNetwork
                 return dy;
             case LayerKind.MaxPool:
                 return MaxPoolBackward(x, s, layer.Kernel, layer.Stride, dy);
+            case LayerKind.AvgPool:
+                return AvgPool(x, s, layer, dy);
+            case LayerKind.GlobalAvgPool:
+                return AvgPool(x, s, layer with { Kernel = s.Height, Stride = 1 }, dy);
             case LayerKind.BatchNorm:
             {
                 var (dx, dgamma, dbeta) = BatchNormBackward(x, s.Channels, W(name + ".gamma"), dy);
@@ -295,6 +352,31 @@ internal sealed class ReferenceNetwork
                         dx[best] += dy[((b * oh + oy) * ow + ox) * s.Channels + c];
                     }
         return dx;
+    }
+
+    /// <summary>Average pooling of square windows (global: one window over a square input); with <paramref name="dy"/>, its backward instead.</summary>
+    private double[] AvgPool(double[] x, TensorShape s, LayerSpec layer, double[]? dy)
+    {
+        int k = layer.Kernel, stride = layer.Stride;
+        int oh = (s.Height - k) / stride + 1, ow = (s.Width - k) / stride + 1;
+        var result = new double[dy is null ? batch * oh * ow * s.Channels : x.Length];
+        for (int b = 0; b < batch; b++)
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++)
+                    for (int c = 0; c < s.Channels; c++)
+                    {
+                        int o = ((b * oh + oy) * ow + ox) * s.Channels + c;
+                        for (int ky = 0; ky < k; ky++)
+                            for (int kx = 0; kx < k; kx++)
+                            {
+                                int index = ((b * s.Height + oy * stride + ky) * s.Width + ox * stride + kx) * s.Channels + c;
+                                if (dy is null)
+                                    result[o] += x[index] / (k * k);
+                                else
+                                    result[index] += dy[o] / (k * k);
+                            }
+                    }
+        return result;
     }
 
     private const double Epsilon = 1e-5;

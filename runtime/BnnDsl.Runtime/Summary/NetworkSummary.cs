@@ -9,7 +9,9 @@ namespace BnnDsl.Runtime;
 /// Units x InputFeatures; float layers also have one float32 bias per output, quantized layers none (the BatchNorm that
 /// follows them supplies the shift). BatchNorm stores gamma, beta, running mean and running variance in float32.
 /// Weights take <c>WeightBits</c> bits each, packed; MACs are counted per sample and grouped by the
-/// (weight bits, activation bits) of the layer that performs them.
+/// (weight bits, activation bits) of the layer that performs them. The residual block markers have no parameters and
+/// count no MACs (the add of a block is one float add per output value, not a multiply-accumulate); the table shows
+/// them as "residual", "+ shortcut" and "add" and indents the layers of each block.
 /// </summary>
 public sealed class NetworkSummary
 {
@@ -85,8 +87,15 @@ public sealed class NetworkSummary
         var text = new StringBuilder();
         Line($"{Network.Name}: input {Network.Input}, output {Network.Output}");
         Line($"{"#",3}  {"layer",-20} {"output",-12} {"bits",6} {"parameters",12} {"bytes",10} {"MACs",14}");
+        int depth = 0;
         foreach (var l in Layers)
-            Line($"{l.Number,3}  {l.Kind,-20} {l.OutputShape,-12} {l.Bits,6} {l.Parameters,12:N0} {l.Bytes,10:N0} {l.Macs,14:N0}");
+        {
+            if (l.Kind == LayerKind.EndResidual)
+                depth--;
+            Line($"{l.Number,3}  {Label(l.Kind, depth),-20} {l.OutputShape,-12} {l.Bits,6} {l.Parameters,12:N0} {l.Bytes,10:N0} {l.Macs,14:N0}");
+            if (l.Kind == LayerKind.Residual)
+                depth++;
+        }
         Line($"Parameters: {Parameters:N0} ({string.Join(", ", ParametersByBits.Select(p => $"{p.Key}-bit: {p.Value:N0}"))})");
         Line($"Model size: {ModelBytes:N0} bytes packed, {FloatEquivalentBytes:N0} bytes as float32 (compression {CompressionRatio:F2}x)");
         Line($"MACs: {Macs:N0} ({string.Join(", ", MacsByPrecision.Where(m => m.Value > 0).Select(m => $"w{m.Key.WeightBits}a{m.Key.ActivationBits}: {m.Value:N0}"))}); binarized: {BinarizedMacShare:P2}");
@@ -94,6 +103,16 @@ public sealed class NetworkSummary
 
         void Line(FormattableString line) => text.Append(line.ToString(CultureInfo.InvariantCulture)).Append('\n');
     }
+
+    // Layers inside a residual block are indented two spaces per level; the block markers read "residual",
+    // "+ shortcut" (at the level of the block's own marker) and "add".
+    private static string Label(LayerKind kind, int depth) => kind switch
+    {
+        LayerKind.Residual => new string(' ', 2 * depth) + "residual",
+        LayerKind.Shortcut => new string(' ', 2 * (depth - 1)) + "+ shortcut",
+        LayerKind.EndResidual => new string(' ', 2 * depth) + "add",
+        _ => new string(' ', 2 * depth) + kind,
+    };
 
     private static (long Weights, long Biases, long Macs) Count(LayerSpec layer)
     {
