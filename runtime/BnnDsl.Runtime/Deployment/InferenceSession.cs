@@ -237,7 +237,11 @@ public sealed unsafe class InferenceSession
 
     private void FloatConv(PlanStep step, StepData d, float* input, int count, float[] outFloats, ulong[] outBits)
     {
+        var image = ConvShape(step, 1);
+        bool direct = FloatConvBlock.SupportsDirect(image, path);
         fixed (float* weight = d.Weight)
+        fixed (float* weightT = direct ? d.WeightT : null)
+        fixed (int* offsets = direct ? d.Offsets : null)
         fixed (float* bias = d.Bias)
         fixed (float* scale = d.Scale)
         fixed (float* shift = d.Shift)
@@ -246,7 +250,7 @@ public sealed unsafe class InferenceSession
         {
             var job = new FloatConvBlock
             {
-                Image = ConvShape(step, 1), Input = input, Weight = weight, Bias = bias, Scale = scale, Shift = shift,
+                Image = image, Input = input, Weight = weight, WeightT = weightT, Offsets = offsets, Bias = bias, Scale = scale, Shift = shift,
                 OutputFloats = output, OutputBits = step.OutputBits ? outputBits : null,
                 PoolKernel = step.PoolKernel, PoolStride = step.PoolStride,
                 OutputHeight = step.Output.Height, OutputWidth = step.Output.Width, Path = path,

@@ -221,6 +221,17 @@ public sealed class PackedModel
             case PlanOp.FloatConv or PlanOp.FloatDense or PlanOp.BitsDense:
                 data.Weight = Floats($"{step.Layer}.weight");
                 data.Bias = step.Bias ? Floats($"{step.Layer}.bias") : null;
+                if (step.Op == PlanOp.FloatConv)
+                {
+                    int filters = layer!.Units, k = layer.Kernel * layer.Kernel * layer.InputShape.Channels;
+                    data.WeightT = new float[k * filters];
+                    for (int o = 0; o < filters; o++)
+                        for (int j = 0; j < k; j++)
+                            data.WeightT[j * filters + o] = data.Weight![o * k + j];
+                    var input = layer.InputShape;
+                    data.Offsets = FloatConvBlock.DirectOffsets(new Conv2dShape(1, input.Height, input.Width, input.Channels, filters,
+                        layer.Kernel, layer.Kernel, layer.Stride, layer.Stride, layer.Pad, layer.Pad));
+                }
                 if (step.Norm is not null)
                 {
                     data.Scale = Floats($"{step.Norm}.scale");
@@ -268,7 +279,8 @@ public sealed class PackedModel
 /// <summary>A step's tensors decoded once per model and shared, read-only, by every session.</summary>
 internal sealed class StepData
 {
-    public float[]? Weight, Bias, Scale, Shift;
+    public float[]? Weight, WeightT, Bias, Scale, Shift;
+    public int[]? Offsets;
     public int[]? Threshold;
     public BinaryConvWeights? ConvWeights;
     public XnorPackedB? DenseWeights;
