@@ -157,7 +157,8 @@ public sealed unsafe class InferenceSession
                 int inElements = (int)inShape.Elements;
                 var outFloats = floats[i];
                 var outBits = bits[i];
-                var inFloats = new ReadOnlySpan<float>(previousFloats, count * inElements);
+                // the planner puts a float-reading step only after a float-writing one (or first)
+                var inFloats = i > 0 && steps[i - 1].OutputBits ? default : new ReadOnlySpan<float>(previousFloats, count * inElements);
                 switch (step.Op)
                 {
                     case PlanOp.Sign:
