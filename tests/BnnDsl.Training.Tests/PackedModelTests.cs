@@ -117,6 +117,11 @@ public sealed class PackedModelTests
             Assert.Equal(best, classes[s]);
         }
 
+        // one sample at a time (the float convolution then splits each image across the cores): the same logits
+        var single = new float[logits.Length];
+        model.CreateSession(1).Predict(input, count, single);
+        Assert.Equal(logits, single);
+
         session.Predict(input, count, logits);
         var floats = FloatPath(network, input);
         int checkedSteps = 0;

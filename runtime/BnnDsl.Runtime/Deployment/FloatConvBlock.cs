@@ -34,22 +34,30 @@ internal unsafe struct FloatConvBlock : IParallelJob
     public int PoolKernel, PoolStride, OutputHeight, OutputWidth;
     public KernelPath Path;
 
+    /// <summary>Work items per image (direct kernel only): bands of output rows, so a small batch still uses every core.</summary>
+    public int Parts;
+
     public readonly void Run(int index)
     {
         var shape = Image;
         int filters = shape.Filters, k = shape.KernelH * shape.KernelW * shape.Channels;
         int rows = shape.OutputHeight * shape.OutputWidth, imageInput = shape.Height * shape.Width * shape.Channels;
+        int parts = Math.Max(1, Parts), image = index / parts, part = index % parts;
+        // this item's band of output rows [first, end), and the conv rows it reads [convFirst, convEnd)
+        int first = OutputHeight * part / parts, end = OutputHeight * (part + 1) / parts;
+        int convFirst = PoolKernel == 0 ? first : first * PoolStride;
+        int convEnd = PoolKernel == 0 ? end : (end - 1) * PoolStride + PoolKernel;
         var product = Grow(ref productBuffer, (rows + 1) * filters);
         fixed (float* p = product)
         {
             if (WeightT != null)
             {
-                Direct(Input + (long)index * imageInput, p, rows, k);
+                Direct(Input + (long)image * imageInput, p, convFirst * shape.OutputWidth, convEnd * shape.OutputWidth, k);
             }
             else
             {
                 var columns = Grow(ref columnsBuffer, rows * k);
-                FloatConv2d.Im2Col(shape, new ReadOnlySpan<float>(Input + (long)index * imageInput, imageInput), columns, threads: 1);
+                FloatConv2d.Im2Col(shape, new ReadOnlySpan<float>(Input + (long)image * imageInput, imageInput), columns, threads: 1);
                 Sgemm.Multiply(false, true, rows, filters, k, 1f, columns, k, new ReadOnlySpan<float>(Weight, filters * k), k, 0f, product, filters, Path, threads: 1);
                 Transform(p, rows, filters);
             }
@@ -57,14 +65,14 @@ internal unsafe struct FloatConvBlock : IParallelJob
             if (OutputBits != null)
             {
                 int words = SignPacking.WordsFor(filters);
-                ulong* bits = OutputBits + (long)index * outputs * words;
-                for (int o = 0; o < outputs; o++)
+                ulong* bits = OutputBits + (long)image * outputs * words;
+                for (int o = first * OutputWidth; o < end * OutputWidth; o++)
                     PackSigns(Window(p, o), bits + (long)o * words, filters);
             }
             else
             {
-                float* output = OutputFloats + (long)index * outputs * filters;
-                for (int o = 0; o < outputs; o++)
+                float* output = OutputFloats + (long)image * outputs * filters;
+                for (int o = first * OutputWidth; o < end * OutputWidth; o++)
                     new ReadOnlySpan<float>(Window(p, o), filters).CopyTo(new Span<float>(output + (long)o * filters, filters));
             }
         }
@@ -86,15 +94,15 @@ internal unsafe struct FloatConvBlock : IParallelJob
         return offsets;
     }
 
-    /// <summary>The direct kernel (see the class summary): transformed values of one image into <paramref name="p"/>.</summary>
-    private readonly void Direct(float* image, float* p, int rows, int k)
+    /// <summary>The direct kernel (see the class summary): transformed values of output positions [start, end) of one image into <paramref name="p"/>.</summary>
+    private readonly void Direct(float* image, float* p, int start, int end, int k)
     {
         var shape = Image;
         int filters = shape.Filters, outputWidth = shape.OutputWidth;
         float** windows = stackalloc float*[6];
-        for (int p0 = 0; p0 < rows; p0 += 6)
+        for (int p0 = start; p0 < end; p0 += 6)
         {
-            int valid = Math.Min(6, rows - p0);
+            int valid = Math.Min(6, end - p0);
             for (int r = 0; r < 6; r++)
             {
                 int position = p0 + Math.Min(r, valid - 1), oy = position / outputWidth, ox = position % outputWidth;

@@ -256,7 +256,9 @@ public sealed unsafe class InferenceSession
                 PoolKernel = step.PoolKernel, PoolStride = step.PoolStride,
                 OutputHeight = step.Output.Height, OutputWidth = step.Output.Width, Path = path,
             };
-            KernelParallel.For(count, threads, ref job);
+            int cores = threads <= 0 ? KernelParallel.MaxThreads : Math.Min(threads, KernelParallel.MaxThreads);
+            job.Parts = direct && count < cores ? Math.Min(step.Output.Height, (cores + count - 1) / count) : 1;
+            KernelParallel.For(count * job.Parts, threads, ref job);
         }
     }
 
