@@ -1,6 +1,7 @@
 // Runs a packed model's plan with the CPU kernels on batches of up to a fixed size, with buffers allocated once.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using BnnDsl.Kernels.Cpu;
 using BnnDsl.Runtime.Layers;
 
@@ -10,19 +11,26 @@ namespace BnnDsl.Runtime.Deployment;
 /// The interpreter: executes <see cref="PackedModel.Steps"/> in order on up to <see cref="BatchSize"/> samples at
 /// a time (more run in chunks). Every step writes its own buffer, sized once for <see cref="BatchSize"/>; binary
 /// convolution plans are built on the first call with a given chunk size and kept, so repeated calls allocate
-/// nothing. A session is not thread-safe: use one per thread (or <see cref="PackedModel.Predict"/>, which pools them).
+/// nothing. A chunk of at least <see cref="LaneSamples"/> samples per core is split into contiguous lanes, one per
+/// core, each running the whole plan on its samples with single-threaded kernels: one parallel dispatch per call
+/// instead of one per step, and each lane's intermediates stay in its core's cache. Smaller chunks run as one lane
+/// whose kernels use every core. A session is not thread-safe: use one per thread (or
+/// <see cref="PackedModel.Predict"/>, which pools them).
 /// </summary>
 public sealed unsafe class InferenceSession
 {
+    /// <summary>Fewest samples per lane: below this a chunk runs as one lane with multi-threaded kernels.</summary>
+    public const int LaneSamples = 8;
+
     private readonly PackedModel model;
     private readonly PlanStep[] steps;
     private readonly float[][] floats;
     private readonly ulong[][] bits;
     private readonly BinaryConv2dPlan?[][] convPlans;
-    private readonly ulong[] convScratch;
-    private readonly float[] unpacked;
+    private readonly ulong[][] convScratch;
+    private readonly float[][] unpacked;
     private readonly float[] ones, zeros;
-    private readonly float[] logits;
+    private readonly int lanes;
     private readonly KernelPath path;
     private readonly int threads;
     private int lastCount;
@@ -36,6 +44,9 @@ public sealed unsafe class InferenceSession
         this.threads = threads;
         BatchSize = batchSize;
         steps = [.. model.Steps];
+        int cores = threads <= 0 ? KernelParallel.MaxThreads : Math.Min(threads, KernelParallel.MaxThreads);
+        lanes = Math.Max(1, Math.Min(cores, batchSize / LaneSamples));
+        int laneBatch = lanes == 1 ? batchSize : (batchSize + lanes - 1) / lanes;
         floats = new float[steps.Length][];
         bits = new ulong[steps.Length][];
         convPlans = new BinaryConv2dPlan?[steps.Length][];
@@ -44,24 +55,28 @@ public sealed unsafe class InferenceSession
         {
             var step = steps[i];
             floats[i] = step.OutputBits ? [] : GC.AllocateArray<float>((int)(batchSize * step.Output.Elements), pinned: true);
-            bits[i] = step.OutputBits ? new ulong[batchSize * ModelPlanner.Words(step.Output)] : [];
+            bits[i] = step.OutputBits ? GC.AllocateArray<ulong>(batchSize * ModelPlanner.Words(step.Output), pinned: true) : [];
             convPlans[i] = [];
             if (step.Op == PlanOp.XnorConv)
             {
                 convPlans[i] = new BinaryConv2dPlan?[batchSize + 1];
-                scratch = Math.Max(scratch, BinaryConv2d.ScratchLength(ConvShape(step, batchSize)));
+                scratch = Math.Max(scratch, BinaryConv2d.ScratchLength(ConvShape(step, laneBatch)));
             }
             if (step.Op == PlanOp.BitsDense)
-                unpack = Math.Max(unpack, batchSize * (int)step.Input.Elements);
+                unpack = Math.Max(unpack, laneBatch * (int)step.Input.Elements);
             if (step.Spec is { } layer)
                 widest = Math.Max(widest, layer.Units);
         }
-        convScratch = new ulong[scratch];
-        unpacked = new float[unpack];
+        convScratch = new ulong[lanes][];
+        unpacked = new float[lanes][];
+        for (int lane = 0; lane < lanes; lane++)
+        {
+            convScratch[lane] = new ulong[scratch];
+            unpacked[lane] = new float[unpack];
+        }
         ones = new float[widest];
         ones.AsSpan().Fill(1f);
         zeros = new float[widest];
-        logits = new float[batchSize * model.OutputLength];
     }
 
     /// <summary>The most samples one pass of the plan runs.</summary>
@@ -141,102 +156,136 @@ public sealed unsafe class InferenceSession
                 + "pass exactly count samples of that size.", nameof(input));
     }
 
+    /// <summary>Runs one chunk: as lanes in parallel when it is large enough, else as one lane with parallel kernels.</summary>
     private void Run(ReadOnlySpan<float> input, int count)
     {
         lastCount = count;
+        int used = Math.Min(lanes, count / LaneSamples);
         fixed (float* inputPtr = input)
         {
-            var data = model.Data;
-            float* previousFloats = inputPtr;
-            ulong[] previousBits = [];
-            for (int i = 0; i < steps.Length; i++)
+            if (used <= 1)
             {
-                var step = steps[i];
-                var d = data[i];
-                var inShape = step.Input;
-                int inElements = (int)inShape.Elements;
-                var outFloats = floats[i];
-                var outBits = bits[i];
-                // the planner puts a float-reading step only after a float-writing one (or first)
-                var inFloats = i > 0 && steps[i - 1].OutputBits ? default : new ReadOnlySpan<float>(previousFloats, count * inElements);
-                switch (step.Op)
-                {
-                    case PlanOp.Sign:
-                    {
-                        int rows = step.Output.Rank == 3 ? count * inShape.Height * inShape.Width : count;
-                        SignPacking.Pack(inFloats, rows, step.Output.Channels, outBits, path);
-                        break;
-                    }
-                    case PlanOp.Unpack:
-                        Unpack(previousBits, count, step.Output, outFloats);
-                        break;
-                    case PlanOp.Repack:
-                        Repack(previousBits, count, inShape, outBits);
-                        break;
-                    case PlanOp.FloatConv:
-                        FloatConv(step, d, previousFloats, count, outFloats, outBits);
-                        break;
-                    case PlanOp.FloatDense:
-                        Dense(step, d, inFloats, count, outFloats);
-                        break;
-                    case PlanOp.BitsDense:
-                        Unpack(previousBits, count, step.Input, unpacked);
-                        Dense(step, d, unpacked.AsSpan(0, count * inElements), count, outFloats);
-                        break;
-                    case PlanOp.Affine:
-                        Affine(inFloats, d.Scale!, d.Shift!, outFloats);
-                        break;
-                    case PlanOp.MaxPool:
-                        FloatPooling.MaxPool(PoolShape(step, count), inFloats, outFloats, path, threads);
-                        break;
-                    case PlanOp.AvgPool:
-                        FloatPooling.AvgPool(PoolShape(step, count), inFloats, outFloats, path, threads);
-                        break;
-                    case PlanOp.GlobalAvgPool:
-                        FloatPooling.GlobalAvgPool(count, inShape.Height, inShape.Width, inShape.Channels, inFloats, outFloats, path, threads);
-                        break;
-                    case PlanOp.ReLU:
-                        Elementwise.Relu(inFloats, outFloats.AsSpan(0, inFloats.Length), threads);
-                        break;
-                    case PlanOp.PackedMaxPool:
-                        PackedMaxPool.Forward(previousBits.AsSpan(0, count * ModelPlanner.Words(inShape)), PoolShape(step, count), outBits, path, threads);
-                        break;
-                    case PlanOp.XnorConv:
-                    {
-                        var plan = convPlans[i][count] ??= new BinaryConv2dPlan(ConvShape(step, count), d.ConvWeights!,
-                            step.Spec!.Padding == Padding.Zero ? BinaryPadding.Zero : BinaryPadding.One);
-                        var input2 = previousBits.AsSpan(0, count * ModelPlanner.Words(inShape));
-                        int filters = step.Spec!.Units;
-                        if (step.OutputBits)
-                            BinaryConv2d.Forward(input2, plan, convScratch, XnorOutput.Threshold(outBits, SignPacking.WordsFor(filters), d.Threshold), path, threads);
-                        else
-                            BinaryConv2d.Forward(input2, plan, convScratch,
-                                XnorOutput.ScaleBias(outFloats, filters, ones.AsSpan(0, filters), zeros.AsSpan(0, filters)), path, threads);
-                        break;
-                    }
-                    case PlanOp.XnorDense:
-                    {
-                        int words = SignPacking.WordsFor(inElements), units = step.Spec!.Units;
-                        var input2 = previousBits.AsSpan(0, count * words);
-                        var output = step.OutputBits
-                            ? XnorOutput.Threshold(outBits, SignPacking.WordsFor(units), d.Threshold)
-                            : XnorOutput.ScaleBias(outFloats, units, ones.AsSpan(0, units), zeros.AsSpan(0, units));
-                        XnorGemm.Multiply(input2, count, words, d.DenseWeights!, output, default, path, threads);
-                        break;
-                    }
-                }
-                if (step.OutputBits)
-                    previousBits = outBits;
-                else
-                    previousFloats = Pin(outFloats);
+                RunLane(inputPtr, 0, count, 0, threads);
+                return;
             }
+            var job = new LaneJob { Session = this, Input = inputPtr, Count = count, Lanes = used };
+            KernelParallel.For(used, used, ref job);
         }
     }
 
-    /// <summary>The address of a step's float buffer (allocated on the pinned object heap, so it never moves).</summary>
-    private static float* Pin(float[] buffer) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
+    /// <summary>One lane: samples [Count * lane / Lanes, Count * (lane + 1) / Lanes) with single-threaded kernels.</summary>
+    private struct LaneJob : IParallelJob
+    {
+        public InferenceSession Session;
+        public float* Input;
+        public int Count, Lanes;
 
-    private void FloatConv(PlanStep step, StepData d, float* input, int count, float[] outFloats, ulong[] outBits)
+        public readonly void Run(int lane)
+        {
+            int start = (int)((long)Count * lane / Lanes), end = (int)((long)Count * (lane + 1) / Lanes);
+            Session.RunLane(Input + (long)start * Session.model.InputLength, start, end - start, lane, 1);
+        }
+    }
+
+    /// <summary>Runs every step on samples [start, start + count) of the chunk; <paramref name="input"/> points at sample start.</summary>
+    private void RunLane(float* input, int start, int count, int lane, int laneThreads)
+    {
+        var data = model.Data;
+        float* previousFloats = input;
+        ulong* previousBits = null;
+        for (int i = 0; i < steps.Length; i++)
+        {
+            var step = steps[i];
+            var d = data[i];
+            var inShape = step.Input;
+            int inElements = (int)inShape.Elements, inWords = ModelPlanner.Words(inShape);
+            int outElements = (int)step.Output.Elements, outWords = ModelPlanner.Words(step.Output);
+            float* outFloatsPtr = step.OutputBits ? null : Address(floats[i]) + (long)start * outElements;
+            ulong* outBitsPtr = step.OutputBits ? Address(bits[i]) + (long)start * outWords : null;
+            var outFloats = step.OutputBits ? default : new Span<float>(outFloatsPtr, count * outElements);
+            var outBits = step.OutputBits ? new Span<ulong>(outBitsPtr, count * outWords) : default;
+            // the planner puts a float-reading step only after a float-writing one (or first), a bit-reading one after a bit-writing one
+            bool bitsIn = i > 0 && steps[i - 1].OutputBits;
+            var inFloats = bitsIn ? default : new ReadOnlySpan<float>(previousFloats, count * inElements);
+            var inBits = bitsIn ? new ReadOnlySpan<ulong>(previousBits, count * inWords) : default;
+            switch (step.Op)
+            {
+                case PlanOp.Sign:
+                {
+                    int rows = step.Output.Rank == 3 ? count * inShape.Height * inShape.Width : count;
+                    SignPacking.Pack(inFloats, rows, step.Output.Channels, outBits, path);
+                    break;
+                }
+                case PlanOp.Unpack:
+                    Unpack(inBits, count, step.Output, outFloats);
+                    break;
+                case PlanOp.Repack:
+                    Repack(inBits, count, inShape, outBits);
+                    break;
+                case PlanOp.FloatConv:
+                    FloatConv(step, d, previousFloats, count, outFloatsPtr, outBitsPtr, laneThreads);
+                    break;
+                case PlanOp.FloatDense:
+                    Dense(d, inFloats, count, inElements, step.Spec!.Units, outFloats, laneThreads);
+                    break;
+                case PlanOp.BitsDense:
+                {
+                    var values = unpacked[lane].AsSpan(0, count * inElements);
+                    Unpack(inBits, count, inShape, values);
+                    Dense(d, values, count, inElements, step.Spec!.Units, outFloats, laneThreads);
+                    break;
+                }
+                case PlanOp.Affine:
+                    Affine(inFloats, d.Scale!, d.Shift!, outFloats);
+                    break;
+                case PlanOp.MaxPool:
+                    FloatPooling.MaxPool(PoolShape(step, count), inFloats, outFloats, path, laneThreads);
+                    break;
+                case PlanOp.AvgPool:
+                    FloatPooling.AvgPool(PoolShape(step, count), inFloats, outFloats, path, laneThreads);
+                    break;
+                case PlanOp.GlobalAvgPool:
+                    FloatPooling.GlobalAvgPool(count, inShape.Height, inShape.Width, inShape.Channels, inFloats, outFloats, path, laneThreads);
+                    break;
+                case PlanOp.ReLU:
+                    Elementwise.Relu(inFloats, outFloats, laneThreads);
+                    break;
+                case PlanOp.PackedMaxPool:
+                    PackedMaxPool.Forward(inBits, PoolShape(step, count), outBits, path, laneThreads);
+                    break;
+                case PlanOp.XnorConv:
+                {
+                    // plans hold no buffers, so lanes share them; two lanes creating the same one at once is harmless
+                    var plan = convPlans[i][count] ??= new BinaryConv2dPlan(ConvShape(step, count), d.ConvWeights!,
+                        step.Spec!.Padding == Padding.Zero ? BinaryPadding.Zero : BinaryPadding.One);
+                    int filters = step.Spec!.Units;
+                    var output = step.OutputBits
+                        ? XnorOutput.Threshold(outBits, SignPacking.WordsFor(filters), d.Threshold)
+                        : XnorOutput.ScaleBias(outFloats, filters, ones.AsSpan(0, filters), zeros.AsSpan(0, filters));
+                    BinaryConv2d.Forward(inBits, plan, convScratch[lane], output, path, laneThreads);
+                    break;
+                }
+                case PlanOp.XnorDense:
+                {
+                    int units = step.Spec!.Units;
+                    var output = step.OutputBits
+                        ? XnorOutput.Threshold(outBits, SignPacking.WordsFor(units), d.Threshold)
+                        : XnorOutput.ScaleBias(outFloats, units, ones.AsSpan(0, units), zeros.AsSpan(0, units));
+                    XnorGemm.Multiply(inBits, count, inWords, d.DenseWeights!, output, default, path, laneThreads);
+                    break;
+                }
+            }
+            if (step.OutputBits)
+                previousBits = outBitsPtr;
+            else
+                previousFloats = outFloatsPtr;
+        }
+    }
+
+    /// <summary>The address of a step buffer (allocated on the pinned object heap, so it never moves).</summary>
+    private static T* Address<T>(T[] buffer) where T : unmanaged => (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
+
+    private void FloatConv(PlanStep step, StepData d, float* input, int count, float* outFloats, ulong* outBits, int laneThreads)
     {
         var image = ConvShape(step, 1);
         bool direct = FloatConvBlock.SupportsDirect(image, path);
@@ -246,37 +295,34 @@ public sealed unsafe class InferenceSession
         fixed (float* bias = d.Bias)
         fixed (float* scale = d.Scale)
         fixed (float* shift = d.Shift)
-        fixed (float* output = outFloats)
-        fixed (ulong* outputBits = outBits)
         {
             var job = new FloatConvBlock
             {
-                Image = image, Input = input, Weight = weight, WeightT = weightT, Offsets = offsets, Bias = bias, Scale = scale, Shift = shift,
-                OutputFloats = output, OutputBits = step.OutputBits ? outputBits : null,
+                Image = image, Input = input, Weight = weight, WeightT = weightT, Offsets = offsets, Bias = bias,
+                Scale = scale, Shift = shift, OutputFloats = outFloats, OutputBits = outBits,
                 PoolKernel = step.PoolKernel, PoolStride = step.PoolStride,
                 OutputHeight = step.Output.Height, OutputWidth = step.Output.Width, Path = path,
             };
-            int cores = threads <= 0 ? KernelParallel.MaxThreads : Math.Min(threads, KernelParallel.MaxThreads);
+            int cores = laneThreads <= 0 ? KernelParallel.MaxThreads : Math.Min(laneThreads, KernelParallel.MaxThreads);
             job.Parts = direct && count < cores ? Math.Min(step.Output.Height, (cores + count - 1) / count) : 1;
-            KernelParallel.For(count * job.Parts, threads, ref job);
+            KernelParallel.For(count * job.Parts, laneThreads, ref job);
         }
     }
 
-    private void Dense(PlanStep step, StepData d, ReadOnlySpan<float> input, int count, float[] output)
+    private void Dense(StepData d, ReadOnlySpan<float> input, int count, int inputs, int units, Span<float> output, int laneThreads)
     {
-        int inputs = (int)step.Input.Elements, units = step.Spec!.Units;
         float beta = 0f;
         if (d.Bias is not null)
         {
             for (int s = 0; s < count; s++)
-                d.Bias.CopyTo(output.AsSpan(s * units, units));
+                d.Bias.CopyTo(output.Slice(s * units, units));
             beta = 1f;
         }
         // y (count × units) = x (count × inputs) · Wᵀ, as the training DenseLayer computes it
-        Sgemm.Multiply(false, true, count, units, inputs, 1f, input, inputs, d.Weight, inputs, beta, output, units, path, threads);
+        Sgemm.Multiply(false, true, count, units, inputs, 1f, input, inputs, d.Weight!, inputs, beta, output, units, path, laneThreads);
     }
 
-    private static void Affine(ReadOnlySpan<float> input, float[] scale, float[] shift, float[] output)
+    private static void Affine(ReadOnlySpan<float> input, float[] scale, float[] shift, Span<float> output)
     {
         int channels = scale.Length;
         for (int i = 0; i < input.Length; i++)
@@ -286,24 +332,39 @@ public sealed unsafe class InferenceSession
         }
     }
 
-    /// <summary>Bits of <paramref name="shape"/> (packed per position) to ±1 floats.</summary>
-    private static void Unpack(ulong[] source, int count, TensorShape shape, float[] output)
+    /// <summary>Bits of <paramref name="shape"/> (packed per position) to ±1 floats, eight channels per vector step.</summary>
+    private static void Unpack(ReadOnlySpan<ulong> source, int count, TensorShape shape, Span<float> output)
     {
         int channels = shape.Channels, rows = shape.Rank == 3 ? count * shape.Height * shape.Width : count;
         int words = SignPacking.WordsFor(channels);
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < channels; c++)
-                output[r * channels + c] = ((source[r * words + (c >> 6)] >> (c & 63)) & 1) == 0 ? 1f : -1f;
+        var lanes = Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128);
+        var plus = Vector256.Create(1f);
+        var minus = Vector256.Create(-1f);
+        fixed (ulong* src = source)
+        fixed (float* dst = output)
+            for (int r = 0; r < rows; r++)
+            {
+                byte* bytes = (byte*)(src + (long)r * words);
+                float* row = dst + (long)r * channels;
+                int c = 0;
+                for (; c + 8 <= channels; c += 8)
+                {
+                    var set = Vector256.Equals(Vector256.Create((int)bytes[c >> 3]) & lanes, lanes).AsSingle();
+                    Vector256.ConditionalSelect(set, minus, plus).Store(row + c);
+                }
+                for (; c < channels; c++)
+                    row[c] = ((bytes[c >> 3] >> (c & 7)) & 1) == 0 ? 1f : -1f;
+            }
     }
 
     /// <summary>Bits packed per position ([positions][words(C)]) to one flat packed vector per sample.</summary>
-    private static void Repack(ulong[] source, int count, TensorShape shape, ulong[] output)
+    private static void Repack(ReadOnlySpan<ulong> source, int count, TensorShape shape, Span<ulong> output)
     {
         int channels = shape.Channels, positions = shape.Height * shape.Width, words = SignPacking.WordsFor(channels);
         int flatWords = SignPacking.WordsFor(positions * channels);
         for (int s = 0; s < count; s++)
         {
-            var flat = output.AsSpan(s * flatWords, flatWords);
+            var flat = output.Slice(s * flatWords, flatWords);
             flat.Clear();
             for (int p = 0; p < positions; p++)
                 for (int c = 0; c < channels; c++)
