@@ -315,6 +315,10 @@ public sealed class PackedModelTests
         var chunked = new float[count * 10];
         session.Predict(input, count, chunked);
         Assert.Equal(whole, chunked);
+        // 15 samples: too few for two lanes, so one lane runs them all
+        var fifteen = new float[15 * 10];
+        session.Predict(input.AsSpan(0, 15 * model.InputLength), 15, fifteen);
+        Assert.Equal(whole.AsSpan(0, 15 * 10).ToArray(), fifteen);
         session.Predict(input, count, chunked);
         long before = GC.GetAllocatedBytesForCurrentThread();
         session.Predict(input, count, chunked);

@@ -46,11 +46,14 @@ public sealed unsafe class InferenceSession
         steps = [.. model.Steps];
         int cores = threads <= 0 ? KernelParallel.MaxThreads : Math.Min(threads, KernelParallel.MaxThreads);
         lanes = Math.Max(1, Math.Min(cores, batchSize / LaneSamples));
-        int laneBatch = lanes == 1 ? batchSize : (batchSize + lanes - 1) / lanes;
+        // lane 0 alone runs chunks too small to split (up to the whole batch); split chunks give a lane at most half
+        int[] laneBatch = [.. Enumerable.Range(0, lanes).Select(lane => lane == 0 ? batchSize : (batchSize + 1) / 2)];
         floats = new float[steps.Length][];
         bits = new ulong[steps.Length][];
         convPlans = new BinaryConv2dPlan?[steps.Length][];
-        int scratch = 0, unpack = 0, widest = 1;
+        var scratch = new int[lanes];
+        var unpack = new int[lanes];
+        int widest = 1;
         for (int i = 0; i < steps.Length; i++)
         {
             var step = steps[i];
@@ -60,10 +63,12 @@ public sealed unsafe class InferenceSession
             if (step.Op == PlanOp.XnorConv)
             {
                 convPlans[i] = new BinaryConv2dPlan?[batchSize + 1];
-                scratch = Math.Max(scratch, BinaryConv2d.ScratchLength(ConvShape(step, laneBatch)));
+                for (int lane = 0; lane < lanes; lane++)
+                    scratch[lane] = Math.Max(scratch[lane], BinaryConv2d.ScratchLength(ConvShape(step, laneBatch[lane])));
             }
             if (step.Op == PlanOp.BitsDense)
-                unpack = Math.Max(unpack, laneBatch * (int)step.Input.Elements);
+                for (int lane = 0; lane < lanes; lane++)
+                    unpack[lane] = Math.Max(unpack[lane], laneBatch[lane] * (int)step.Input.Elements);
             if (step.Spec is { } layer)
                 widest = Math.Max(widest, layer.Units);
         }
@@ -71,8 +76,8 @@ public sealed unsafe class InferenceSession
         unpacked = new float[lanes][];
         for (int lane = 0; lane < lanes; lane++)
         {
-            convScratch[lane] = new ulong[scratch];
-            unpacked[lane] = new float[unpack];
+            convScratch[lane] = new ulong[scratch[lane]];
+            unpacked[lane] = new float[unpack[lane]];
         }
         ones = new float[widest];
         ones.AsSpan().Fill(1f);
