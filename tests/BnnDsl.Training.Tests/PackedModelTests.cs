@@ -302,6 +302,33 @@ public sealed class PackedModelTests
     }
 
     [Fact]
+    public void WrongKindsOfFileAreNamedWithTheFix()
+    {
+        var network = Prepared(new TinyNet(2), seed: 4);
+        var directory = Directory.CreateTempSubdirectory("bnnx");
+        try
+        {
+            string bare = Path.Combine(directory.FullName, "bare.safetensors"), output = Path.Combine(directory.FullName, "out.bnnx");
+            Checkpoint.Save(bare, network.Parameters);
+            var ex = Assert.Throws<ModelFileException>(() => ModelConverter.Convert(bare, output));
+            Assert.Contains("'network'", ex.Message);
+            ex = Assert.Throws<ModelFileException>(() => PackedModel.Load(bare));
+            Assert.Contains("convert it first", ex.Message);
+
+            string partial = Path.Combine(directory.FullName, "partial.safetensors");
+            Checkpoint.Save(partial, [.. network.Parameters.Where(p => p.Name != "bn2.running_var")],
+                new Dictionary<string, string> { ["network"] = NetworkSpecJson.Write(network.Definition) });
+            ex = Assert.Throws<ModelFileException>(() => ModelConverter.Convert(partial, output));
+            Assert.Contains("bn2.running_var", ex.Message);
+            Assert.False(File.Exists(output));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void ChunkedConcurrentAndAllocationFreeInference()
     {
         var network = Prepared(new GradientLeNet(1), seed: 6);
