@@ -62,6 +62,8 @@ public sealed class PackedModelTests
         return network;
     }
 
+    private static IEnumerable<KernelPath> TestPaths() => KernelDispatch.Runnable.Where(p => p != KernelPath.Auto);
+
     private static float[] RandomInput(int count, int length, int seed)
     {
         var rng = new Random(seed);
@@ -157,6 +159,12 @@ public sealed class PackedModelTests
         var network = Prepared(new TinyNet(40), seed: 5);
         var model = ModelConverter.Convert(network.Definition, name => network.Parameter(name).Value);
         AssertMatchesFloatPath(network, model, 40, seed: 12);
+
+        // every kernel path gives the same predictions
+        var input = RandomInput(40, network.InputLength, 12);
+        var expected = model.CreateSession(40).Classify(input, 40);
+        foreach (var path in TestPaths())
+            Assert.Equal(expected, model.CreateSession(40, path).Classify(input, 40));
     }
 
     [Fact]

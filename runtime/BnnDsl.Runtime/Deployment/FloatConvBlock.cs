@@ -10,8 +10,8 @@ namespace BnnDsl.Runtime.Deployment;
 /// <summary>
 /// One work item per image, so each core keeps its image's im2col rows and GEMM output (LeNet's conv1: 57 KB and
 /// 147 KB) in its own L2 and the batch never round-trips through memory as floats. The arithmetic is the float
-/// path's, operation for operation: <c>acc = Σ_k col * w</c> (the same SGEMM micro-kernel and summation order),
-/// <c>v = acc + bias</c>, <c>v = v * scale + shift</c> (multiply, round, add, round, as BatchNorm's evaluation
+/// path's, operation for operation: <c>v = bias + Σ_k col * w</c> (FloatConv2d's SGEMM call: C starts as the
+/// bias, same micro-kernel and summation order), <c>v = v * scale + shift</c> (multiply, round, add, round, as BatchNorm's evaluation
 /// mode), max over the window, then sign (bit 1 for v &lt; 0 or NaN): the bits equal sign() of the training
 /// network's values exactly. Scratch is per thread ([ThreadStatic], grown once), so calls allocate nothing.
 /// <para>
@@ -58,8 +58,17 @@ internal unsafe struct FloatConvBlock : IParallelJob
             {
                 var columns = Grow(ref columnsBuffer, rows * k);
                 FloatConv2d.Im2Col(shape, new ReadOnlySpan<float>(Input + (long)image * imageInput, imageInput), columns, threads: 1);
-                Sgemm.Multiply(false, true, rows, filters, k, 1f, columns, k, new ReadOnlySpan<float>(Weight, filters * k), k, 0f, product, filters, Path, threads: 1);
-                Transform(p, rows, filters);
+                // as FloatConv2d.Forward: C starts as the bias and every K slice of the SGEMM adds to it
+                float beta = 0f;
+                if (Bias != null)
+                {
+                    var bias = new ReadOnlySpan<float>(Bias, filters);
+                    for (int r = 0; r < rows; r++)
+                        bias.CopyTo(product.AsSpan(r * filters, filters));
+                    beta = 1f;
+                }
+                Sgemm.Multiply(false, true, rows, filters, k, 1f, columns, k, new ReadOnlySpan<float>(Weight, filters * k), k, beta, product, filters, Path, threads: 1);
+                Normalize(p, rows, filters);
             }
             int outputs = OutputHeight * OutputWidth;
             if (OutputBits != null)
@@ -78,9 +87,14 @@ internal unsafe struct FloatConvBlock : IParallelJob
         }
     }
 
-    /// <summary>Whether <see cref="Direct"/> runs <paramref name="shape"/> on <paramref name="path"/>.</summary>
+    /// <summary>
+    /// Whether <see cref="Direct"/> runs <paramref name="shape"/> on <paramref name="path"/>: AVX2 + FMA, no padding,
+    /// filters a multiple of 16, and K at most 256, the SGEMM's K slice (a longer K is summed slice by slice there,
+    /// which the direct kernel's single chain would not reproduce bit for bit).
+    /// </summary>
     public static bool SupportsDirect(Conv2dShape shape, KernelPath path) =>
-        path == KernelPath.Avx2 && Fma.IsSupported && shape.PadH == 0 && shape.PadW == 0 && shape.Filters % 16 == 0;
+        path == KernelPath.Avx2 && Fma.IsSupported && shape.PadH == 0 && shape.PadW == 0 && shape.Filters % 16 == 0
+        && shape.KernelH * shape.KernelW * shape.Channels <= 256;
 
     /// <summary>Input offsets of the K steps, (ky, kx, c) order, relative to a window's top-left cell.</summary>
     public static int[] DirectOffsets(Conv2dShape shape)
@@ -166,33 +180,19 @@ internal unsafe struct FloatConvBlock : IParallelJob
         Avx.Store(output + 8, hi);
     }
 
-    /// <summary>v = acc + bias, then v * scale + shift, in place.</summary>
-    private readonly void Transform(float* p, int rows, int filters)
+    /// <summary>v = v * scale + shift, in place (nothing without a BatchNorm).</summary>
+    private readonly void Normalize(float* p, int rows, int filters)
     {
-        if (Bias == null && Scale == null)
+        if (Scale == null)
             return;
         for (int r = 0; r < rows; r++)
         {
             float* row = p + (long)r * filters;
             int c = 0;
             for (; c + 8 <= filters; c += 8)
-            {
-                var v = Vector256.Load(row + c);
-                if (Bias != null)
-                    v += Vector256.Load(Bias + c);
-                if (Scale != null)
-                    v = v * Vector256.Load(Scale + c) + Vector256.Load(Shift + c);
-                v.Store(row + c);
-            }
+                (Vector256.Load(row + c) * Vector256.Load(Scale + c) + Vector256.Load(Shift + c)).Store(row + c);
             for (; c < filters; c++)
-            {
-                float v = row[c];
-                if (Bias != null)
-                    v += Bias[c];
-                if (Scale != null)
-                    v = v * Scale[c] + Shift[c];
-                row[c] = v;
-            }
+                row[c] = row[c] * Scale[c] + Shift[c];
         }
     }
 
