@@ -299,6 +299,17 @@ public sealed class PackedModelTests
             ex = Assert.Throws<ModelFileException>(() => PackedModel.Load(path));
             Assert.Contains("fc1.bias", ex.Message);
 
+            string json = model.Metadata["network"];
+            int at = json.IndexOf("\"output_shape\":[8,6,6]", StringComparison.Ordinal);
+            Assert.True(at > 0);
+            var tampered = new Dictionary<string, string>(model.Metadata)
+            {
+                ["network"] = json[..at] + "\"output_shape\":[8,7,7]" + json[(at + "\"output_shape\":[8,6,6]".Length)..],
+            };
+            SafeTensorsFile.Write(path, [.. model.Tensors], tampered);
+            ex = Assert.Throws<ModelFileException>(() => PackedModel.Load(path));
+            Assert.Contains("8x7x7", ex.Message);
+
             var otherPlan = new Dictionary<string, string>(model.Metadata) { ["plan"] = "float_conv conv1" };
             SafeTensorsFile.Write(path, [.. model.Tensors], otherPlan);
             Assert.Throws<ModelFileException>(() => PackedModel.Load(path));

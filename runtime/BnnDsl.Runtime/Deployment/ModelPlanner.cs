@@ -53,10 +53,12 @@ public static class ModelPlanner
     }
 
     /// <summary>The plan of <paramref name="spec"/>.</summary>
-    /// <exception cref="NotSupportedException">A layer has bit widths the interpreter does not run (only 1 and 32 are supported).</exception>
+    /// <exception cref="ArgumentException">The spec's shapes are not the ones shape inference gives (a hand-edited or damaged description).</exception>
+    /// <exception cref="NotSupportedException">A layer has bit widths the interpreter does not run (only 1 and 32 are supported), or a padded pooling.</exception>
     public static IReadOnlyList<PlanStep> Plan(NetworkSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        CheckShapes(spec);
         var layers = spec.Layers;
         var names = LayerNames(spec);
         var steps = new List<PlanStep>();
@@ -207,6 +209,29 @@ public static class ModelPlanner
         }
         ToFloats();
         return steps;
+    }
+
+    /// <summary>
+    /// Every buffer the interpreter sizes comes from the spec's shapes, so they must be exactly what shape inference
+    /// computes; pooling runs unpadded, as the generated training code runs it.
+    /// </summary>
+    private static void CheckShapes(NetworkSpec spec)
+    {
+        var inferred = ShapeInference.Infer(spec with { Layers = new EquatableArray<LayerSpec>([.. spec.Layers.Select(l => l with { InputShape = default, OutputShape = default })]) });
+        if (!inferred.Succeeded)
+            throw new ArgumentException($"Network '{spec.Name}' is not valid ({inferred.Diagnostics[0].Id}: {inferred.Diagnostics[0].Message}); describe a network the DSL accepts.", nameof(spec));
+        var names = LayerNames(spec);
+        for (int i = 0; i < spec.Layers.Count; i++)
+        {
+            var declared = spec.Layers[i];
+            var expected = inferred.Network.Layers[i];
+            if (declared.InputShape != expected.InputShape || declared.OutputShape != expected.OutputShape)
+                throw new ArgumentException(
+                    $"Layer '{names[i]}' of network '{spec.Name}' claims shapes {declared.InputShape} -> {declared.OutputShape} but its options give "
+                    + $"{expected.InputShape} -> {expected.OutputShape}; use the spec that shape inference produced.", nameof(spec));
+            if (declared.Kind is LayerKind.MaxPool or LayerKind.AvgPool && declared.Pad != 0)
+                throw new NotSupportedException($"Layer '{names[i]}' ({declared.Kind}) has padding {declared.Pad}, which the packed-model interpreter does not run; use unpadded pooling.");
+        }
     }
 
     /// <summary>The plan as stored in a packed model's <c>plan</c> metadata: one step per line.</summary>

@@ -189,6 +189,10 @@ public sealed class PackedModel
         {
             throw new ModelFileException(path, ex.Message, "use a BnnDsl version that runs this network", ex);
         }
+        catch (ArgumentException ex)
+        {
+            throw new ModelFileException(path, $"its network description is inconsistent ({ex.Message})", ReconvertFix, ex);
+        }
         if (Meta("plan") != ModelPlanner.Text(steps))
             throw new ModelFileException(path, "its plan does not match the plan this version derives from its network", ReconvertFix);
         var expected = ModelPlanner.Tensors(steps);
