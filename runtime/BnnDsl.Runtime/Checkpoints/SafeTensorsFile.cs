@@ -20,7 +20,7 @@ namespace BnnDsl.Runtime.Checkpoints;
 /// such as a checkpoint, is therefore in plain name order. Header entries follow the same order, metadata keys are
 /// sorted by ordinal name, <c>__metadata__</c> is omitted when there is none, and the JSON is compact, so the same
 /// input always gives the same bytes; it writes a temporary file in the same directory and renames it over the target, so a failed write never
-/// leaves a partial file. <see cref="Read"/> rejects anything that is not exactly such a file (short file, header
+/// leaves a partial file. <see cref="Read(string)"/> rejects anything that is not exactly such a file (short file, header
 /// length past the end or over <see cref="MaxHeaderBytes"/>, invalid JSON, unknown dtype, duplicate names, sizes
 /// that disagree with shapes, overlapping, out-of-range or non-contiguous offsets, trailing bytes) with a
 /// <see cref="ModelFileException"/> naming the file.
@@ -70,21 +70,35 @@ public sealed class SafeTensorsFile
     public static SafeTensorsFile Read(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        return WithFile(path, stream =>
+        return WithFile(path, stream => ReadAll(path, stream));
+    }
+
+    /// <summary>
+    /// Reads and checks a whole file held in memory (a download, an embedded resource); <paramref name="name"/> stands
+    /// for the path in error messages. The tensors share one copy of the data block.
+    /// </summary>
+    /// <exception cref="ModelFileException">The bytes are not a well-formed safetensors file.</exception>
+    public static SafeTensorsFile Read(ReadOnlyMemory<byte> bytes, string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        using var stream = new MemoryStream(bytes.ToArray(), writable: false);
+        return ReadAll(name, stream);
+    }
+
+    private static SafeTensorsFile ReadAll(string path, Stream stream)
+    {
+        var (entries, metadata, dataLength) = ReadHeader(path, stream);
+        if (dataLength > Array.MaxLength)
+            throw new ModelFileException(path, $"its data block is {N(dataLength)} bytes, more than one array holds", "split the tensors over several files");
+        var data = new byte[dataLength];
+        stream.ReadExactly(data);
+        var tensors = new SafeTensor[entries.Count];
+        for (int i = 0; i < entries.Count; i++)
         {
-            var (entries, metadata, dataLength) = ReadHeader(path, stream);
-            if (dataLength > Array.MaxLength)
-                throw new ModelFileException(path, $"its data block is {N(dataLength)} bytes, more than one array holds", "split the tensors over several files");
-            var data = new byte[dataLength];
-            stream.ReadExactly(data);
-            var tensors = new SafeTensor[entries.Count];
-            for (int i = 0; i < entries.Count; i++)
-            {
-                var e = entries[i];
-                tensors[i] = new SafeTensor(e.Name, e.DType, e.Shape, data.AsMemory((int)e.Begin, (int)(e.End - e.Begin)));
-            }
-            return new SafeTensorsFile(path, tensors, metadata);
-        });
+            var e = entries[i];
+            tensors[i] = new SafeTensor(e.Name, e.DType, e.Shape, data.AsMemory((int)e.Begin, (int)(e.End - e.Begin)));
+        }
+        return new SafeTensorsFile(path, tensors, metadata);
     }
 
     /// <summary>Reads and checks only the header (not the data) and returns its metadata.</summary>
@@ -214,7 +228,7 @@ public sealed class SafeTensorsFile
         }
     }
 
-    private static (List<Entry> Entries, IReadOnlyDictionary<string, string> Metadata, long DataLength) ReadHeader(string path, FileStream stream)
+    private static (List<Entry> Entries, IReadOnlyDictionary<string, string> Metadata, long DataLength) ReadHeader(string path, Stream stream)
     {
         long fileLength = stream.Length;
         if (fileLength < 8)

@@ -1,0 +1,291 @@
+// A packed deployment model (.bnnx): the network spec, the fused plan and its tensors, checked on load, ready to run.
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
+using BnnDsl.Kernels.Cpu;
+using BnnDsl.Runtime.Checkpoints;
+
+namespace BnnDsl.Runtime.Deployment;
+
+/// <summary>
+/// A converted network (see <see cref="ModelConverter"/>): a safetensors container whose metadata holds
+/// <c>format = bnnx</c>, <c>format_version = 1</c>, <c>producer</c>, <c>network</c> (the spec as JSON),
+/// <c>plan</c> (<see cref="ModelPlanner.Text"/>) and <c>checksum</c> (SHA-256, see <see cref="ComputeChecksum"/>);
+/// its tensors are exactly those <see cref="ModelPlanner.Tensors"/> lists. Loading checks all of it. The model is
+/// immutable and thread-safe: <see cref="Predict"/> and <see cref="Classify(ReadOnlySpan{float}, int, Span{int})"/>
+/// may run concurrently (each call borrows its own <see cref="InferenceSession"/> from a pool); for the lowest
+/// overhead, give each thread its own session from <see cref="CreateSession"/>.
+/// </summary>
+public sealed class PackedModel
+{
+    /// <summary>Value of the <c>format</c> metadata.</summary>
+    public const string FormatName = "bnnx";
+
+    /// <summary>The format version this code writes and reads.</summary>
+    public const string FormatVersion = "1";
+
+    /// <summary>Samples per pooled session of <see cref="Predict"/>.</summary>
+    public const int PooledBatchSize = 128;
+
+    private const string ReconvertFix = "convert the checkpoint again (ModelConverter.Convert or 'bnn convert')";
+
+    private readonly Dictionary<string, SafeTensor> byName;
+    private readonly Stack<InferenceSession> pool = new();
+
+    private PackedModel(NetworkSpec network, IReadOnlyList<PlanStep> steps, IReadOnlyList<SafeTensor> tensors,
+        IReadOnlyDictionary<string, string> metadata, string source)
+    {
+        Network = network;
+        Steps = steps;
+        Tensors = tensors;
+        Metadata = metadata;
+        Source = source;
+        byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        Data = [.. steps.Select(Prepare)];
+        InputLength = (int)network.Input.Elements;
+        OutputLength = (int)steps[^1].Output.Elements;
+    }
+
+    /// <summary>The network as declared, shapes inferred.</summary>
+    public NetworkSpec Network { get; }
+
+    /// <summary>The fused operations, in order.</summary>
+    public IReadOnlyList<PlanStep> Steps { get; }
+
+    /// <summary>The tensors (packed weights, thresholds, float weights, scales and shifts).</summary>
+    public IReadOnlyList<SafeTensor> Tensors { get; }
+
+    /// <summary>The metadata written to the file (format, version, producer, network, plan, checksum).</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+
+    /// <summary>The file or name the model came from.</summary>
+    public string Source { get; }
+
+    /// <summary>Floats of one input sample (NHWC, channels × height × width of <see cref="NetworkSpec.Input"/>).</summary>
+    public int InputLength { get; }
+
+    /// <summary>Floats of one output sample (the logits).</summary>
+    public int OutputLength { get; }
+
+    /// <summary>Total bytes of tensor data.</summary>
+    public long DataBytes => Tensors.Sum(t => (long)t.Data.Length);
+
+    internal StepData[] Data { get; }
+
+    /// <summary>Loads and checks the packed model at <paramref name="path"/>.</summary>
+    /// <exception cref="ModelFileException">The file is missing, damaged, not a packed model, of another version, inconsistent with its network, or fails its checksum.</exception>
+    public static PackedModel Load(string path) => FromFile(SafeTensorsFile.Read(path), path);
+
+    /// <summary>Loads and checks a packed model held in memory; <paramref name="name"/> names it in error messages.</summary>
+    /// <exception cref="ModelFileException">The bytes are not a valid packed model (see <see cref="Load(string)"/>).</exception>
+    public static PackedModel Load(ReadOnlyMemory<byte> bytes, string name) => FromFile(SafeTensorsFile.Read(bytes, name), name);
+
+    /// <summary>Writes the model to <paramref name="path"/> (temporary file + rename; the same model always gives the same bytes).</summary>
+    /// <exception cref="ModelFileException">The file cannot be written.</exception>
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        SafeTensorsFile.Write(path, [.. Tensors], Metadata);
+    }
+
+    /// <summary>
+    /// A session running up to <paramref name="batchSize"/> samples per kernel call (larger counts run in chunks),
+    /// with its own buffers; use one per thread.
+    /// </summary>
+    public InferenceSession CreateSession(int batchSize = PooledBatchSize, KernelPath path = KernelPath.Auto, int threads = 0) =>
+        new(this, batchSize, path, threads);
+
+    /// <summary>
+    /// Writes the logits of <paramref name="count"/> samples (<paramref name="input"/>: count × <see cref="InputLength"/>
+    /// floats, NHWC) to <paramref name="logits"/> (count × <see cref="OutputLength"/>). Thread-safe.
+    /// </summary>
+    public void Predict(ReadOnlySpan<float> input, int count, Span<float> logits)
+    {
+        var session = Rent();
+        try
+        {
+            session.Predict(input, count, logits);
+        }
+        finally
+        {
+            Return(session);
+        }
+    }
+
+    /// <summary>The predicted class (index of the largest logit) of each of <paramref name="count"/> samples. Thread-safe.</summary>
+    public void Classify(ReadOnlySpan<float> input, int count, Span<int> classes)
+    {
+        var session = Rent();
+        try
+        {
+            session.Classify(input, count, classes);
+        }
+        finally
+        {
+            Return(session);
+        }
+    }
+
+    /// <summary>The predicted classes of <paramref name="count"/> samples, as a new array. Thread-safe.</summary>
+    public int[] Classify(ReadOnlySpan<float> input, int count)
+    {
+        var classes = new int[Math.Max(0, count)];
+        Classify(input, count, classes);
+        return classes;
+    }
+
+    /// <summary>
+    /// The checksum stored in the <c>checksum</c> metadata: SHA-256, lower-case hex, over every tensor in ordinal
+    /// name order, each contributing its UTF-8 name, one zero byte, and its data bytes.
+    /// </summary>
+    public static string ComputeChecksum(IEnumerable<SafeTensor> tensors)
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var tensor in tensors.OrderBy(t => t.Name, StringComparer.Ordinal))
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes(tensor.Name));
+            hash.AppendData([0]);
+            hash.AppendData(tensor.Data.Span);
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>"BnnDsl {version}" of the runtime assembly.</summary>
+    public static string Producer => $"BnnDsl {typeof(PackedModel).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0"}";
+
+    internal static PackedModel Create(NetworkSpec spec, IReadOnlyList<PlanStep> steps, List<SafeTensor> tensors, string source)
+    {
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [Checkpoint.FormatKey] = FormatName,
+            [Checkpoint.VersionKey] = FormatVersion,
+            ["producer"] = Producer,
+            ["network"] = NetworkSpecJson.Write(spec),
+            ["plan"] = ModelPlanner.Text(steps),
+            ["checksum"] = ComputeChecksum(tensors),
+        };
+        return new PackedModel(spec, steps, [.. tensors.OrderBy(t => t.Name, StringComparer.Ordinal)], metadata, source);
+    }
+
+    private static PackedModel FromFile(SafeTensorsFile file, string path)
+    {
+        var metadata = file.Metadata;
+        string? Meta(string key) => metadata.TryGetValue(key, out var value) ? value : null;
+        if (Meta(Checkpoint.FormatKey) is var format && format != FormatName)
+            throw new ModelFileException(path, $"it is not a packed BnnDsl model (metadata '{Checkpoint.FormatKey}' is {(format is null ? "missing" : $"'{format}'")}, expected '{FormatName}')",
+                format == Checkpoint.FormatName ? "it is a training checkpoint: convert it first (ModelConverter.Convert or 'bnn convert')" : ReconvertFix);
+        if (Meta(Checkpoint.VersionKey) is var version && version != FormatVersion)
+            throw new ModelFileException(path, $"its format version is {(version is null ? "missing" : $"'{version}'")}; this build reads version {FormatVersion}",
+                "use the BnnDsl version that wrote it, or " + ReconvertFix);
+        var json = Meta("network") ?? throw new ModelFileException(path, "its metadata has no 'network' entry", ReconvertFix);
+        var spec = NetworkSpecJson.Read(json, path);
+        IReadOnlyList<PlanStep> steps;
+        try
+        {
+            steps = ModelPlanner.Plan(spec);
+        }
+        catch (NotSupportedException ex)
+        {
+            throw new ModelFileException(path, ex.Message, "use a BnnDsl version that runs this network", ex);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ModelFileException(path, $"its network description is inconsistent ({ex.Message})", ReconvertFix, ex);
+        }
+        if (Meta("plan") != ModelPlanner.Text(steps))
+            throw new ModelFileException(path, "its plan does not match the plan this version derives from its network", ReconvertFix);
+        var expected = ModelPlanner.Tensors(steps);
+        foreach (var (name, dtype, shape) in expected)
+        {
+            if (!file.TryGet(name, out var tensor))
+                throw new ModelFileException(path, $"it has no tensor '{name}' ({dtype} [{string.Join(", ", shape)}])", ReconvertFix);
+            if (tensor.DType != dtype || !tensor.Shape.AsSpan().SequenceEqual(shape))
+                throw new ModelFileException(path, $"tensor '{name}' is {tensor.DType} [{string.Join(", ", tensor.Shape)}], expected {dtype} [{string.Join(", ", shape)}]", ReconvertFix);
+        }
+        if (file.Tensors.Count != expected.Count)
+        {
+            var known = expected.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
+            string extra = file.Tensors.First(t => !known.Contains(t.Name)).Name;
+            throw new ModelFileException(path, $"it holds tensor '{extra}', which its plan does not use", ReconvertFix);
+        }
+        string checksum = ComputeChecksum(file.Tensors);
+        if (Meta("checksum") is var stored && stored != checksum)
+            throw new ModelFileException(path, $"its checksum is {(stored is null ? "missing" : $"'{stored}'")} but its data hashes to '{checksum}' (the data is damaged)", ReconvertFix);
+        return new PackedModel(spec, steps, [.. file.Tensors.OrderBy(t => t.Name, StringComparer.Ordinal)], metadata, path);
+    }
+
+    private StepData Prepare(PlanStep step)
+    {
+        float[]? Floats(string name) => byName.TryGetValue(name, out var t) ? t.As<float>().ToArray() : null;
+        var data = new StepData();
+        var layer = step.Spec;
+        switch (step.Op)
+        {
+            case PlanOp.FloatConv or PlanOp.FloatDense or PlanOp.BitsDense:
+                data.Weight = Floats($"{step.Layer}.weight");
+                data.Bias = step.Bias ? Floats($"{step.Layer}.bias") : null;
+                if (step.Op == PlanOp.FloatConv)
+                {
+                    int filters = layer!.Units, k = layer.Kernel * layer.Kernel * layer.InputShape.Channels;
+                    data.WeightT = new float[k * filters];
+                    for (int o = 0; o < filters; o++)
+                        for (int j = 0; j < k; j++)
+                            data.WeightT[j * filters + o] = data.Weight![o * k + j];
+                    var input = layer.InputShape;
+                    data.Offsets = FloatConvBlock.DirectOffsets(new Conv2dShape(1, input.Height, input.Width, input.Channels, filters,
+                        layer.Kernel, layer.Kernel, layer.Stride, layer.Stride, layer.Pad, layer.Pad));
+                }
+                if (step.Norm is not null)
+                {
+                    data.Scale = Floats($"{step.Norm}.scale");
+                    data.Shift = Floats($"{step.Norm}.shift");
+                }
+                break;
+            case PlanOp.Affine:
+                data.Scale = Floats($"{step.Layer}.scale");
+                data.Shift = Floats($"{step.Layer}.shift");
+                break;
+            case PlanOp.XnorConv:
+            {
+                var packed = byName[$"{step.Layer}.packed_weight"].As<ulong>();
+                data.ConvWeights = BinaryConvWeights.FromPacked(packed, layer!.Units, layer.Kernel, layer.Kernel, layer.InputShape.Channels);
+                data.Threshold = step.Norm is null ? null : byName[$"{step.Layer}.threshold"].As<int>().ToArray();
+                break;
+            }
+            case PlanOp.XnorDense:
+            {
+                int inputs = (int)step.Input.Elements;
+                var packed = byName[$"{step.Layer}.packed_weight"].As<ulong>();
+                data.DenseWeights = XnorPackedB.Pack(packed, layer!.Units, SignPacking.WordsFor(inputs), inputs);
+                data.Threshold = step.Norm is null ? null : byName[$"{step.Layer}.threshold"].As<int>().ToArray();
+                break;
+            }
+        }
+        return data;
+    }
+
+    private InferenceSession Rent()
+    {
+        lock (pool)
+            if (pool.Count > 0)
+                return pool.Pop();
+        return CreateSession();
+    }
+
+    private void Return(InferenceSession session)
+    {
+        lock (pool)
+            pool.Push(session);
+    }
+}
+
+/// <summary>A step's tensors decoded once per model and shared, read-only, by every session.</summary>
+internal sealed class StepData
+{
+    public float[]? Weight, WeightT, Bias, Scale, Shift;
+    public int[]? Offsets;
+    public int[]? Threshold;
+    public BinaryConvWeights? ConvWeights;
+    public XnorPackedB? DenseWeights;
+}

@@ -1,0 +1,117 @@
+// One fused operation of a packed model's execution plan, and the kinds of operation the interpreter runs.
+using System.Globalization;
+using System.Text;
+
+namespace BnnDsl.Runtime.Deployment;
+
+/// <summary>What a <see cref="PlanStep"/> computes; "bits" are packed signs (bit 0 = +1), "floats" are F32 NHWC values.</summary>
+public enum PlanOp
+{
+    /// <summary>floats → bits: sign-packs along channels (a vector's features count as channels).</summary>
+    Sign,
+
+    /// <summary>bits → floats: each bit becomes +1 or -1.</summary>
+    Unpack,
+
+    /// <summary>bits [positions][words(C)] → bits [words(positions × C)]: the packed form of Flatten when C is not a multiple of 64.</summary>
+    Repack,
+
+    /// <summary>floats → floats or bits: float convolution (+ bias), then optionally BatchNorm as scale + shift, max pooling, and sign-packing, fused per image.</summary>
+    FloatConv,
+
+    /// <summary>floats → floats: float fully connected layer (+ bias).</summary>
+    FloatDense,
+
+    /// <summary>bits → floats: float fully connected layer on ±1 inputs (+ bias).</summary>
+    BitsDense,
+
+    /// <summary>floats → floats: a BatchNorm that folds into nothing, as per-channel scale + shift.</summary>
+    Affine,
+
+    /// <summary>floats → floats: max pooling.</summary>
+    MaxPool,
+
+    /// <summary>floats → floats: average pooling.</summary>
+    AvgPool,
+
+    /// <summary>floats → floats: global average pooling.</summary>
+    GlobalAvgPool,
+
+    /// <summary>floats → floats: max(x, 0).</summary>
+    ReLU,
+
+    /// <summary>bits → bits: max pooling of ±1 values, the AND of the words of each window.</summary>
+    PackedMaxPool,
+
+    /// <summary>bits → bits (folded BatchNorm + sign: integer threshold) or floats (the integer dot products): XNOR convolution.</summary>
+    XnorConv,
+
+    /// <summary>bits → bits (folded threshold) or floats: XNOR fully connected layer.</summary>
+    XnorDense,
+}
+
+/// <summary>
+/// One step of a packed model's plan. <see cref="Layer"/> names the layer whose parameters the step uses (or the
+/// layer it runs), <see cref="Last"/> the last network layer it covers (the one whose output it produces).
+/// <see cref="Norm"/> is the BatchNorm fused into the step (scale + shift for <see cref="PlanOp.FloatConv"/>, the
+/// folded threshold for the XNOR ops); <see cref="PoolKernel"/> and <see cref="PoolStride"/> describe a fused max
+/// pool (FloatConv only); <see cref="OutputBits"/> says whether the step writes packed bits.
+/// </summary>
+public sealed record PlanStep(PlanOp Op, string Layer, string Last, TensorShape Input, TensorShape Output, bool OutputBits)
+{
+    /// <summary>The fused BatchNorm layer, or null.</summary>
+    public string? Norm { get; init; }
+
+    /// <summary>Whether the step adds <c>{Layer}.bias</c>.</summary>
+    public bool Bias { get; init; }
+
+    /// <summary>Kernel of the step's own or fused pooling (0 for none).</summary>
+    public int PoolKernel { get; init; }
+
+    /// <summary>Stride of the step's own or fused pooling.</summary>
+    public int PoolStride { get; init; }
+
+    /// <summary>The layer's spec (convolution and dense steps), for kernel, stride, padding and units.</summary>
+    public LayerSpec? Spec { get; init; }
+
+    /// <summary>
+    /// The step as one line of the plan text, e.g. <c>float_conv conv1 1x28x28 -> bits 64x12x12 bias bn=bn1 pool=2/2 last=qact1</c>.
+    /// </summary>
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        text.Append(OpName(Op)).Append(' ').Append(Layer).Append(' ').Append(Input).Append(" -> ")
+            .Append(OutputBits ? "bits " : "floats ").Append(Output);
+        if (Spec is { Kind: LayerKind.Convolution or LayerKind.QConvolution } conv)
+            text.Append(CultureInfo.InvariantCulture, $" k={conv.Kernel}/{conv.Stride}/{conv.Pad}")
+                .Append(Op == PlanOp.XnorConv ? (conv.Padding == Padding.Zero ? " pad=zero" : " pad=one") : "");
+        if (Bias)
+            text.Append(" bias");
+        if (Norm is not null)
+            text.Append(Op is PlanOp.XnorConv or PlanOp.XnorDense ? " threshold=" : " bn=").Append(Norm);
+        if (PoolKernel > 0)
+            text.Append(CultureInfo.InvariantCulture, $" pool={PoolKernel}/{PoolStride}");
+        if (Last != Layer)
+            text.Append(" last=").Append(Last);
+        return text.ToString();
+    }
+
+    /// <summary>The op's name in the plan text (snake case).</summary>
+    public static string OpName(PlanOp op) => op switch
+    {
+        PlanOp.Sign => "sign",
+        PlanOp.Unpack => "unpack",
+        PlanOp.Repack => "repack",
+        PlanOp.FloatConv => "float_conv",
+        PlanOp.FloatDense => "float_dense",
+        PlanOp.BitsDense => "bits_dense",
+        PlanOp.Affine => "affine",
+        PlanOp.MaxPool => "max_pool",
+        PlanOp.AvgPool => "avg_pool",
+        PlanOp.GlobalAvgPool => "global_avg_pool",
+        PlanOp.ReLU => "relu",
+        PlanOp.PackedMaxPool => "packed_max_pool",
+        PlanOp.XnorConv => "xnor_conv",
+        _ => "xnor_dense",
+    };
+}
