@@ -1,4 +1,4 @@
-// Command line of the LeNet example: train on MNIST, evaluate a checkpoint, print the layer table.
+// Command line of the LeNet example: train on MNIST, evaluate a checkpoint, pack it, run the packed model, print the layer table.
 // Every command accepts --json and then prints one JSON object as its last line.
 using BnnDsl.Examples.LeNet;
 

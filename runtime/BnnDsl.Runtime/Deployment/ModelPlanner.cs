@@ -94,6 +94,10 @@ public static class ModelPlanner
             {
                 case LayerKind.SoftmaxCrossEntropy:
                     continue;
+                case LayerKind.Residual or LayerKind.Shortcut or LayerKind.EndResidual:
+                    throw new NotSupportedException(
+                        $"layer {i + 1} ({layer.Kind}) belongs to a residual block, which the packed format does not run yet; "
+                        + "run the network through its generated class instead");
                 case LayerKind.Flatten:
                     if (bits)
                         ToFlatBits();
