@@ -27,7 +27,7 @@ public static class LeNetCommands
           --out DIR         run directory (default: runs/lenet)
           --epochs N        epochs to train (default 10)
           --batch N         batch size (default 128)
-          --lr X            peak learning rate (default 0.001, Adam, cosine schedule)
+          --lr X            peak learning rate (default 0.003, Adam, cosine schedule)
           --optimizer NAME  adam or sgd
           --schedule S      cosine, step:STEPS[:GAMMA] or constant
           --seed N          seed of weights, shuffling and augmentation (default 1)
@@ -275,7 +275,7 @@ public static class LeNetCommands
         public string OutputDirectory { get; init; } = Path.Combine("runs", "lenet");
         public int Epochs { get; init; } = 10;
         public int BatchSize { get; init; } = 128;
-        public float LearningRate { get; init; } = 1e-3f;
+        public float LearningRate { get; init; } = 3e-3f;
         public string Optimizer { get; init; } = "adam";
         public string Schedule { get; init; } = "cosine";
         public int Seed { get; init; } = 1;
