@@ -87,7 +87,7 @@ internal static class LayerPlanner
         int count = layers.Count;
         bool hasLoss = count > 0 && layers[count - 1].Kind == LayerKind.SoftmaxCrossEntropy;
         int computed = hasLoss ? count - 1 : count;
-        var counters = new Dictionary<string, int>();
+        var names = LayerNames.Of(network);
         var fields = new string[count];
         var output = new string[count];
         var reads = new string[count][];
@@ -101,7 +101,7 @@ internal static class LayerPlanner
         {
             var layer = layers[i];
             string input = i == 0 ? InputBuffer : output[i - 1];
-            fields[i] = Field(layer, counters);
+            fields[i] = names[i];
             block[i] = open.Count == 0 ? -1 : open.Peek().Residual;
             reads[i] = [input];
             switch (layer.Kind)
@@ -214,31 +214,6 @@ internal static class LayerPlanner
 
     private static bool HasParameters(LayerSpec layer) => layer.Kind is LayerKind.Convolution or LayerKind.QConvolution
         or LayerKind.FullyConnected or LayerKind.QFullyConnected or LayerKind.BatchNorm;
-
-    private static string Field(LayerSpec layer, Dictionary<string, int> counters)
-    {
-        string stem = layer.Kind switch
-        {
-            LayerKind.Convolution => "conv",
-            LayerKind.QConvolution => "qconv",
-            LayerKind.FullyConnected => "fc",
-            LayerKind.QFullyConnected => "qfc",
-            LayerKind.QActivation => "qact",
-            LayerKind.BatchNorm => "bn",
-            LayerKind.MaxPool => "maxpool",
-            LayerKind.AvgPool => "avgpool",
-            LayerKind.GlobalAvgPool => "gap",
-            LayerKind.Flatten => "flatten",
-            LayerKind.ReLU => "relu",
-            LayerKind.Residual => "residual",
-            LayerKind.Shortcut => "shortcut",
-            LayerKind.EndResidual => "add",
-            _ => "loss",
-        };
-        counters.TryGetValue(stem, out int n);
-        counters[stem] = ++n;
-        return stem + n.ToString(CultureInfo.InvariantCulture);
-    }
 
     /// <summary>The runtime class and its constructor arguments after (name, batch).</summary>
     private static (string? Type, string Arguments) Construct(LayerSpec layer, string field)

@@ -98,4 +98,17 @@ public class ShapeInferenceTests
         Assert.NotEqual(a.Network, a.Network with { Layers = new EquatableArray<LayerSpec>(a.Network.Layers.Take(3)) });
         Assert.Equal(default(EquatableArray<LayerSpec>), new EquatableArray<LayerSpec>([]));
     }
+
+    [Fact]
+    public void LayersAreNamedByKindAndCountInDeclarationOrder()
+    {
+        var network = new NetworkSpec("Net", TensorShape.Image(1, 8, 8), new EquatableArray<LayerSpec>(new LayerAttribute[]
+        {
+            new ConvolutionAttribute(4, 3), new BatchNormAttribute(), new QActivationAttribute(1), new QConvolutionAttribute(4, 3),
+            new BatchNormAttribute(), new FlattenAttribute(), new QFullyConnectedAttribute(8), new FullyConnectedAttribute(2),
+            new SoftmaxCrossEntropyAttribute(),
+        }.Select(a => a.ToLayerSpec())));
+
+        Assert.Equal(["conv1", "bn1", "qact1", "qconv1", "bn2", "flatten1", "qfc1", "fc1", "loss1"], LayerNames.Of(network));
+    }
 }

@@ -1,6 +1,5 @@
 // Derives a packed model's execution plan from a NetworkSpec: which layers fuse, where values stay packed bits,
 // and which tensors each step reads.
-using System.Globalization;
 using BnnDsl.Kernels.Cpu;
 using BnnDsl.Runtime.Checkpoints;
 
@@ -26,30 +25,7 @@ public static class ModelPlanner
     public static IReadOnlyList<string> LayerNames(NetworkSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        var counters = new Dictionary<string, int>(StringComparer.Ordinal);
-        var names = new string[spec.Layers.Count];
-        for (int i = 0; i < names.Length; i++)
-        {
-            string stem = spec.Layers[i].Kind switch
-            {
-                LayerKind.Convolution => "conv",
-                LayerKind.QConvolution => "qconv",
-                LayerKind.FullyConnected => "fc",
-                LayerKind.QFullyConnected => "qfc",
-                LayerKind.QActivation => "qact",
-                LayerKind.BatchNorm => "bn",
-                LayerKind.MaxPool => "maxpool",
-                LayerKind.AvgPool => "avgpool",
-                LayerKind.GlobalAvgPool => "gap",
-                LayerKind.Flatten => "flatten",
-                LayerKind.ReLU => "relu",
-                _ => "loss",
-            };
-            counters.TryGetValue(stem, out int n);
-            counters[stem] = ++n;
-            names[i] = stem + n.ToString(CultureInfo.InvariantCulture);
-        }
-        return names;
+        return BnnDsl.LayerNames.Of(spec);
     }
 
     /// <summary>The plan of <paramref name="spec"/>.</summary>
