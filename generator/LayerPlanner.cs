@@ -44,6 +44,17 @@ internal static class LayerPlanner
     public const string LogitGradient = "logitGradient";
     public const string NoGradient = "global::System.Span<float>.Empty";
 
+    /// <summary>Fewest bits of a bit-serial (k-bit) layer.</summary>
+    private const int MinBits = 2;
+
+    /// <summary>Most bits of a bit-serial (k-bit) layer.</summary>
+    private const int MaxBits = 8;
+
+    /// <summary>True for the widths the runtime layers run: 1/1 (XNOR), 32/32 (float), both in 2..8 (bit-serial).</summary>
+    private static bool RunsWidths(int weightBits, int activationBits)
+        => (weightBits == 1 && activationBits == 1) || (weightBits == 32 && activationBits == 32)
+           || (weightBits is >= MinBits and <= MaxBits && activationBits is >= MinBits and <= MaxBits);
+
     /// <summary>The problems that stop code generation for an otherwise valid network.</summary>
     public static List<NetworkDiagnostic> Check(NetworkSpec network)
     {
@@ -54,14 +65,13 @@ internal static class LayerPlanner
             string? problem = null, fix = null;
             switch (layer.Kind)
             {
-                case LayerKind.QConvolution or LayerKind.QFullyConnected
-                    when !(layer.WeightBits == 1 && layer.ActivationBits == 1) && !(layer.WeightBits == 32 && layer.ActivationBits == 32):
-                    problem = Invariant($"has {layer.WeightBits}-bit weights and {layer.ActivationBits}-bit activations, which the generated training code does not run yet");
-                    fix = "use WeightBits = ActBits = 1 (XNOR) or 32 (float)";
+                case LayerKind.QConvolution or LayerKind.QFullyConnected when !RunsWidths(layer.WeightBits, layer.ActivationBits):
+                    problem = Invariant($"has {layer.WeightBits}-bit weights and {layer.ActivationBits}-bit activations, which the generated training code does not run");
+                    fix = "use WeightBits = ActBits = 1 (XNOR), both in 2..8 (bit-serial) or both 32 (float); 9..31 bits would give no speed over float";
                     break;
-                case LayerKind.QActivation when layer.ActivationBits != 1:
-                    problem = Invariant($"quantizes to {layer.ActivationBits} bits, which the generated training code does not run yet");
-                    fix = "use QActivation(1)";
+                case LayerKind.QActivation when layer.ActivationBits is not (1 or (>= MinBits and <= MaxBits)):
+                    problem = Invariant($"quantizes to {layer.ActivationBits} bits, which the generated training code does not run");
+                    fix = "use QActivation(1) (sign) or QActivation(2..8) (DoReFa)";
                     break;
                 case LayerKind.SoftmaxCrossEntropy when i != network.Layers.Count - 1:
                     problem = "is a loss head but not the last layer";
@@ -223,19 +233,25 @@ internal static class LayerPlanner
         string head = Invariant($"\"{field}\", batchSize");
         string spatial = Invariant($"{input.Height}, {input.Width}, {input.Channels}");
         bool binary = layer.WeightBits == 1;
+        bool lowBit = layer.WeightBits is >= MinBits and <= MaxBits;
+        string widths = Invariant($"{layer.WeightBits}, {layer.ActivationBits}");
         return layer.Kind switch
         {
             LayerKind.Convolution => (ns + "Conv2dLayer", Invariant($"{head}, {spatial}, {layer.Units}, {layer.Kernel}, {layer.Stride}, {layer.Pad}")),
             LayerKind.QConvolution when binary => (ns + "BinaryConv2dLayer",
                 Invariant($"{head}, {spatial}, {layer.Units}, {layer.Kernel}, {layer.Stride}, {layer.Pad}, global::BnnDsl.Kernels.Cpu.BinaryPadding.{layer.Padding}")),
+            LayerKind.QConvolution when lowBit => (ns + "QuantizedConv2dLayer",
+                Invariant($"{head}, {spatial}, {layer.Units}, {layer.Kernel}, {layer.Stride}, {layer.Pad}, {widths}")),
             LayerKind.QConvolution => (ns + "Conv2dLayer", Invariant($"{head}, {spatial}, {layer.Units}, {layer.Kernel}, {layer.Stride}, {layer.Pad}, bias: false")),
             LayerKind.FullyConnected => (ns + "DenseLayer", Invariant($"{head}, {input.Elements}, {layer.Units}")),
             LayerKind.QFullyConnected when binary => (ns + "BinaryDenseLayer", Invariant($"{head}, {input.Elements}, {layer.Units}")),
+            LayerKind.QFullyConnected when lowBit => (ns + "QuantizedDenseLayer", Invariant($"{head}, {input.Elements}, {layer.Units}, {widths}")),
             LayerKind.QFullyConnected => (ns + "DenseLayer", Invariant($"{head}, {input.Elements}, {layer.Units}, bias: false")),
             LayerKind.BatchNorm => (ns + "BatchNormLayer", Invariant($"{head}, {input.Height * input.Width}, {input.Channels}")),
             LayerKind.MaxPool => (ns + "MaxPoolLayer", Invariant($"{head}, {spatial}, {layer.Kernel}, {layer.Stride}")),
             LayerKind.AvgPool => (ns + "AvgPoolLayer", Invariant($"{head}, {spatial}, {layer.Kernel}, {layer.Stride}")),
             LayerKind.GlobalAvgPool => (ns + "GlobalAvgPoolLayer", Invariant($"{head}, {spatial}")),
+            LayerKind.QActivation when layer.ActivationBits != 1 => (ns + "QuantizeLayer", Invariant($"{head}, {input.Elements}, {layer.ActivationBits}")),
             LayerKind.QActivation => (ns + "SignLayer", Invariant($"{head}, {input.Elements}")),
             LayerKind.ReLU => (ns + "ReLULayer", Invariant($"{head}, {input.Elements}")),
             LayerKind.EndResidual => (ns + "ResidualAdd", Invariant($"{head}, {layer.OutputShape.Elements}")),

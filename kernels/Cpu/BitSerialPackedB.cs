@@ -9,7 +9,8 @@ namespace BnnDsl.Kernels.Cpu;
 /// slot <c>Bits - 1 - j</c> (most significant plane first): then the plane pairs (i, j) with one weight
 /// <c>2^(i+j)</c> read A's planes i, i+1, ... and B's slots upwards, one contiguous stream per operand.
 /// Columns past <see cref="N"/> and bits past <see cref="K"/> are zero words. The panels start on a 64-byte boundary
-/// of a pinned array, so no vector load of a panel row splits a cache line. Packing allocates (once per layer).
+/// of a pinned array, so no vector load of a panel row splits a cache line. Packing allocates (once per layer);
+/// <see cref="Repack"/> re-quantizes new float weights into the same panels without allocating.
 /// </summary>
 public sealed class BitSerialPackedB
 {
@@ -37,6 +38,9 @@ public sealed class BitSerialPackedB
     /// <summary>Index of the first (64-byte aligned) word of the panels in <see cref="Data"/>.</summary>
     internal int Start { get; }
 
+    private readonly byte[] codeScratch;
+    private readonly ulong[] planeScratch;
+
     private BitSerialPackedB(int n, int k, int bits)
     {
         N = n;
@@ -46,6 +50,8 @@ public sealed class BitSerialPackedB
         long length = (long)((n + PanelWidth - 1) / PanelWidth) * bits * KWords * PanelWidth;
         Data = AlignedWords.Allocate(length, out int start);
         Start = start;
+        codeScratch = new byte[k];
+        planeScratch = new ulong[bits * KWords];
     }
 
     /// <summary>Quantizes <paramref name="n"/> rows of <paramref name="k"/> float weights (row-major) to <paramref name="bits"/> bits and packs them.</summary>
@@ -53,17 +59,25 @@ public sealed class BitSerialPackedB
     {
         CheckShape(n, k, bits);
         KernelChecks.Length(weights, (long)n * k, nameof(weights), "n rows of k floats");
-        var codes = new byte[k];
-        var planes = new ulong[bits * BitPlanes.WordsFor(k)];
         var packed = new BitSerialPackedB(n, k, bits);
-        for (int col = 0; col < n; col++)
-        {
-            var row = weights.Slice(col * k, k);
-            for (int c = 0; c < k; c++)
-                codes[c] = BitPlanes.QuantizeWeight(row[c], bits);
-            packed.StoreColumn(col, codes, planes);
-        }
+        packed.Repack(weights);
         return packed;
+    }
+
+    /// <summary>
+    /// Re-quantizes <see cref="N"/> rows of <see cref="K"/> float weights (row-major) to <see cref="Bits"/> bits into
+    /// these panels, as <see cref="Pack"/> would; allocates nothing (a training layer calls it every step).
+    /// </summary>
+    public void Repack(ReadOnlySpan<float> weights)
+    {
+        KernelChecks.Length(weights, (long)N * K, nameof(weights), "N rows of K floats");
+        for (int col = 0; col < N; col++)
+        {
+            var row = weights.Slice(col * K, K);
+            for (int c = 0; c < K; c++)
+                codeScratch[c] = BitPlanes.QuantizeWeight(row[c], Bits);
+            StoreColumn(col, codeScratch, planeScratch);
+        }
     }
 
     /// <summary>

@@ -16,7 +16,8 @@ public class GeneratorDiagnosticTests
     [InlineData("BNN0006", 2, "[QConvolution(8, 3, Padding = (Padding)3)]")]
     [InlineData("BNN0007", 4, "[Flatten]\n[ReLU]\n[AvgPool(2)]")]
     [InlineData("BNN0015", 2, "[QConvolution(8, 3, WeightBits = 2)]")]
-    [InlineData("BNN0015", 3, "[ReLU]\n[QActivation(4)]")]
+    [InlineData("BNN0015", 3, "[Flatten]\n[QFullyConnected(8, WeightBits = 12, ActBits = 12)]")]
+    [InlineData("BNN0015", 3, "[ReLU]\n[QActivation(12)]")]
     [InlineData("BNN0015", 2, "[SoftmaxCrossEntropy]\n[ReLU]")]
     public void LayerDiagnosticIsReportedAtItsAttribute(string id, int line, string layers)
     {

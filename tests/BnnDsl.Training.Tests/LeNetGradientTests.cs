@@ -26,11 +26,13 @@ public sealed class LeNetGradientTests
 {
     /// <summary>
     /// Runs the generated network and the reference on the same random batch. A sign input within 2e-5 of 0 or of
-    /// the STE clip ±1, or a max-pool window whose two largest values differ by less than 1e-5, would let float
-    /// rounding decide a branch, so such a draw is skipped for the next seed (exact ties are fine: both take the
-    /// first). The seeds are fixed, so the test is deterministic.
+    /// the STE clip ±1, a k-bit activation within 2e-5 of a rounding threshold or clip bound, a k-bit latent weight
+    /// within 1e-6 of one (weights are the same floats on both sides), or a max-pool window whose two largest values
+    /// differ by less than 1e-5, would let float rounding decide a branch, so such a draw is skipped for the next
+    /// seed (exact ties are fine: both take the same side). The seeds are fixed, so the test is deterministic.
+    /// The logits and the loss must agree.
     /// </summary>
-    private static (Network Network, ReferenceNetwork Reference) RunWellConditioned(Func<int, Network> create, int batch, int classes)
+    internal static (Network Network, ReferenceNetwork Reference) RunWellConditioned(Func<int, Network> create, int batch, int classes)
     {
         for (int seed = 1; seed <= 50; seed++)
         {
@@ -45,20 +47,25 @@ public sealed class LeNetGradientTests
             var reference = new ReferenceNetwork(network.Definition, batch, name => network.Parameter(name).Value);
             reference.ForwardBackward(input, labels);
             bool marginal = reference.SignInputs.Any(v => Math.Abs(v) < 2e-5 || Math.Abs(Math.Abs(v) - 1) < 2e-5)
-                || reference.PoolMargins.Any(m => m > 0 && m < 1e-5);
+                || reference.PoolMargins.Any(m => m > 0 && m < 1e-5)
+                || reference.ActivationMargins.Any(m => m < 2e-5) || reference.WeightMargins.Any(m => m < 1e-6);
             if (marginal)
                 continue;
 
             network.Forward(input, training: true);
             float loss = network.Loss(labels);
             network.Backward(input);
+            double largest = reference.Logits.Max(Math.Abs);
+            for (int i = 0; i < reference.Logits.Length; i++)
+                Assert.True(Math.Abs(network.Output[i] - reference.Logits[i]) <= 1e-4 * largest + 1e-5,
+                    $"logit {i}: {network.Output[i]} vs reference {reference.Logits[i]}");
             Assert.Equal(reference.Loss, loss, 1e-4);
             return (network, reference);
         }
         throw new InvalidOperationException("No well-conditioned draw in 50 seeds.");
     }
 
-    private static void AssertGradientsMatch(Network network, ReferenceNetwork reference)
+    internal static void AssertGradientsMatch(Network network, ReferenceNetwork reference)
     {
         var trainable = network.Parameters.Where(p => p.Trainable).ToList();
         Assert.Equal(trainable.Select(p => p.Name).Order(), reference.Gradients.Keys.Order());
@@ -68,8 +75,9 @@ public sealed class LeNetGradientTests
             double scale = expected.Max(Math.Abs);
             if (scale < 1e-9)
             {
-                // A bias followed by BatchNorm cancels out: its gradient is zero up to rounding, in both implementations.
-                Assert.EndsWith(".bias", parameter.Name);
+                // A bias or shift followed by BatchNorm cancels out: its gradient is zero up to rounding, in both implementations.
+                Assert.True(parameter.Name.EndsWith(".bias", StringComparison.Ordinal) || parameter.Name.EndsWith(".beta", StringComparison.Ordinal),
+                    $"{parameter.Name}: the reference gradient is all zero");
                 Assert.All(parameter.Gradient, g => Assert.True(Math.Abs(g) < 1e-5, $"{parameter.Name}: {g} should be 0"));
                 continue;
             }

@@ -1,11 +1,14 @@
 // An independent, naive, double-precision interpreter of a NetworkSpec: forward in training mode and the full
-// backward pass written out from the formulas (STE with clip 1 for signs), used as the oracle for generated code.
+// backward pass written out from the formulas (STE with clip 1 for signs, DoReFa for k bits), used as the oracle for generated code.
 namespace BnnDsl.Training.Tests;
 
 /// <summary>
 /// Runs a network layer by layer with plain loops in double precision, reading the weights of the real network by
 /// parameter name. Binary layers compute the float convolution of sign(x) and sign(w) (padding +1 for
-/// <see cref="Padding.One"/>); signs pass gradients where |x| &lt;= 1 (inputs and latent weights).
+/// <see cref="Padding.One"/>); signs pass gradients where |x| &lt;= 1 (inputs and latent weights). k-bit layers
+/// (2..8 bits) compute with <c>Qa(x) = round(clip(x, 0, 1) (2^k - 1)) / (2^k - 1)</c> and
+/// <c>Qw(w) = 2 round((clip(w, -1, 1) + 1) / 2 (2^k - 1)) / (2^k - 1) - 1</c>, zero padding; activations pass
+/// gradients where 0 &lt;= x &lt;= 1, latent weights where |w| &lt;= 1.
 /// </summary>
 internal sealed class ReferenceNetwork
 {
@@ -26,9 +29,21 @@ internal sealed class ReferenceNetwork
     /// <summary>Gaps between the largest and second-largest value of every max-pool window in the last forward pass.</summary>
     public List<double> PoolMargins { get; } = [];
 
+    /// <summary>
+    /// Distances of every k-bit activation (before quantization) to its nearest decision point (a rounding
+    /// threshold or a clip bound it does not sit on exactly), in the last forward pass.
+    /// </summary>
+    public List<double> ActivationMargins { get; } = [];
+
+    /// <summary>The same distances for the latent weights of the k-bit layers (rounding thresholds and ±1).</summary>
+    public List<double> WeightMargins { get; } = [];
+
     public Dictionary<string, double[]> Gradients { get; } = [];
 
     public double Loss { get; private set; }
+
+    /// <summary>The network's output (the loss head's input) in the last forward pass.</summary>
+    public double[] Logits { get; private set; } = [];
 
     public static IReadOnlyList<string> LayerNames(NetworkSpec spec)
     {
@@ -58,6 +73,8 @@ internal sealed class ReferenceNetwork
         var names = LayerNames(spec);
         SignInputs.Clear();
         PoolMargins.Clear();
+        ActivationMargins.Clear();
+        WeightMargins.Clear();
         Gradients.Clear();
         double[] x = [.. input.Select(v => (double)v)];
         int computed = spec.Layers.Count - 1;
@@ -92,6 +109,7 @@ internal sealed class ReferenceNetwork
             outputs[i] = x;
         }
 
+        Logits = x;
         int classes = spec.Layers[^1].InputShape.Channels;
         var dlogits = new double[x.Length];
         Loss = 0;
@@ -133,6 +151,51 @@ internal sealed class ReferenceNetwork
 
     private static double Sign(double v) => v >= 0 ? 1 : -1;
 
+    private static bool LowBit(int bits) => bits is >= 2 and <= 8;
+
+    private static double Qa(double x, int bits)
+    {
+        int levels = (1 << bits) - 1;
+        return Math.Round(Math.Clamp(x, 0, 1) * levels, MidpointRounding.ToEven) / levels;
+    }
+
+    private static double Qw(double w, int bits)
+    {
+        int levels = (1 << bits) - 1;
+        return 2 * Math.Round((Math.Clamp(w, -1, 1) + 1) / 2 * levels, MidpointRounding.ToEven) / levels - 1;
+    }
+
+    /// <summary>Distance of <paramref name="v"/> to the nearest of <paramref name="points"/> it is not equal to.</summary>
+    private static double Margin(double v, IEnumerable<double> points) => points.Where(p => p != v).Min(p => Math.Abs(v - p));
+
+    /// <summary>The activation codes <c>round(clip(x, 0, 1) (2^k - 1))</c> as doubles; records the margins.</summary>
+    private double[] ActivationCodes(double[] x, int bits)
+    {
+        int levels = (1 << bits) - 1;
+        double[] points = [0, 1, .. Enumerable.Range(0, levels).Select(j => (j + 0.5) / levels)];
+        ActivationMargins.AddRange(x.Select(v => Margin(v, points)));
+        return [.. x.Select(v => Math.Round(Qa(v, bits) * levels))];
+    }
+
+    /// <summary>The odd integer weight levels <c>Qw(w) (2^k - 1)</c> as doubles; records the margins.</summary>
+    private double[] WeightLevels(double[] w, int bits)
+    {
+        int levels = (1 << bits) - 1;
+        double[] points = [-1, 1, .. Enumerable.Range(0, levels).Select(j => 2 * (j + 0.5) / levels - 1)];
+        WeightMargins.AddRange(w.Select(v => Margin(v, points)));
+        return [.. w.Select(v => Math.Round(Qw(v, bits) * levels))];
+    }
+
+    /// <summary>
+    /// A k-bit layer's output from its integer products (exact in double, so equal sums stay equal, as in the
+    /// bit-serial kernel), scaled once by <c>1 / ((2^ka - 1)(2^kw - 1))</c>.
+    /// </summary>
+    private static double[] Dequantize(double[] products, LayerSpec layer)
+    {
+        double scale = ((1 << layer.ActivationBits) - 1) * ((1 << layer.WeightBits) - 1);
+        return [.. products.Select(v => v / scale)];
+    }
+
     private double[] Forward(LayerSpec layer, string name, double[] x)
     {
         var s = layer.InputShape;
@@ -140,13 +203,23 @@ internal sealed class ReferenceNetwork
         {
             case LayerKind.Convolution:
                 return Conv(x, s, W(name + ".weight"), W(name + ".bias"), layer, padValue: 0);
+            case LayerKind.QConvolution when LowBit(layer.WeightBits):
+                return Dequantize(Conv(ActivationCodes(x, layer.ActivationBits), s, WeightLevels(W(name + ".weight"), layer.WeightBits), null, layer, padValue: 0), layer);
             case LayerKind.QConvolution:
                 return Conv([.. x.Select(Sign)], s, [.. W(name + ".weight").Select(Sign)], null, layer,
                     padValue: layer.Padding == Padding.One ? 1 : 0);
             case LayerKind.FullyConnected:
                 return Dense(x, s.Channels * s.Height * s.Width, layer.Units, W(name + ".weight"), W(name + ".bias"));
+            case LayerKind.QFullyConnected when LowBit(layer.WeightBits):
+                return Dequantize(Dense(ActivationCodes(x, layer.ActivationBits), s.Channels * s.Height * s.Width, layer.Units,
+                    WeightLevels(W(name + ".weight"), layer.WeightBits), null), layer);
             case LayerKind.QFullyConnected:
                 return Dense([.. x.Select(Sign)], s.Channels * s.Height * s.Width, layer.Units, [.. W(name + ".weight").Select(Sign)], null);
+            case LayerKind.QActivation when LowBit(layer.ActivationBits):
+            {
+                double levels = (1 << layer.ActivationBits) - 1;
+                return [.. ActivationCodes(x, layer.ActivationBits).Select(code => code / levels)];
+            }
             case LayerKind.QActivation:
                 SignInputs.AddRange(x);
                 return [.. x.Select(Sign)];
@@ -177,6 +250,14 @@ internal sealed class ReferenceNetwork
                 Gradients[name + ".bias"] = db;
                 return dx;
             }
+            case LayerKind.QConvolution when LowBit(layer.WeightBits):
+            {
+                double[] latent = W(name + ".weight");
+                var (dx, dw, _) = ConvBackward([.. x.Select(v => Qa(v, layer.ActivationBits))], s, [.. latent.Select(v => Qw(v, layer.WeightBits))],
+                    dy, layer, padValue: 0);
+                Gradients[name + ".weight"] = [.. dw.Select((g, i) => Math.Abs(latent[i]) <= 1 ? g : 0)];
+                return [.. dx.Select((g, i) => x[i] >= 0 && x[i] <= 1 ? g : 0)];
+            }
             case LayerKind.QConvolution:
             {
                 double[] latent = W(name + ".weight");
@@ -193,6 +274,15 @@ internal sealed class ReferenceNetwork
                 Gradients[name + ".bias"] = db;
                 return dx;
             }
+            case LayerKind.QFullyConnected when LowBit(layer.WeightBits):
+            {
+                int inputs = s.Channels * s.Height * s.Width;
+                double[] latent = W(name + ".weight");
+                var (dx, dw, _) = DenseBackward([.. x.Select(v => Qa(v, layer.ActivationBits))], inputs, layer.Units,
+                    [.. latent.Select(v => Qw(v, layer.WeightBits))], dy);
+                Gradients[name + ".weight"] = [.. dw.Select((g, i) => Math.Abs(latent[i]) <= 1 ? g : 0)];
+                return [.. dx.Select((g, i) => x[i] >= 0 && x[i] <= 1 ? g : 0)];
+            }
             case LayerKind.QFullyConnected:
             {
                 int inputs = s.Channels * s.Height * s.Width;
@@ -201,6 +291,8 @@ internal sealed class ReferenceNetwork
                 Gradients[name + ".weight"] = [.. dw.Select((g, i) => Math.Abs(latent[i]) <= 1 ? g : 0)];
                 return [.. dx.Select((g, i) => Math.Abs(x[i]) <= 1 ? g : 0)];
             }
+            case LayerKind.QActivation when LowBit(layer.ActivationBits):
+                return [.. dy.Select((g, i) => x[i] >= 0 && x[i] <= 1 ? g : 0)];
             case LayerKind.QActivation:
                 return [.. dy.Select((g, i) => Math.Abs(x[i]) <= 1 ? g : 0)];
             case LayerKind.Flatten:

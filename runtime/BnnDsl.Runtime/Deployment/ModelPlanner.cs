@@ -37,6 +37,10 @@ public static class ModelPlanner
         CheckShapes(spec);
         var layers = spec.Layers;
         var names = LayerNames(spec);
+        // Checked up front: the fused steps below take a QActivation after a convolution as a sign without visiting it.
+        for (int i = 0; i < layers.Count; i++)
+            if (layers[i].Kind == LayerKind.QActivation && layers[i].ActivationBits != 1)
+                throw Unsupported(names[i], layers[i], $"quantizes to {layers[i].ActivationBits} bits", "use QActivation(1)");
         var steps = new List<PlanStep>();
         bool bits = false;
         var shape = spec.Input;
@@ -156,8 +160,6 @@ public static class ModelPlanner
                     break;
                 }
                 case LayerKind.QActivation:
-                    if (layer.ActivationBits != 1)
-                        throw Unsupported(name, layer, $"quantizes to {layer.ActivationBits} bits", "use QActivation(1)");
                     if (!bits)
                         steps.Add(new PlanStep(PlanOp.Sign, name, name, layer.InputShape, layer.OutputShape, true));
                     bits = true;

@@ -1,0 +1,99 @@
+// A k-bit fully connected layer (2..8-bit weights and activations, bit-serial popcount forward, STE backward).
+using BnnDsl.Kernels.Cpu;
+using BnnDsl.Runtime.Training;
+
+namespace BnnDsl.Runtime.Layers;
+
+/// <summary>
+/// Low-bit dense layer: <c>y[b, o] = Σ_i Qa(x[b, i]) * Qw(W[o, i])</c> with the quantizers of
+/// <see cref="QuantizedConv2dLayer"/>, computed for real: x is quantized and packed into <c>ka</c> bit planes, the
+/// latent weights are re-packed into <c>kw</c> planes and <see cref="BitSerialGemm"/> gives the exact integer dot
+/// products D, written as <c>D / ((2^ka - 1)(2^kw - 1))</c>. Backward, straight-through estimator:
+/// <c>dW = (dYᵀ · Qa(x)) ⊙ [|W| &lt;= 1]</c>, <c>dx = (dY · Qw(W)) ⊙ [0 &lt;= x &lt;= 1]</c>. Weights:
+/// <c>{name}.weight</c> [outputs, inputs], role <see cref="ParameterRole.LatentWeight"/>, <c>kw</c> bits, no bias.
+/// Init: Glorot uniform, a = sqrt(6 / (inputs + outputs)).
+/// </summary>
+public sealed class QuantizedDenseLayer : Layer
+{
+    private readonly Parameter weight;
+    private readonly Parameter[] parameters;
+    private readonly BitSerialPackedB packedWeights;
+    private readonly ulong[] packedInput;
+    private readonly float[] scale, zeros;
+    private readonly float[] quantizedInput, quantizedWeights;
+    private readonly int rowWords;
+
+    /// <summary>Creates the layer for <paramref name="batch"/> vectors of <paramref name="inputs"/> floats; both widths in 2..8.</summary>
+    public QuantizedDenseLayer(string name, int batch, int inputs, int outputs, int weightBits, int activationBits,
+        KernelPath path = KernelPath.Auto, int threads = 0)
+        : base(name, batch, (long)batch * inputs, (long)batch * outputs, path, threads)
+    {
+        QuantizedOperands.CheckBits(name, weightBits, activationBits);
+        Inputs = inputs;
+        Outputs = outputs;
+        WeightBits = weightBits;
+        ActivationBits = activationBits;
+        weight = NewParameter("weight", [outputs, inputs], ParameterRole.LatentWeight, bits: weightBits);
+        parameters = [weight];
+        packedWeights = BitSerialPackedB.Pack(weight.Value, outputs, inputs, weightBits);
+        rowWords = BitPlanes.RowWords(inputs, activationBits);
+        packedInput = new ulong[(long)batch * rowWords];
+        scale = new float[outputs];
+        scale.AsSpan().Fill(1f / (((1 << activationBits) - 1) * ((1 << weightBits) - 1)));
+        zeros = new float[outputs];
+        quantizedInput = new float[InputLength];
+        quantizedWeights = new float[weight.Length];
+    }
+
+    /// <summary>Inputs per sample.</summary>
+    public int Inputs { get; }
+
+    /// <summary>Outputs per sample.</summary>
+    public int Outputs { get; }
+
+    /// <summary>Bits per weight (2..8).</summary>
+    public int WeightBits { get; }
+
+    /// <summary>Bits per input activation (2..8).</summary>
+    public int ActivationBits { get; }
+
+    /// <summary><c>{name}.weight</c>: latent float weights [outputs, inputs].</summary>
+    public Parameter Weight => weight;
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<Parameter> Parameters => parameters;
+
+    /// <summary>Glorot uniform latent weights in [-a, a], a = sqrt(6 / (inputs + outputs)).</summary>
+    public override void Initialize(Random rng)
+    {
+        base.Initialize(rng);
+        float bound = MathF.Sqrt(6f / (Inputs + Outputs));
+        foreach (ref float w in weight.Value.AsSpan())
+            w = (rng.NextSingle() * 2f - 1f) * bound;
+    }
+
+    /// <summary>Quantizes and packs x and the weights, then runs the bit-serial GEMM.</summary>
+    public override void Forward(ReadOnlySpan<float> x, Span<float> y, bool training)
+    {
+        CheckForward(x, y);
+        packedWeights.Repack(weight.Value);
+        BitPlanes.PackActivations(x, Batch, Inputs, ActivationBits, packedInput, rowWords, Path);
+        BitSerialGemm.Multiply(packedInput, Batch, rowWords, ActivationBits, packedWeights, XnorOutput.ScaleBias(y, Outputs, scale, zeros), Path, Threads);
+    }
+
+    /// <summary>STE gradients of the latent weights, and dx unless it is empty; <paramref name="y"/> is not read.</summary>
+    public override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
+    {
+        CheckBackward(x, dy, dx);
+        QuantizedOperands.Activations(x, quantizedInput, ActivationBits);
+        // dW (outputs × inputs) = dYᵀ (outputs × batch) · Qa(x) (batch × inputs), gated by |W| <= 1
+        Sgemm.Multiply(true, false, Outputs, Inputs, Batch, 1f, dy, Outputs, quantizedInput, Inputs, 0f, weight.Gradient, Inputs, Path, Threads);
+        Elementwise.ClipGate(weight.Value, weight.Gradient, weight.Gradient, Threads);
+        if (dx.IsEmpty)
+            return;
+        // dx (batch × inputs) = dY (batch × outputs) · Qw(W) (outputs × inputs), gated by 0 <= x <= 1
+        QuantizedOperands.Weights(weight.Value, quantizedWeights, WeightBits);
+        Sgemm.Multiply(false, false, Batch, Inputs, Outputs, 1f, dy, Outputs, quantizedWeights, Inputs, 0f, dx, Inputs, Path, Threads);
+        QuantizedOperands.UnitGate(x, dx);
+    }
+}
