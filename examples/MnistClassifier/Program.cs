@@ -15,7 +15,7 @@ internal static class Classifier
         "usage: mnist-classify MODEL.bnnx IMAGES-idx3-ubyte [--labels LABELS-idx1-ubyte] [--first N] [--count N] [--time]\n" +
         "  Prints one predicted class per image (images first .. first+count-1; default: all).\n" +
         "  --labels  also print the accuracy against this label file\n" +
-        "  --time    print milliseconds from process start to model loaded and to the first image classified, then exit";
+        "  --time    print milliseconds from process start (10 ms resolution on Linux) to model loaded and to the first image classified, then exit";
 
     /// <summary>Runs the command line; returns the exit code (0 ok, 1 bad data, 2 bad arguments).</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
