@@ -68,7 +68,7 @@ internal static class VerifyCommand
         bool ok = agree == count && results.All(r => r.Ok);
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{modelPath} against {checkpointPath} on {count:N0} images of {ImagesPath(data)}"));
         output.WriteLine();
-        output.WriteLine("step  op               layer -> output        output                      difference                       ");
+        output.WriteLine($"{"step",4}  {"op",-15}  {"layer -> output",-20}  {"output",-26}  {"difference",-31}  status");
         for (int i = 0; i < steps.Count; i++)
         {
             var step = steps[i];
