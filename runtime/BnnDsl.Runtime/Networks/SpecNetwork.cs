@@ -22,7 +22,7 @@ public sealed class SpecNetwork : Network
     private readonly float[][] buffers;
     private readonly Dictionary<string, int> outputOf;
     private readonly float[] logits;
-    private float[] lastInput = [];
+    private readonly float[] lastInput;
 
     /// <summary>Builds the network of <paramref name="spec"/> (as <see cref="ShapeInference"/> returns it) for batches of <paramref name="batchSize"/>.</summary>
     /// <exception cref="ArgumentException">The spec's shapes are not the ones shape inference gives.</exception>
@@ -50,7 +50,8 @@ public sealed class SpecNetwork : Network
         }
         layers = [.. built];
         buffers = [.. outputs];
-        logits = current < 0 ? [] : buffers[current];
+        lastInput = new float[batchSize * InputLength];
+        logits = current < 0 ? lastInput : buffers[current];
         Register(layers, buffers);
     }
 
@@ -72,8 +73,6 @@ public sealed class SpecNetwork : Network
     /// <inheritdoc/>
     protected override void ForwardLayers(ReadOnlySpan<float> input, bool training)
     {
-        if (lastInput.Length != input.Length)
-            lastInput = new float[input.Length];
         input.CopyTo(lastInput);
         ReadOnlySpan<float> x = input;
         for (int i = 0; i < layers.Length; i++)
