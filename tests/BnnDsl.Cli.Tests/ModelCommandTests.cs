@@ -265,6 +265,21 @@ public sealed class ModelCommandTests(SmallModelFiles files) : IClassFixture<Sma
     }
 
     [Fact]
+    public void ConvertOfAMissingOrPackedFileIsOneLineAndExitCode2()
+    {
+        foreach (string checkpoint in new[] { Path.Combine(files.Directory, "missing.safetensors"), files.Model })
+        {
+            string model = Path.Combine(files.Directory, "never.bnnx");
+            var (code, _, error) = Run("convert", checkpoint, "-o", model);
+
+            Assert.Equal(CommandLine.FileError, code);
+            Assert.StartsWith($"bnn: {checkpoint}: ", error);
+            Assert.Single(error.TrimEnd().Split('\n'));
+            Assert.False(File.Exists(model));
+        }
+    }
+
+    [Fact]
     public void BadCommandLinesPrintTheUsage()
     {
         foreach (var args in new[] { new[] { "convert", files.Checkpoint }, ["verify", files.Model, files.Checkpoint], ["run", files.Model],
