@@ -202,10 +202,7 @@ public static class NetworkSpecJson
             int length = value.GetArrayLength();
             var dims = new int[length];
             for (int i = 0; i < length; i++)
-            {
-                int dim = value[i].ValueKind == JsonValueKind.Number && value[i].TryGetInt32(out int number) ? number : Int(source, value[i], $"{field} entry {i + 1}");
-                dims[i] = dim;
-            }
+                dims[i] = value[i].ValueKind == JsonValueKind.Number && value[i].TryGetInt32(out int number) ? number : Int(source, value[i], $"{field} entry {i + 1}");
             switch (length)
             {
                 case 0: return TensorShape.Unknown;

@@ -244,7 +244,7 @@ public sealed class SafeTensorsFile
         long headerLength = CheckPrefix(path, prefix, fileLength);
         var header = new byte[headerLength];
         stream.ReadExactly(header);
-        long dataLength = fileLength - 8 - (long)headerLength;
+        long dataLength = fileLength - 8 - headerLength;
         var (entries, metadata) = ParseHeader(path, header, dataLength);
         return (entries, metadata, dataLength);
     }
