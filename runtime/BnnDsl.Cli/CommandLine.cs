@@ -1,9 +1,10 @@
-// Dispatches `bnn <command>`; unknown commands print the usage and exit with code 2.
+// Dispatches `bnn <command>`; unknown commands print the usage and exit with code 2, and a bad file is one line, exit code 2.
 using System.Globalization;
 using System.Runtime.Intrinsics;
 using BnnDsl.Kernels.Cpu;
 using BnnDsl.Runtime;
 using BnnDsl.Runtime.Checkpoints;
+using BnnDsl.Runtime.Data;
 
 namespace BnnDsl.Cli;
 
@@ -13,14 +14,26 @@ public static class CommandLine
     /// <summary>Exit code for a command that ran.</summary>
     public const int Success = 0;
 
+    /// <summary>Exit code of <c>verify</c> when the packed model and the checkpoint disagree.</summary>
+    public const int Mismatch = 1;
+
     /// <summary>Exit code for a command line that is not understood.</summary>
     public const int UsageError = 2;
 
     /// <summary>The usage line.</summary>
     public const string Usage = """
         usage: bnn <command>
-          info           print the CPU kernel paths of this machine
-          summary FILE   the layer table (bits, parameters, packed memory, MACs) of a checkpoint or packed model
+          info                                   print the CPU kernel paths of this machine
+          summary FILE                           the layer table (bits, parameters, packed memory, MACs) of a checkpoint or packed model
+          convert CHECKPOINT -o MODEL.bnnx       pack a training checkpoint into a deployment model
+          verify MODEL.bnnx CHECKPOINT --data DIR [--count N]
+                                                 run the packed model and the checkpoint side by side on N test images (default 1000),
+                                                 per layer; exit code 1 on a mismatch
+          run MODEL.bnnx INPUT [--raw]           classify an IDX image file or a raw float32 file (.f32 or --raw), one class per line
+          bench MODEL.bnnx [--rounds N] [--seconds S]
+                                                 latency at batch 1 and throughput at batch 32, 1 and 2 threads
+        convert, verify, run and bench take --json to print one JSON object as the last line.
+        exit codes: 0 success, 1 verify mismatch, 2 bad command line or bad file
         """;
 
     /// <summary>Exit code for a model file that is missing, damaged or of the wrong kind.</summary>
@@ -36,6 +49,14 @@ public static class CommandLine
                 return Success;
             case ["summary", var file]:
                 return Summary(file, output, error);
+            case ["convert", ..]:
+                return Guarded(args, output, error, ConvertCommand.Run);
+            case ["verify", ..]:
+                return Guarded(args, output, error, VerifyCommand.Run);
+            case ["run", ..]:
+                return Guarded(args, output, error, RunCommand.Run);
+            case ["bench", ..]:
+                return Guarded(args, output, error, BenchCommand.Run);
             case ["help" or "--help" or "-h"]:
                 output.WriteLine(Usage);
                 return Success;
@@ -49,6 +70,38 @@ public static class CommandLine
                 return UsageError;
         }
     }
+
+    /// <summary>Runs a file command; every problem a user can cause becomes one line on <paramref name="error"/> and exit code 2.</summary>
+    private static int Guarded(string[] args, TextWriter output, TextWriter error, Func<string[], TextWriter, int> command)
+    {
+        try
+        {
+            return command(args[1..], output);
+        }
+        catch (UsageException exception)
+        {
+            error.WriteLine($"bnn {args[0]}: {exception.Message}.");
+            error.WriteLine(Usage);
+            return UsageError;
+        }
+        catch (ModelFileException exception)
+        {
+            error.WriteLine($"bnn: {OneLine(exception.Message)}");
+            return FileError;
+        }
+        catch (DataFormatException exception)
+        {
+            error.WriteLine($"bnn: {OneLine(exception.Message)}");
+            return FileError;
+        }
+        catch (Exception exception) when (exception is ArgumentException or NotSupportedException or InvalidNetworkException)
+        {
+            error.WriteLine($"bnn {args[0]}: {OneLine(exception.Message)}");
+            return FileError;
+        }
+    }
+
+    private static string OneLine(string message) => message.ReplaceLineEndings(" ");
 
     private static int Summary(string file, TextWriter output, TextWriter error)
     {

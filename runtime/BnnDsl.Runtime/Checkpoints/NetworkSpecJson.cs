@@ -111,7 +111,8 @@ public static class NetworkSpecJson
             TensorShape inputShape = TensorShape.Unknown, outputShape = TensorShape.Unknown;
             foreach (var property in Properties(source, element, where))
             {
-                string field = $"{where}'s '{property.Name}'";
+                // the field's name for error messages, built only when one is thrown
+                var field = new Field(where, property.Name);
                 switch (property.Name)
                 {
                     case "kind": kind = Enum<LayerKind>(source, property.Value, field); break;
@@ -161,31 +162,47 @@ public static class NetworkSpecJson
         value.ValueKind == JsonValueKind.String ? value.GetString()!
             : throw new ModelFileException(source, $"'{field}' is a JSON {Kind(value)}, not a string", Fix);
 
-    private static int Int(string source, JsonElement value, string field) =>
+    /// <summary>A place in the description ("layer 3's 'units'"), formatted only for an error message.</summary>
+    private readonly record struct Field(string Where, string? Name)
+    {
+        public static implicit operator Field(string where) => new(where, null);
+
+        public override string ToString() => Name is null ? Where : $"{Where}'s '{Name}'";
+    }
+
+    private static int Int(string source, JsonElement value, Field field) =>
         value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out int number) ? number
             : throw new ModelFileException(source, $"{field} is {value.GetRawText()}, not a 32-bit whole number", Fix);
 
-    private static T Enum<T>(string source, JsonElement value, string field)
+    private static T Enum<T>(string source, JsonElement value, Field field)
         where T : struct, Enum
     {
         if (value.ValueKind == JsonValueKind.String)
         {
-            string text = value.GetString()!;
-            foreach (var candidate in System.Enum.GetValues<T>())
-                if (candidate.ToString() == text)
-                    return candidate;
+            var names = EnumNames<T>.Names;
+            for (int i = 0; i < names.Length; i++)
+                if (value.ValueEquals(names[i]))
+                    return EnumNames<T>.Values[i];
         }
         throw new ModelFileException(source, $"{field} is {value.GetRawText()}, not one of {string.Join(", ", System.Enum.GetNames<T>())}", Fix);
     }
 
-    private static TensorShape Shape(string source, JsonElement value, string field)
+    /// <summary>An enum's names and values, looked up once per type.</summary>
+    private static class EnumNames<T>
+        where T : struct, Enum
+    {
+        public static readonly T[] Values = System.Enum.GetValues<T>();
+        public static readonly string[] Names = [.. Values.Select(v => v.ToString())];
+    }
+
+    private static TensorShape Shape(string source, JsonElement value, Field field)
     {
         if (value.ValueKind == JsonValueKind.Array)
         {
             int length = value.GetArrayLength();
             var dims = new int[length];
             for (int i = 0; i < length; i++)
-                dims[i] = Int(source, value[i], $"{field} entry {i + 1}");
+                dims[i] = value[i].ValueKind == JsonValueKind.Number && value[i].TryGetInt32(out int number) ? number : Int(source, value[i], $"{field} entry {i + 1}");
             switch (length)
             {
                 case 0: return TensorShape.Unknown;

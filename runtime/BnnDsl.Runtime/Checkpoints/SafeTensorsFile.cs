@@ -81,8 +81,10 @@ public sealed class SafeTensorsFile
     public static SafeTensorsFile Read(ReadOnlyMemory<byte> bytes, string name)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        using var stream = new MemoryStream(bytes.ToArray(), writable: false);
-        return ReadAll(name, stream);
+        // parsed in place: only the data block is copied, so a load allocates little beyond the file's size
+        long headerLength = CheckPrefix(name, bytes.Span, bytes.Length);
+        var (entries, metadata) = ParseHeader(name, bytes.Slice(8, (int)headerLength), bytes.Length - 8 - headerLength);
+        return Create(name, entries, metadata, bytes[(8 + (int)headerLength)..].ToArray());
     }
 
     private static SafeTensorsFile ReadAll(string path, Stream stream)
@@ -92,6 +94,11 @@ public sealed class SafeTensorsFile
             throw new ModelFileException(path, $"its data block is {N(dataLength)} bytes, more than one array holds", "split the tensors over several files");
         var data = new byte[dataLength];
         stream.ReadExactly(data);
+        return Create(path, entries, metadata, data);
+    }
+
+    private static SafeTensorsFile Create(string path, List<Entry> entries, IReadOnlyDictionary<string, string> metadata, byte[] data)
+    {
         var tensors = new SafeTensor[entries.Count];
         for (int i = 0; i < entries.Count; i++)
         {
@@ -231,25 +238,33 @@ public sealed class SafeTensorsFile
     private static (List<Entry> Entries, IReadOnlyDictionary<string, string> Metadata, long DataLength) ReadHeader(string path, Stream stream)
     {
         long fileLength = stream.Length;
+        Span<byte> prefix = stackalloc byte[8];
+        if (fileLength >= 8)
+            stream.ReadExactly(prefix);
+        long headerLength = CheckPrefix(path, prefix, fileLength);
+        var header = new byte[headerLength];
+        stream.ReadExactly(header);
+        long dataLength = fileLength - 8 - headerLength;
+        var (entries, metadata) = ParseHeader(path, header, dataLength);
+        return (entries, metadata, dataLength);
+    }
+
+    /// <summary>The header length the first 8 bytes give, checked against the limit and the <paramref name="fileLength"/>.</summary>
+    private static long CheckPrefix(string path, ReadOnlySpan<byte> prefix, long fileLength)
+    {
         if (fileLength < 8)
             throw new ModelFileException(path, $"it is {fileLength} bytes long, shorter than the 8-byte header length", Damaged);
-        Span<byte> prefix = stackalloc byte[8];
-        stream.ReadExactly(prefix);
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
         if (headerLength > MaxHeaderBytes)
             throw new ModelFileException(path, $"its header length is {N(headerLength)} bytes, over the {N(MaxHeaderBytes)}-byte limit", Damaged);
         if ((long)headerLength > fileLength - 8)
             throw new ModelFileException(path, $"its header length is {N(headerLength)} bytes but only {N(fileLength - 8)} bytes follow the length field (truncated?)", Damaged);
-        var header = new byte[headerLength];
-        stream.ReadExactly(header);
-        long dataLength = fileLength - 8 - (long)headerLength;
-        var (entries, metadata) = ParseHeader(path, header, dataLength);
-        return (entries, metadata, dataLength);
+        return (long)headerLength;
     }
 
-    private static (List<Entry>, IReadOnlyDictionary<string, string>) ParseHeader(string path, byte[] header, long dataLength)
+    private static (List<Entry>, IReadOnlyDictionary<string, string>) ParseHeader(string path, ReadOnlyMemory<byte> header, long dataLength)
     {
-        if (!Utf8.IsValid(header))
+        if (!Utf8.IsValid(header.Span))
             throw new ModelFileException(path, "its header is not valid UTF-8", Damaged);
         try
         {

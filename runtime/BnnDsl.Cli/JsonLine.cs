@@ -1,0 +1,22 @@
+// Writes the one-line JSON object that `--json` prints last (Utf8JsonWriter: no reflection, so the tool stays AOT-friendly).
+using System.Text;
+using System.Text.Json;
+
+namespace BnnDsl.Cli;
+
+/// <summary>Builds a compact JSON object with <see cref="Utf8JsonWriter"/>.</summary>
+internal static class JsonLine
+{
+    /// <summary>The object <paramref name="body"/> writes, as one line of text.</summary>
+    public static string Create(Action<Utf8JsonWriter> body)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            writer.WriteStartObject();
+            body(writer);
+            writer.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+}

@@ -1,0 +1,74 @@
+// SpecNetwork (the network built from a spec at run time) against the generated classes: same parameters, same
+// outputs bit for bit, checkpoints interchangeable; and what it refuses.
+using BnnDsl.Runtime.Deployment;
+using BnnDsl.Runtime.Networks;
+
+namespace BnnDsl.Training.Tests;
+
+public sealed class SpecNetworkTests
+{
+    public static TheoryData<string> Networks() => ["TinyNet", "GradientLeNet", "MixedNet"];
+
+    private static Network Generated(string name, int batch) => name switch
+    {
+        "TinyNet" => new TinyNet(batch),
+        "GradientLeNet" => new GradientLeNet(batch),
+        _ => new MixedNet(batch),
+    };
+
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void MatchesTheGeneratedNetworkBitForBit(string name)
+    {
+        const int batch = 6;
+        var generated = Generated(name, batch);
+        generated.Initialize(17);
+        var rng = new Random(3);
+        foreach (var parameter in generated.Parameters.Where(p => p.Name.EndsWith("running_mean", StringComparison.Ordinal) || p.Name.EndsWith("beta", StringComparison.Ordinal)))
+            for (int i = 0; i < parameter.Value.Length; i++)
+                parameter.Value[i] = (float)(rng.NextDouble() - 0.5);
+        var spec = new SpecNetwork(generated.Definition, batch);
+        Assert.Equal(generated.Parameters.Select(p => (p.Name, string.Join(",", p.Shape))), spec.Parameters.Select(p => (p.Name, string.Join(",", p.Shape))));
+        Assert.Equal(generated.Layers.Select(l => (l.GetType(), l.Name)), spec.Layers.Select(l => (l.GetType(), l.Name)));
+        Assert.Equal(generated.OutputLength, spec.OutputLength);
+
+        var directory = Directory.CreateTempSubdirectory("specnet");
+        try
+        {
+            string checkpoint = Path.Combine(directory.FullName, "net.safetensors");
+            generated.Save(checkpoint);
+            spec.Load(checkpoint);
+            var input = new float[batch * generated.InputLength];
+            for (int i = 0; i < input.Length; i++)
+                input[i] = (float)(rng.NextDouble() * 3 - 1);
+            generated.Forward(input, training: false);
+            spec.Forward(input, training: false);
+            Assert.Equal(generated.Output.ToArray(), spec.Output.ToArray());
+            Assert.Equal(input, spec.LayerOutput("input").ToArray());
+            var names = ModelPlanner.LayerNames(generated.Definition);
+            Assert.Equal(spec.Output.ToArray(), spec.LayerOutput(names[^2]).ToArray());
+
+            // training mode (batch statistics) too
+            generated.Forward(input, training: true);
+            spec.Forward(input, training: true);
+            Assert.Equal(generated.Output.ToArray(), spec.Output.ToArray());
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void RefusesResidualBlocksAndUnknownLayerNames()
+    {
+        var ex = Assert.Throws<NotSupportedException>(() => new SpecNetwork(SmallResNet.Spec, 1));
+        Assert.Contains("residual", ex.Message);
+
+        var spec = new SpecNetwork(TinyNet.Spec, 1);
+        Assert.Throws<KeyNotFoundException>(() => spec.LayerOutput("conv9"));
+
+        var tampered = TinyNet.Spec with { Layers = new EquatableArray<LayerSpec>([.. TinyNet.Spec.Layers.Select((l, i) => i == 0 ? l with { OutputShape = TensorShape.Image(8, 7, 7) } : l)]) };
+        Assert.Throws<ArgumentException>(() => new SpecNetwork(tampered, 1));
+    }
+}
