@@ -1,10 +1,9 @@
 // libbnn.so end to end: publishes it with NativeAOT (once per run), builds check.c and the C example with gcc, and checks
 // that C sees exactly what PackedModel computes in process, and that errors come back as NULL / -1 plus a message.
-using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using BnnDsl.Runtime.Data;
 using BnnDsl.Runtime.Deployment;
+using BnnDsl.Tests.Shared;
 
 namespace BnnDsl.Native.Tests;
 
@@ -148,7 +147,7 @@ public sealed class NativeBuild : IDisposable
         foreach (string folder in new[] { "dsl", "kernels", "runtime/BnnDsl.Runtime", "native" })
             CopySources(Path.Combine(root, folder), Path.Combine(source, folder));
         string library = Path.Combine(Directory, "lib");
-        RunProcess(DotnetHost(), source, PublishTimeout, "publish", "native/BnnDsl.Native", "-r", "linux-x64", "-c", "Release",
+        RunProcess(ChildProcess.DotnetHost, source, PublishTimeout, "publish", "native/BnnDsl.Native", "-r", "linux-x64", "-c", "Release",
             "-p:PublishAot=true", "-p:IlcInstructionSet=native", "-o", library);
         Assert.True(File.Exists(Path.Combine(library, "libbnn.so")), $"the publish made no libbnn.so in {library}");
         foreach (var (program, file) in new[] { ("check", Path.Combine(root, "tests/BnnDsl.Native.Tests/check.c")), ("classify", Path.Combine(root, "native/example/classify.c")) })
@@ -236,59 +235,9 @@ public sealed class NativeBuild : IDisposable
         }
     }
 
-    private static string DotnetHost() =>
-        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
-
-    private static string RunProcess(string program, string directory, TimeSpan timeout, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(program)
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-            start.ArgumentList.Add(argument);
-        // The test host runs under `dotnet test`, whose MSBuild settings must not leak into a separate build.
-        foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList())
-            start.Environment.Remove(name);
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
-        start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
-
-        var output = new StringBuilder();
-        using var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => Append(output, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(output, e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-            Assert.Fail($"{program} {string.Join(' ', arguments)} did not finish in {timeout.TotalSeconds} s:\n{Text(output)}");
-        }
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{Text(output)}");
-        return Text(output);
-    }
-
-    private static void Append(StringBuilder output, string? line)
-    {
-        if (line is null)
-            return;
-        lock (output)
-            output.Append(line).Append('\n');
-    }
-
-    private static string Text(StringBuilder output)
-    {
-        lock (output)
-            return output.ToString();
-    }
+    /// <summary>Runs a build step or a built program; the dotnet CLI must not start an MSBuild server that outlives the test.</summary>
+    private static string RunProcess(string program, string directory, TimeSpan timeout, params string[] arguments) =>
+        ChildProcess.Run(program, directory, timeout, new Dictionary<string, string> { ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0" }, arguments);
 }
 
 internal static class PathExtensions
