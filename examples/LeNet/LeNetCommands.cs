@@ -1,8 +1,7 @@
 // The commands of the LeNet example (train, eval, convert, infer, bench, summary) and their options.
 using System.Diagnostics;
-using System.Text;
-using System.Text.Json;
 using BnnDsl.Reporting;
+using BnnDsl.Runtime;
 using BnnDsl.Runtime.Checkpoints;
 using BnnDsl.Runtime.Data;
 using BnnDsl.Runtime.Deployment;
@@ -77,7 +76,7 @@ public static class LeNetCommands
     {
         output.Write(LeNet.Summary());
         if (options.Json)
-            output.WriteLine(Json(w =>
+            output.WriteLine(JsonLine.Create(w =>
             {
                 var summary = BnnDsl.Runtime.NetworkSummary.Create(LeNet.Spec);
                 w.WriteString("command", "summary");
@@ -108,7 +107,7 @@ public static class LeNetCommands
         var last = result.Epochs.Count > 0 ? result.Epochs[^1] : default;
         output.WriteLine($"best test accuracy {result.BestTestAccuracy:P2}; checkpoints in {Path.GetFullPath(options.OutputDirectory)}");
         if (options.Json)
-            output.WriteLine(Json(w =>
+            output.WriteLine(JsonLine.Create(w =>
             {
                 w.WriteString("command", "train");
                 w.WriteNumber("epochs", result.LastEpoch);
@@ -134,7 +133,7 @@ public static class LeNetCommands
         var result = Evaluation.Evaluate(network, data.Test);
         output.WriteLine($"test accuracy {result.Accuracy:P2} ({result.Correct}/{result.Count}), loss {result.Loss:F4}, {result.ImagesPerSecond:N0} images/s at batch {options.BatchSize}");
         if (options.Json)
-            output.WriteLine(Json(w =>
+            output.WriteLine(JsonLine.Create(w =>
             {
                 w.WriteString("command", "eval");
                 w.WriteNumber("test_accuracy", result.Accuracy);
@@ -153,7 +152,7 @@ public static class LeNetCommands
         long modelBytes = new FileInfo(options.ModelPath).Length, checkpointBytes = new FileInfo(options.CheckpointPath).Length;
         output.WriteLine($"{options.ModelPath}: {modelBytes:N0} bytes ({model.Steps.Count} steps) from {options.CheckpointPath} ({checkpointBytes:N0} bytes) in {clock.Elapsed.TotalSeconds:F2} s");
         if (options.Json)
-            output.WriteLine(Json(w =>
+            output.WriteLine(JsonLine.Create(w =>
             {
                 w.WriteString("command", "convert");
                 w.WriteNumber("model_bytes", modelBytes);
@@ -184,7 +183,7 @@ public static class LeNetCommands
         output.WriteLine($"packed model {options.ModelPath} ({modelBytes:N0} bytes): test accuracy {accuracy:P2} ({correct}/{test.Count}), "
             + $"{test.Count / seconds:N0} images/s at batch {options.BatchSize}");
         if (options.Json)
-            output.WriteLine(Json(w =>
+            output.WriteLine(JsonLine.Create(w =>
             {
                 w.WriteString("command", "infer");
                 w.WriteNumber("test_accuracy", accuracy);
@@ -217,7 +216,7 @@ public static class LeNetCommands
         }
         output.WriteLine("(quick timing, median of 7 rounds of ~0.2 s; the BenchmarkDotNet numbers are in docs/PERF.md)");
         if (options.Json)
-            output.WriteLine(Json(w =>
+            output.WriteLine(JsonLine.Create(w =>
             {
                 w.WriteString("command", "bench");
                 foreach (var (batch, packed, reference) in results)
@@ -256,18 +255,6 @@ public static class LeNetCommands
 
     private static double Average(IReadOnlyList<EpochMetrics> epochs, Func<EpochMetrics, double> value) =>
         epochs.Count == 0 ? 0 : epochs.Average(value);
-
-    private static string Json(Action<Utf8JsonWriter> body)
-    {
-        using var stream = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(stream))
-        {
-            writer.WriteStartObject();
-            body(writer);
-            writer.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(stream.ToArray());
-    }
 
     private sealed record Options(string Command)
     {

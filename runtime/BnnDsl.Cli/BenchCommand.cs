@@ -2,6 +2,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using BnnDsl.Runtime.Deployment;
+using BnnDsl.Runtime;
 
 namespace BnnDsl.Cli;
 

@@ -1,6 +1,7 @@
 // `bnn convert CHECKPOINT -o MODEL.bnnx`: a training checkpoint to a packed model, with a progress line and the sizes.
 using System.Globalization;
 using BnnDsl.Runtime.Deployment;
+using BnnDsl.Runtime;
 
 namespace BnnDsl.Cli;
 

@@ -1,6 +1,7 @@
 // `bnn run MODEL.bnnx INPUT`: classifies an IDX image file or a raw float32 file, one class per line or one JSON object.
 using BnnDsl.Runtime.Data;
 using BnnDsl.Runtime.Deployment;
+using BnnDsl.Runtime;
 
 namespace BnnDsl.Cli;
 

@@ -6,6 +6,7 @@ using BnnDsl.Runtime.Checkpoints;
 using BnnDsl.Runtime.Data;
 using BnnDsl.Runtime.Deployment;
 using BnnDsl.Runtime.Networks;
+using BnnDsl.Runtime;
 
 namespace BnnDsl.Cli;
 

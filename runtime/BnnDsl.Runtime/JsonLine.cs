@@ -1,11 +1,11 @@
-// Writes the one-line JSON object that `--json` prints last (Utf8JsonWriter: no reflection, so the tool stays AOT-friendly).
+// Writes the one-line JSON object that the tools' and examples' `--json` prints last (Utf8JsonWriter: no reflection, AOT-friendly).
 using System.Text;
 using System.Text.Json;
 
-namespace BnnDsl.Cli;
+namespace BnnDsl.Runtime;
 
 /// <summary>Builds a compact JSON object with <see cref="Utf8JsonWriter"/>.</summary>
-internal static class JsonLine
+public static class JsonLine
 {
     /// <summary>The object <paramref name="body"/> writes, as one line of text.</summary>
     public static string Create(Action<Utf8JsonWriter> body)
