@@ -69,8 +69,7 @@ public sealed class BinaryConv2dLayer : Layer
     {
         base.Initialize(rng);
         float bound = MathF.Sqrt(6f / (PatchLength + shape.KernelH * shape.KernelW * shape.Filters));
-        foreach (ref float w in weight.Value.AsSpan())
-            w = (rng.NextSingle() * 2f - 1f) * bound;
+        FillUniform(weight.Value, bound, rng);
     }
 
     /// <summary>Packs sign(x) and sign(W) and runs the XNOR + popcount convolution; y holds exact integers.</summary>

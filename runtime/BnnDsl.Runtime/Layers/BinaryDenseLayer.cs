@@ -60,8 +60,7 @@ public sealed class BinaryDenseLayer : Layer
     {
         base.Initialize(rng);
         float bound = MathF.Sqrt(6f / (Inputs + Outputs));
-        foreach (ref float w in weight.Value.AsSpan())
-            w = (rng.NextSingle() * 2f - 1f) * bound;
+        FillUniform(weight.Value, bound, rng);
     }
 
     /// <summary>Packs sign(x) and sign(W) and runs the XNOR GEMM; y holds exact integers.</summary>

@@ -54,8 +54,7 @@ public sealed unsafe class Conv2dLayer : Layer
     {
         base.Initialize(rng);
         float bound = MathF.Sqrt(6f / PatchLength);
-        foreach (ref float w in weight.Value.AsSpan())
-            w = (rng.NextSingle() * 2f - 1f) * bound;
+        FillUniform(weight.Value, bound, rng);
         bias?.Value.AsSpan().Clear();
     }
 

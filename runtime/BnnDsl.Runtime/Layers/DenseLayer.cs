@@ -48,8 +48,7 @@ public sealed class DenseLayer : Layer
     {
         base.Initialize(rng);
         float bound = MathF.Sqrt(6f / Inputs);
-        foreach (ref float w in weight.Value.AsSpan())
-            w = (rng.NextSingle() * 2f - 1f) * bound;
+        FillUniform(weight.Value, bound, rng);
         bias?.Value.AsSpan().Clear();
     }
 

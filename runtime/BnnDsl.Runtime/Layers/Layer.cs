@@ -73,6 +73,13 @@ public abstract class Layer
     /// </summary>
     public abstract void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx);
 
+    /// <summary>Fills <paramref name="values"/> with uniform draws from [-bound, bound], in order (the weight initializers' one loop).</summary>
+    protected static void FillUniform(Span<float> values, float bound, Random rng)
+    {
+        foreach (ref float value in values)
+            value = (rng.NextSingle() * 2f - 1f) * bound;
+    }
+
     /// <summary>Throws unless <paramref name="x"/> and <paramref name="y"/> have this layer's lengths.</summary>
     protected void CheckForward(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
     {

@@ -75,8 +75,7 @@ public sealed unsafe class QuantizedConv2dLayer : Layer
     {
         base.Initialize(rng);
         float bound = MathF.Sqrt(6f / (PatchLength + shape.KernelH * shape.KernelW * shape.Filters));
-        foreach (ref float w in weight.Value.AsSpan())
-            w = (rng.NextSingle() * 2f - 1f) * bound;
+        FillUniform(weight.Value, bound, rng);
     }
 
     /// <summary>Quantizes and packs the im2col of x and the weights, then runs the bit-serial GEMM.</summary>

@@ -68,8 +68,7 @@ public sealed class QuantizedDenseLayer : Layer
     {
         base.Initialize(rng);
         float bound = MathF.Sqrt(6f / (Inputs + Outputs));
-        foreach (ref float w in weight.Value.AsSpan())
-            w = (rng.NextSingle() * 2f - 1f) * bound;
+        FillUniform(weight.Value, bound, rng);
     }
 
     /// <summary>Quantizes and packs x and the weights, then runs the bit-serial GEMM.</summary>
