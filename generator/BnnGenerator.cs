@@ -7,7 +7,7 @@ namespace BnnDsl.Generator;
 
 /// <summary>
 /// Generates <c>Spec</c> and <c>Summary()</c> for every class marked with <see cref="NetworkAttribute"/>, and for every
-/// <c>.bnn</c> additional file a class named after its network, in the project's root namespace.
+/// <c>.bnn</c> additional file a class per network it declares (the header's and each variant's), in the project's root namespace.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class BnnGenerator : IIncrementalGenerator
@@ -28,7 +28,7 @@ public sealed class BnnGenerator : IIncrementalGenerator
         var textNetworks = context.AdditionalTextsProvider
             .Where(static file => file.Path.EndsWith(".bnn", StringComparison.OrdinalIgnoreCase))
             .Combine(rootNamespace)
-            .Select(static (pair, cancellationToken) => TextParser.Parse(pair.Left, pair.Right, cancellationToken))
+            .SelectMany(static (pair, cancellationToken) => TextParser.Parse(pair.Left, pair.Right, cancellationToken))
             .WithTrackingName(TrackingNames.TextNetworks);
 
         // Two declarations of one class would add the same hint name; the first is generated, the others get BNN0014.

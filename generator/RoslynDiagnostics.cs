@@ -63,11 +63,30 @@ internal static class RoslynDiagnostics
     private static readonly DiagnosticDescriptor UnbalancedBlock = new(
         "BNN0017", BnnDiagnostics.UnbalancedBlock.Title, BnnDiagnostics.UnbalancedBlock.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
+    private static readonly DiagnosticDescriptor UnknownParameter = new(
+        "BNN0018", BnnDiagnostics.UnknownParameter.Title, BnnDiagnostics.UnknownParameter.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static readonly DiagnosticDescriptor DuplicateParameter = new(
+        "BNN0019", BnnDiagnostics.DuplicateParameter.Title, BnnDiagnostics.DuplicateParameter.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static readonly DiagnosticDescriptor UnknownVariantParameter = new(
+        "BNN0020", BnnDiagnostics.UnknownVariantParameter.Title, BnnDiagnostics.UnknownVariantParameter.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static readonly DiagnosticDescriptor InvalidParameterValue = new(
+        "BNN0021", BnnDiagnostics.InvalidParameterValue.Title, BnnDiagnostics.InvalidParameterValue.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static readonly DiagnosticDescriptor UnbalancedConditional = new(
+        "BNN0022", BnnDiagnostics.UnbalancedConditional.Title, BnnDiagnostics.UnbalancedConditional.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    private static readonly DiagnosticDescriptor DuplicateVariant = new(
+        "BNN0023", BnnDiagnostics.DuplicateVariant.Title, BnnDiagnostics.DuplicateVariant.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
     private static readonly Dictionary<string, DiagnosticDescriptor> Descriptors = new[]
     {
         BitWidthOutOfRange, InvalidInputShape, NoLayers, KernelLargerThanInput, FlattenMissing, InvalidOption, SpatialLayerOnFlatInput, NetworkClassNotPartial,
         SyntaxError, UnknownLayer, UnknownOption, DuplicateOption, MissingOption, DuplicateNetwork, NotGeneratable,
-        ResidualShapeMismatch, UnbalancedBlock,
+        ResidualShapeMismatch, UnbalancedBlock, UnknownParameter, DuplicateParameter, UnknownVariantParameter, InvalidParameterValue,
+        UnbalancedConditional, DuplicateVariant,
     }.ToDictionary(d => d.Id);
 
     /// <summary>The compiler descriptors, one per entry of <see cref="BnnDiagnostics.All"/>.</summary>

@@ -4,11 +4,32 @@ using System.Collections.Generic;
 
 namespace BnnDsl;
 
-/// <summary>One word of a <c>.bnn</c> line: its text, offset in the file, and zero-based line and column.</summary>
-internal readonly record struct BnnToken(string Text, int Start, int Line, int Column)
+/// <summary>
+/// One word of a <c>.bnn</c> line: its text, offset in the file, zero-based line and column, and its length in the file
+/// (which differs from the text's once a <c>$name</c> reference in it is replaced by the parameter's value).
+/// </summary>
+internal readonly record struct BnnToken(string Text, int Start, int Line, int Column, int Length)
 {
-    /// <summary>Offset just past the word.</summary>
-    public int End => Start + Text.Length;
+    /// <summary>Offset just past the word as written.</summary>
+    public int End => Start + Length;
+
+    /// <summary>The whole word as written in <paramref name="filePath"/>.</summary>
+    public SourceLocation At(string filePath) => At(filePath, 0, Length);
+
+    /// <summary>
+    /// Characters [<paramref name="offset"/>, <paramref name="offset"/> + <paramref name="length"/>) of the word. In a
+    /// word whose value was substituted, a part after its start (the value of <c>key=$name</c>) is the reference as written.
+    /// </summary>
+    public SourceLocation At(string filePath, int offset, int length)
+    {
+        if (Length != Text.Length && offset > 0)
+            length = Length - offset;
+        return new(filePath, Start + offset, length, Line, Column + offset, Line, Column + offset + length);
+    }
+
+    /// <summary>From the start of <paramref name="first"/> to the end of <paramref name="last"/>.</summary>
+    public static SourceLocation Span(string filePath, BnnToken first, BnnToken last) => new(filePath,
+        first.Start, last.End - first.Start, first.Line, first.Column, last.Line, last.Column + last.Length);
 }
 
 /// <summary>
@@ -62,7 +83,7 @@ internal static class BnnTextLexer
             int start = i;
             while (i < text.Length && !IsSpace(text[i]) && text[i] is not ('#' or ';' or '\r' or '\n'))
                 i++;
-            words.Add(new BnnToken(text.Substring(start, i - start), start, line, start - lineStart));
+            words.Add(new BnnToken(text.Substring(start, i - start), start, line, start - lineStart, i - start));
         }
         return lines;
     }

@@ -9,8 +9,9 @@ namespace BnnDsl;
 /// <summary>
 /// Reads <c>.bnn</c> text: a <c>network Name input CxHxW</c> header, then one layer per line written
 /// <c>LayerName key=value ...</c>, with <c>#</c> comments; <c>residual</c>, <c>shortcut</c>, <c>repeat N</c> and
-/// <c>end</c> lines mark residual blocks and repeated layers (repeats are expanded here). Every problem is a <see cref="NetworkDiagnostic"/> located
-/// at its line and column in the file.
+/// <c>end</c> lines mark residual blocks and repeated layers (repeats are expanded here); <c>$name</c> values and
+/// <c>if</c>/<c>else</c>/<c>endif</c> read the file's parameters (<see cref="BnnText"/>). Every problem is a
+/// <see cref="NetworkDiagnostic"/> located at its line and column in the file.
 /// </summary>
 public static class BnnTextParser
 {
@@ -29,28 +30,76 @@ public static class BnnTextParser
     };
 
     /// <summary>
-    /// Parses <paramref name="text"/> read from <paramref name="filePath"/>. With syntax errors, returns no network and
-    /// every syntax error in line order; otherwise runs <see cref="ShapeInference"/> and returns its network (shapes
-    /// filled in, <see cref="TensorShape.Unknown"/> after the first layer that does not fit) and its diagnostics.
+    /// Parses <paramref name="text"/> read from <paramref name="filePath"/>: the network of its header (the default
+    /// variant, every parameter at its <c>param</c> value) and the diagnostics of the whole file, variants included
+    /// (<see cref="BnnText.Parse"/> returns every variant). With syntax errors in the header's network, returns no
+    /// network; otherwise runs <see cref="ShapeInference"/> and returns its network (shapes filled in,
+    /// <see cref="TensorShape.Unknown"/> after the first layer that does not fit).
     /// </summary>
     public static (NetworkSpec? Network, IReadOnlyList<NetworkDiagnostic> Diagnostics) Parse(string text, string filePath)
     {
-        if (text is null)
-            throw new ArgumentNullException(nameof(text));
-        if (filePath is null)
-            throw new ArgumentNullException(nameof(filePath));
+        var result = BnnText.Parse(text, filePath);
+        return (result.Networks.Count == 0 ? null : result.Networks[0].Network, result.Diagnostics.ToList());
+    }
 
-        var parser = new Parser(filePath);
-        var declared = parser.Run(BnnTextLexer.Lines(text));
+    /// <summary>
+    /// The network of <paramref name="body"/> (the statements from the header on) with the parameters at
+    /// <paramref name="settings"/>; a variant's <paramref name="name"/> and <paramref name="location"/> replace the header's.
+    /// </summary>
+    internal static (NetworkSpec? Network, List<NetworkDiagnostic> Diagnostics) ParseNetwork(
+        List<List<BnnToken>> body, string filePath, IReadOnlyList<BnnSetting> settings, string? name, SourceLocation? location)
+    {
+        var parser = new Parser(filePath, settings);
+        var declared = parser.Run(body);
         if (declared is null)
             return (null, parser.Diagnostics);
+        if (name is not null)
+            declared = declared with { Name = name, Location = location };
         var inferred = ShapeInference.Infer(declared);
         return (inferred.Network, inferred.Diagnostics.ToList());
     }
 
-    private sealed class Parser(string filePath)
+    /// <summary>Why <paramref name="name"/> cannot name a generated class, or null when it can.</summary>
+    internal static string? NameProblem(string name) =>
+        !IsIdentifier(name) ? $"'{name}' is not a valid network name"
+        : CSharpKeywords.Contains(name) ? $"'{name}' is a C# keyword and cannot name the generated class"
+        : null;
+
+    private static bool IsIdentifier(string text) =>
+        text.Length > 0 && (char.IsLetter(text[0]) || text[0] == '_') && text.All(c => char.IsLetterOrDigit(c) || c == '_');
+
+    private sealed class Parser(string filePath, IReadOnlyList<BnnSetting> settings)
     {
+        // An open 'if': its keyword, whether the statements around it are read, its condition, whether 'else' was
+        // seen, and how many residual/repeat blocks were open at the 'if' (its branches must close what they open).
+        private sealed class Branch(BnnToken keyword, bool parentLive, bool condition, int depth)
+        {
+            public BnnToken Keyword { get; } = keyword;
+            public int Depth { get; } = depth;
+            public bool InElse { get; set; }
+            public bool Live => parentLive && (InElse ? !condition : condition);
+        }
+
+        private readonly List<Branch> branches = [];
+
+        // Every 'residual' and 'repeat' not yet closed, read or skipped: the nesting that branches must respect.
+        private readonly List<BnnToken> structure = [];
+
         public List<NetworkDiagnostic> Diagnostics { get; } = [];
+
+        private bool Live => branches.Count == 0 || branches[branches.Count - 1].Live;
+
+        // The network read so far.
+        private readonly LayerListBuilder layers = new();
+        private readonly List<(bool Repeat, BnnToken Token)> open = [];
+        private string name = "";
+        private TensorShape input = TensorShape.Unknown;
+        private SourceLocation? networkLocation;
+        private int layerNumber;
+
+        // The words of the current statement whose '$' reference could not be replaced: what they cause besides
+        // BNN0018 or BNN0009 is not reported.
+        private readonly List<BnnToken> unresolved = [];
 
         public NetworkSpec? Run(List<List<BnnToken>> lines)
         {
@@ -61,41 +110,197 @@ public static class BnnTextParser
                 return null;
             }
 
-            string name = "";
-            var input = TensorShape.Unknown;
-            SourceLocation? networkLocation = null;
-            var layers = new LayerListBuilder();
-            var open = new List<(bool Repeat, BnnToken Token)>();
-            int layerNumber = 0;
-            foreach (var line in lines)
+            foreach (var written in lines)
             {
-                var first = line[0];
-                if (first.Text == "network")
-                {
-                    if (networkLocation is not null || layerNumber > 0)
-                        Syntax(At(first), "A second 'network' header", "declare one network per file, on its first line");
-                    else
-                        (name, input, networkLocation) = Header(line);
-                    continue;
-                }
-                if (networkLocation is null && layerNumber == 0)
-                    Syntax(At(first), $"'{first.Text}' comes before the 'network' header",
-                        $"start the file with a header such as '{HeaderExample}'");
-                layerNumber++;
-                if (first.Text is "residual" or "shortcut" or "end" or "repeat")
-                {
-                    Block(line, layers, open);
-                    continue;
-                }
-                var layer = Layer(line, layerNumber);
-                if (layer is not null)
-                    layers.Add(layer);
+                unresolved.Clear();
+                var line = Substitute(written);
+                int reported = Diagnostics.Count;
+                Statement(line);
+                for (int i = Diagnostics.Count - 1; i >= reported && unresolved.Count > 0; i--)
+                    if (Diagnostics[i].Location is { } location && unresolved.Any(t => location.Start >= t.Start && location.Start < t.End))
+                        Diagnostics.RemoveAt(i);
             }
+            foreach (var branch in branches)
+                Diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.UnbalancedConditional, At(branch.Keyword),
+                    $"The 'if' on line {branch.Keyword.Line + 1} is never closed", "add 'endif' after its statements"));
             var flat = layers.Build();
             Diagnostics.AddRange(layers.Diagnostics);
             return Diagnostics.Count == 0
                 ? new NetworkSpec(name, input, new EquatableArray<LayerSpec>(flat), networkLocation)
                 : null;
+        }
+
+        private void Statement(List<BnnToken> line)
+        {
+            var first = line[0];
+            if (first.Text is "param" or "variant")
+            {
+                Syntax(At(first), $"'{first.Text}' comes after the 'network' header",
+                    "declare parameters and variants above the 'network' header");
+                return;
+            }
+            if (first.Text is "if" or "else" or "endif")
+            {
+                if (networkLocation is null && layerNumber == 0)
+                    Syntax(At(first), $"'{first.Text}' comes before the 'network' header",
+                        $"start the file with a header such as '{HeaderExample}'");
+                Conditional(line);
+                return;
+            }
+            if (!Nest(first) || !Live)
+                return;
+            if (first.Text == "network")
+            {
+                if (networkLocation is not null || layerNumber > 0)
+                    Syntax(At(first), "A second 'network' header", "declare one network per file, on its first line");
+                else
+                    (name, input, networkLocation) = Header(line);
+                return;
+            }
+            if (networkLocation is null && layerNumber == 0)
+                Syntax(At(first), $"'{first.Text}' comes before the 'network' header",
+                    $"start the file with a header such as '{HeaderExample}'");
+            layerNumber++;
+            if (first.Text is "residual" or "shortcut" or "end" or "repeat")
+            {
+                Block(line, layers, open);
+                return;
+            }
+            var layer = Layer(line, layerNumber);
+            if (layer is not null)
+                layers.Add(layer);
+        }
+
+        // Replaces each $name value (a whole word after the first, or the value of key=$name) by the parameter's
+        // value. Checked on every line, read or skipped, so an unknown name is reported whatever the settings.
+        private List<BnnToken> Substitute(List<BnnToken> line)
+        {
+            if (line[0].Text == "if")
+                return line;
+            List<BnnToken>? substituted = null;
+            for (int i = 1; i < line.Count; i++)
+            {
+                var token = line[i];
+                int dollar = token.Text.IndexOf('$');
+                if (dollar < 0)
+                    continue;
+                int equals = token.Text.IndexOf('=');
+                if ((dollar != 0 && dollar != equals + 1) || token.Text.IndexOf('$', dollar + 1) >= 0)
+                {
+                    Syntax(At(token, dollar, token.Text.Length - dollar), $"'{token.Text}' has a '$' inside a value",
+                        "write a parameter reference as a whole value, 'key=$name' or '$name'");
+                    unresolved.Add(token);
+                    continue;
+                }
+                var setting = Setting(token, dollar, token.Text.Substring(dollar + 1));
+                if (setting is null)
+                {
+                    unresolved.Add(token);
+                    continue;
+                }
+                substituted ??= [.. line];
+                substituted[i] = token with { Text = token.Text.Substring(0, dollar) + setting.Value };
+            }
+            return substituted ?? line;
+        }
+
+        // The parameter 'name' (written from character 'offset' of 'token'), or null after reporting BNN0018.
+        private BnnSetting? Setting(BnnToken token, int offset, string name)
+        {
+            var setting = settings.FirstOrDefault(s => s.Name == name);
+            if (setting is null)
+                Diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.UnknownParameter, At(token, offset, token.Text.Length - offset),
+                    token.Text.Substring(offset), name.Length == 0 ? "NAME" : name, BnnSettings.List(settings)));
+            return setting;
+        }
+
+        // Tracks the nesting of 'residual'/'repeat' and 'end' on every line; false for an 'end' that would close a
+        // block opened outside its 'if' branch (reported), which is then not read.
+        private bool Nest(BnnToken keyword)
+        {
+            if (keyword.Text is "residual" or "repeat")
+                structure.Add(keyword);
+            else if (keyword.Text == "end" && structure.Count > 0)
+            {
+                if (branches.Count > 0 && structure.Count == branches[branches.Count - 1].Depth)
+                {
+                    var opener = structure[structure.Count - 1];
+                    Diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.UnbalancedConditional, At(keyword),
+                        $"This 'end' would close the '{opener.Text}' on line {opener.Line + 1}, outside the 'if' on line {branches[branches.Count - 1].Keyword.Line + 1}",
+                        "close each block in the branch that opens it: move the 'end' below 'endif', or the block's first line into the branch"));
+                    return false;
+                }
+                structure.RemoveAt(structure.Count - 1);
+            }
+            return true;
+        }
+
+        // if NAME == VALUE | if NAME != VALUE | else | endif.
+        private void Conditional(List<BnnToken> line)
+        {
+            var keyword = line[0];
+            if (keyword.Text == "if")
+            {
+                bool condition = Condition(line);
+                branches.Add(new Branch(keyword, Live, condition, structure.Count));
+                return;
+            }
+            for (int i = 1; i < line.Count; i++)
+                Syntax(At(line[i]), $"Unexpected '{line[i].Text}' after '{keyword.Text}'", $"write '{keyword.Text}' alone on its line");
+            if (branches.Count == 0)
+            {
+                Diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.UnbalancedConditional, At(keyword),
+                    $"'{keyword.Text}' without an open 'if'", "remove it, or open the conditional with 'if NAME == VALUE' before it"));
+                return;
+            }
+            var branch = branches[branches.Count - 1];
+            if (keyword.Text == "else" && branch.InElse)
+            {
+                Diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.UnbalancedConditional, At(keyword),
+                    $"A second 'else' for the 'if' on line {branch.Keyword.Line + 1}", "keep one 'else' per 'if', or close the first with 'endif'"));
+                return;
+            }
+            while (structure.Count > branch.Depth)
+            {
+                var opener = structure[structure.Count - 1];
+                structure.RemoveAt(structure.Count - 1);
+                Diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.UnbalancedConditional, At(keyword),
+                    $"The '{opener.Text}' on line {opener.Line + 1} is not closed before '{keyword.Text}'",
+                    "close it with 'end' inside the branch that opens it"));
+            }
+            if (keyword.Text == "else")
+                branch.InElse = true;
+            else
+                branches.RemoveAt(branches.Count - 1);
+        }
+
+        // NAME == VALUE or NAME != VALUE ('$NAME' also reads NAME); false, after reporting, when it cannot be evaluated.
+        private bool Condition(List<BnnToken> line)
+        {
+            if (line.Count != 4 || line[2].Text is not ("==" or "!="))
+            {
+                Syntax(line.Count > 1 ? Span(line[1], line[line.Count - 1]) : At(line[0]), "Malformed condition",
+                    "write 'if NAME == VALUE' or 'if NAME != VALUE' with spaces around the operator, e.g. 'if stem == imagenet'");
+                return false;
+            }
+            var nameToken = line[1];
+            int offset = nameToken.Text.StartsWith("$", StringComparison.Ordinal) ? 1 : 0;
+            var setting = Setting(nameToken, 0, nameToken.Text.Substring(offset));
+            if (setting is null)
+                return false;
+            string value = line[3].Text;
+            var kind = BnnSettings.Classify(setting.Value);
+            if (BnnSettings.Classify(value) != kind)
+            {
+                Diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.InvalidParameterValue, At(line[3]),
+                    $"'{value}' is compared with parameter '{setting.Name}', which takes {BnnSettings.Describe(kind)}",
+                    $"compare it with {BnnSettings.Describe(kind)}, e.g. 'if {setting.Name} == {setting.Value}'"));
+                return false;
+            }
+            bool equal = kind == ValueKind.Integer
+                ? int.Parse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture) == int.Parse(setting.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture)
+                : value == setting.Value;
+            return equal == (line[2].Text == "==");
         }
 
         // residual | shortcut | end | repeat N. 'end' closes the innermost open 'residual' or 'repeat'; whether
@@ -154,12 +359,10 @@ public static class BnnTextParser
                 return ("", TensorShape.Unknown, location);
             }
             var nameToken = line[1];
-            if (!IsIdentifier(nameToken.Text))
-                Syntax(At(nameToken), $"'{nameToken.Text}' is not a valid network name",
-                    "use letters, digits and '_', starting with a letter or '_'");
-            else if (CSharpKeywords.Contains(nameToken.Text))
-                Syntax(At(nameToken), $"'{nameToken.Text}' is a C# keyword and cannot name the generated class",
-                    "choose another network name");
+            if (NameProblem(nameToken.Text) is { } problem)
+                Syntax(At(nameToken), problem, IsIdentifier(nameToken.Text)
+                    ? "choose another network name"
+                    : "use letters, digits and '_', starting with a letter or '_'");
             if (line.Count == 2)
                 return (nameToken.Text, TensorShape.Unknown, location);
             if (line[2].Text != "input")
@@ -256,16 +459,10 @@ public static class BnnTextParser
         private void Syntax(SourceLocation location, string problem, string fix) =>
             Diagnostics.Add(NetworkDiagnostic.Create(BnnDiagnostics.SyntaxError, location, problem, fix));
 
-        private SourceLocation At(BnnToken token) => At(token, 0, token.Text.Length);
+        private SourceLocation At(BnnToken token) => token.At(filePath);
 
-        // Characters [offset, offset + length) of one word.
-        private SourceLocation At(BnnToken token, int offset, int length) => new(filePath,
-            token.Start + offset, length, token.Line, token.Column + offset, token.Line, token.Column + offset + length);
+        private SourceLocation At(BnnToken token, int offset, int length) => token.At(filePath, offset, length);
 
-        private SourceLocation Span(BnnToken first, BnnToken last) => new(filePath,
-            first.Start, last.End - first.Start, first.Line, first.Column, last.Line, last.Column + last.Text.Length);
-
-        private static bool IsIdentifier(string text) =>
-            (char.IsLetter(text[0]) || text[0] == '_') && text.All(c => char.IsLetterOrDigit(c) || c == '_');
+        private SourceLocation Span(BnnToken first, BnnToken last) => BnnToken.Span(filePath, first, last);
     }
 }

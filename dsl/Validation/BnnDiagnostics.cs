@@ -94,12 +94,43 @@ public static class BnnDiagnostics
         "BNN0017", "Unbalanced block",
         "{0}; {1}");
 
+    /// <summary>BNN0018: a <c>$name</c> (or the name in an <c>if</c>) that no <c>param</c> line declares.</summary>
+    public static readonly BnnDiagnosticDescriptor UnknownParameter = new(
+        "BNN0018", "Unknown parameter",
+        "'{0}' names no parameter; declare it above the network header with 'param {1} = VALUE', or use one of the parameters: {2}");
+
+    /// <summary>BNN0019: a parameter declared twice.</summary>
+    public static readonly BnnDiagnosticDescriptor DuplicateParameter = new(
+        "BNN0019", "Duplicate parameter",
+        "Parameter '{0}' is declared twice, on lines {1} and {2}; keep one declaration");
+
+    /// <summary>BNN0020: a variant setting a parameter the file does not declare.</summary>
+    public static readonly BnnDiagnosticDescriptor UnknownVariantParameter = new(
+        "BNN0020", "Variant sets an unknown parameter",
+        "Variant '{0}' sets '{1}', which is not a parameter; set one of {2}, or declare 'param {1} = VALUE' above the network header");
+
+    /// <summary>BNN0021: a parameter value that is neither an integer nor a word, or of the other kind than the parameter's default.</summary>
+    public static readonly BnnDiagnosticDescriptor InvalidParameterValue = new(
+        "BNN0021", "Invalid parameter value",
+        "{0}; {1}");
+
+    /// <summary>BNN0022: <c>if</c>, <c>else</c> and <c>endif</c> that do not pair up, or a block crossing a branch boundary.</summary>
+    public static readonly BnnDiagnosticDescriptor UnbalancedConditional = new(
+        "BNN0022", "Unbalanced conditional",
+        "{0}; {1}");
+
+    /// <summary>BNN0023: two networks of one file (the header's and the variants') with one name, ignoring case.</summary>
+    public static readonly BnnDiagnosticDescriptor DuplicateVariant = new(
+        "BNN0023", "Duplicate variant name",
+        "Variant '{0}' has the name of the {1} on line {2}; give every network of the file its own name");
+
     /// <summary>Every descriptor, in id order.</summary>
     public static IReadOnlyList<BnnDiagnosticDescriptor> All { get; } =
     [
         BitWidthOutOfRange, InvalidInputShape, NoLayers, KernelLargerThanInput,
         FlattenMissing, InvalidOption, SpatialLayerOnFlatInput, NetworkClassNotPartial,
         SyntaxError, UnknownLayer, UnknownOption, DuplicateOption, MissingOption, DuplicateNetwork,
-        NotGeneratable, ResidualShapeMismatch, UnbalancedBlock,
+        NotGeneratable, ResidualShapeMismatch, UnbalancedBlock, UnknownParameter, DuplicateParameter,
+        UnknownVariantParameter, InvalidParameterValue, UnbalancedConditional, DuplicateVariant,
     ];
 }
