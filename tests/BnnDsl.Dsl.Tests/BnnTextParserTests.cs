@@ -328,9 +328,12 @@ public class BnnTextDocumentationTests
     {
         var blocks = Documentation().Split("```bnn").Skip(1).Select(b => b.Substring(0, b.IndexOf("```", StringComparison.Ordinal))).ToList();
 
-        Assert.Equal(3, blocks.Count);
+        Assert.Equal(4, blocks.Count);
         foreach (var block in blocks)
             Assert.Empty(BnnTextParser.Parse(block, "dsl.md").Diagnostics);
+        var family = BnnText.Parse(blocks[0], "dsl.md");
+        Assert.Equal(["SmallConv", "SmallConvW2A2", "SmallConvLarge"], family.Networks.Select(n => n.Name));
+        Assert.All(family.Networks, n => Assert.Equal(TensorShape.Vector(10), n.Network!.Output));
         Assert.Equal(TensorShape.Vector(10), BnnTextParser.Parse(blocks[1], "dsl.md").Network!.Output);
         Assert.Equal(TensorShape.Vector(10), BnnTextParser.Parse(blocks[2], "dsl.md").Network!.Output);
     }

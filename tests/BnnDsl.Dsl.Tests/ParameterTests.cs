@@ -207,4 +207,76 @@ public class ParameterTests
             File.Delete(path);
         }
     }
+
+    private static string ResNet18Path()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(directory.FullName, "BnnDsl.sln")))
+            directory = directory.Parent ?? throw new InvalidOperationException("BnnDsl.sln not found above the test binaries");
+        return Path.Combine(directory.FullName, "examples", "ResNet18", "resnet18.bnn");
+    }
+
+    // The 3x3 convolutions of the four stages and the quantizer in front of each.
+    private static void AssertStageBits(NetworkSpec network, int bits)
+    {
+        var stage = network.Layers.Select((layer, i) => (layer, i)).Where(p => p.layer.Kind == LayerKind.QConvolution && p.layer.Kernel == 3).ToList();
+        Assert.Equal(16, stage.Count);
+        Assert.All(stage, p => Assert.Equal((bits, bits), (p.layer.WeightBits, p.layer.ActivationBits)));
+        Assert.All(stage, p => Assert.Equal((LayerKind.QActivation, bits), (network.Layers[p.i - 1].Kind, network.Layers[p.i - 1].ActivationBits)));
+        Assert.Equal(16, network.Layers.Count(l => l.Kind == LayerKind.Residual));
+        Assert.Equal(3, network.Layers.Count(l => l.Kind == LayerKind.Shortcut));
+    }
+
+    [Fact]
+    public void ResNet18FileDeclaresItsBitWidthsShortcutAndImageNetVariants()
+    {
+        string path = ResNet18Path();
+        var result = BnnText.Load(path);
+
+        Assert.Empty(result.Diagnostics);
+        Assert.Equal(["ResNet18", "ResNet18W2A2", "ResNet18W4A4", "ResNet18W8A8", "ResNet18BinaryShortcut", "ResNet18ImageNet"],
+            result.Networks.Select(n => n.Name));
+        var resnet = result.GetNetworkOrThrow();
+        foreach (var (name, bits) in new[] { ("ResNet18", 1), ("ResNet18W2A2", 2), ("ResNet18W4A4", 4), ("ResNet18W8A8", 8) })
+        {
+            var network = result.GetNetworkOrThrow(name);
+            AssertStageBits(network, bits);
+            Assert.Equal(resnet.Layers.Count, network.Layers.Count);
+            Assert.Equal(TensorShape.Image(3, 32, 32), network.Input);
+            Assert.Equal(TensorShape.Image(512, 4, 4), network.Layers.Single(l => l.Kind == LayerKind.GlobalAvgPool).InputShape);
+            Assert.Equal(TensorShape.Vector(10), network.Output);
+        }
+        // CIFAR stem: one 3x3 float convolution, no pooling; float 1x1 convolutions in the downsampling shortcuts.
+        Assert.Equal((LayerKind.Convolution, 3, 1, TensorShape.Image(64, 32, 32)), (resnet.Layers[0].Kind, resnet.Layers[0].Kernel, resnet.Layers[0].Stride, resnet.Layers[0].OutputShape));
+        Assert.DoesNotContain(resnet.Layers, l => l.Kind == LayerKind.MaxPool);
+        Assert.Equal(3, resnet.Layers.Count(l => l.Kind == LayerKind.Convolution && l.Kernel == 1));
+
+        var binary = result.GetNetworkOrThrow("ResNet18BinaryShortcut");
+        AssertStageBits(binary, 1);
+        Assert.Equal(resnet.Layers.Count + 3, binary.Layers.Count);
+        Assert.Equal(1, binary.Layers.Count(l => l.Kind == LayerKind.Convolution));
+        var downsampling = binary.Layers.Select((layer, i) => (layer, i)).Where(p => p.layer.Kind == LayerKind.QConvolution && p.layer.Kernel == 1).ToList();
+        Assert.Equal([128, 256, 512], downsampling.Select(p => p.layer.Units));
+        Assert.All(downsampling, p => Assert.Equal((1, 1, LayerKind.QActivation), (p.layer.WeightBits, p.layer.ActivationBits, binary.Layers[p.i - 1].Kind)));
+
+        var imagenet = result.GetNetworkOrThrow("ResNet18ImageNet");
+        AssertStageBits(imagenet, 1);
+        Assert.Equal(TensorShape.Image(3, 224, 224), imagenet.Input);
+        Assert.Equal((7, 2, 3, TensorShape.Image(64, 112, 112)), (imagenet.Layers[0].Kernel, imagenet.Layers[0].Stride, imagenet.Layers[0].Pad, imagenet.Layers[0].OutputShape));
+        Assert.Equal((LayerKind.MaxPool, 2, 2, TensorShape.Image(64, 56, 56)), (imagenet.Layers[2].Kind, imagenet.Layers[2].Kernel, imagenet.Layers[2].Stride, imagenet.Layers[2].OutputShape));
+        Assert.Equal(TensorShape.Image(512, 7, 7), imagenet.Layers.Single(l => l.Kind == LayerKind.GlobalAvgPool).InputShape);
+        Assert.Equal(TensorShape.Vector(1000), imagenet.Output);
+    }
+
+    [Fact]
+    public void ResNet18LoadsAtRunTimeWithAnyBitWidth()
+    {
+        var result = BnnText.Load(ResNet18Path(), new Dictionary<string, string> { ["bits"] = "3", ["classes"] = "100" });
+
+        AssertStageBits(result.GetNetworkOrThrow(), 3);
+        Assert.Equal(TensorShape.Vector(100), result.GetNetworkOrThrow().Output);
+        AssertStageBits(result.GetNetworkOrThrow("ResNet18W8A8"), 8);
+        AssertStageBits(result.GetNetworkOrThrow("ResNet18ImageNet"), 3);
+        Assert.Equal(TensorShape.Vector(1000), result.GetNetworkOrThrow("ResNet18ImageNet").Output);
+    }
 }
