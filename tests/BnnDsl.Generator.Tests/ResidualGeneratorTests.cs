@@ -68,10 +68,19 @@ public class ResidualGeneratorTests
 
         var result = Assert.Single(driver.GetRunResult().Results);
         Assert.Empty(result.Diagnostics);
-        var type = GeneratorHarness.Load(output).GetType("Samples.ResNet18")!;
-        Assert.Equal(BnnTextParser.Parse(text, path).Network, (NetworkSpec)type.GetProperty("Spec")!.GetValue(null)!);
-        // One add per binary convolution block.
-        Assert.Equal(16, System.Text.RegularExpressions.Regex.Matches(Assert.Single(result.GeneratedSources).SourceText.ToString(), @"add\d+\.Forward\(").Count);
+        var assembly = GeneratorHarness.Load(output);
+        var file = BnnText.Parse(text, path);
+        Assert.Equal(6, file.Networks.Count);
+        Assert.Equal(file.Networks.Select(n => $"Samples.{n.Name}.g.cs").Order(), result.GeneratedSources.Select(s => s.HintName).Order());
+        foreach (var network in file.Networks)
+        {
+            var type = assembly.GetType("Samples." + network.Name)!;
+            Assert.Equal(network.Network, (NetworkSpec)type.GetProperty("Spec")!.GetValue(null)!);
+            // One add per binary convolution block.
+            var source = result.GeneratedSources.Single(s => s.HintName == $"Samples.{network.Name}.g.cs").SourceText.ToString();
+            Assert.Equal(16, System.Text.RegularExpressions.Regex.Matches(source, @"add\d+\.Forward\(").Count);
+        }
+        Assert.Equal(BnnTextParser.Parse(text, path).Network, file.Networks[0].Network);
     }
 
     [Fact]
