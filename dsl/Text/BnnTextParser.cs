@@ -85,10 +85,6 @@ public static class BnnTextParser
         // Every 'residual' and 'repeat' not yet closed, read or skipped: the nesting that branches must respect.
         private readonly List<BnnToken> structure = [];
 
-        public List<NetworkDiagnostic> Diagnostics { get; } = [];
-
-        private bool Live => branches.Count == 0 || branches[branches.Count - 1].Live;
-
         // The network read so far.
         private readonly LayerListBuilder layers = new();
         private readonly List<(bool Repeat, BnnToken Token)> open = [];
@@ -100,6 +96,11 @@ public static class BnnTextParser
         // The words of the current statement whose '$' reference could not be replaced: what they cause besides
         // BNN0018 or BNN0009 is not reported.
         private readonly List<BnnToken> unresolved = [];
+
+        public List<NetworkDiagnostic> Diagnostics { get; } = [];
+
+        // Whether the current statement is read: it is outside every 'if', or in the branch taken of each.
+        private bool Live => branches.Count == 0 || branches[branches.Count - 1].Live;
 
         public NetworkSpec? Run(List<List<BnnToken>> lines)
         {
@@ -163,7 +164,7 @@ public static class BnnTextParser
             layerNumber++;
             if (first.Text is "residual" or "shortcut" or "end" or "repeat")
             {
-                Block(line, layers, open);
+                Block(line);
                 return;
             }
             var layer = Layer(line, layerNumber);
@@ -305,7 +306,7 @@ public static class BnnTextParser
 
         // residual | shortcut | end | repeat N. 'end' closes the innermost open 'residual' or 'repeat'; whether
         // 'shortcut' and 'end' of a residual block balance is checked by ShapeInference on the expanded layers.
-        private void Block(List<BnnToken> line, LayerListBuilder layers, List<(bool Repeat, BnnToken Token)> open)
+        private void Block(List<BnnToken> line)
         {
             var keyword = line[0];
             var location = Span(keyword, line[line.Count - 1]);
