@@ -46,7 +46,7 @@ public sealed class OnnxExportTests
         var input = OnnxRuntimeRunner.Input(4 * network.InputLength, 52, dyadic: false);
         network.Forward(input, training: false);
         var onnx = OnnxRuntimeRunner.Run(OnnxExport.ToBytes(network), network.Definition.Input, input, 4, optimize: true, threads: 2);
-        AssertClose(network.Output, onnx, 4, Tolerance);
+        Logits.AssertClose(network.Output, onnx, 4, Tolerance);
     }
 
     [Fact]
@@ -75,7 +75,7 @@ public sealed class OnnxExportTests
         twin.Forward(input, training: false);
         byte[] model = OnnxExport.ToBytes(LeNetLike.Spec, name => twin.Parameter(name).Value, new OnnxExportOptions { FloatPeer = true });
         var onnx = OnnxRuntimeRunner.Run(model, LeNetLike.Spec.Input, input, 2);
-        AssertClose(twin.Output, onnx, 2, Tolerance);
+        Logits.AssertClose(twin.Output, onnx, 2, Tolerance);
     }
 
     [Fact]
@@ -94,7 +94,7 @@ public sealed class OnnxExportTests
             Assert.Equal(["small.onnx", "small.safetensors"], Directory.GetFiles(directory).Select(Path.GetFileName).Order());
             var input = OnnxRuntimeRunner.Input(2 * network.InputLength, 72, dyadic: true);
             network.Forward(input, training: false);
-            AssertClose(network.Output, OnnxRuntimeRunner.Run(File.ReadAllBytes(onnxPath), spec.Input, input, 2), 2, DyadicTolerance);
+            Logits.AssertClose(network.Output, OnnxRuntimeRunner.Run(File.ReadAllBytes(onnxPath), spec.Input, input, 2), 2, DyadicTolerance);
         }
         finally
         {
@@ -143,33 +143,6 @@ public sealed class OnnxExportTests
         var input = OnnxRuntimeRunner.Input(batch * network.InputLength, seed + 1, dyadic);
         network.Forward(input, training: false);
         var onnx = OnnxRuntimeRunner.Run(OnnxExport.ToBytes(network), network.Definition.Input, input, batch);
-        AssertClose(network.Output, onnx, batch, dyadic ? DyadicTolerance : Tolerance);
-    }
-
-    private static void AssertClose(ReadOnlySpan<float> expected, float[] actual, int batch, double relative)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        int classes = expected.Length / batch;
-        for (int i = 0; i < expected.Length; i++)
-        {
-            // Rounding grows with the size of the terms, so the sample's largest logit sets the scale.
-            double scale = 1;
-            foreach (float logit in expected.Slice(i / classes * classes, classes))
-                scale = Math.Max(scale, Math.Abs(logit));
-            double allowed = relative * scale;
-            Assert.True(Math.Abs(actual[i] - expected[i]) <= allowed,
-                $"logit {i % classes} of sample {i / classes}: ONNX Runtime {actual[i]}, ours {expected[i]} (allowed difference {allowed})");
-        }
-        for (int b = 0; b < batch; b++)
-            Assert.Equal(ArgMax(expected.Slice(b * classes, classes)), ArgMax(actual.AsSpan(b * classes, classes)));
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++)
-            if (values[i] > values[best])
-                best = i;
-        return best;
+        Logits.AssertClose(network.Output, onnx, batch, dyadic ? DyadicTolerance : Tolerance);
     }
 }
