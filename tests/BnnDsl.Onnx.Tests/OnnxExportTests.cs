@@ -79,6 +79,24 @@ public sealed class OnnxExportTests
     }
 
     [Fact]
+    public void TheModelCarriesTheSpecAndTheSameNetworkGivesTheSameBytes()
+    {
+        var network = new TwoBitNet(1);
+        OnnxRuntimeRunner.Randomize(network, 91, dyadic: false);
+        byte[] model = OnnxExport.ToBytes(network);
+        Assert.Equal(model, OnnxExport.ToBytes(network));
+
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(model);
+        var metadata = session.ModelMetadata;
+        Assert.Equal("BnnDsl", metadata.ProducerName);
+        Assert.Equal("TwoBitNet", metadata.GraphName);
+        Assert.Equal(NetworkSpecJson.Write(network.Definition), NetworkSpecJson.Write(NetworkSpecJson.Read(metadata.CustomMetadataMap["bnndsl.network"])));
+        Assert.Equal("false", metadata.CustomMetadataMap["bnndsl.float_peer"]);
+        Assert.Equal([-1, 3, 8, 8], session.InputMetadata["input"].Dimensions);
+        Assert.Equal([-1, 6], session.OutputMetadata["logits"].Dimensions);
+    }
+
+    [Fact]
     public void CheckpointExportWritesAFileOnnxRuntimeLoads()
     {
         string directory = Directory.CreateTempSubdirectory("bnn-onnx-").FullName;

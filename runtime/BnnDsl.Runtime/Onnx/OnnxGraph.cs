@@ -35,9 +35,6 @@ internal sealed class OnnxGraph
 
     private sealed record Initializer(string Name, long[] Dims, float[]? Floats, long[]? Longs);
 
-    /// <summary>The number of nodes so far.</summary>
-    public int NodeCount => nodes.Count;
-
     /// <summary>Adds a float initializer called <paramref name="name"/> (unique) and returns its name.</summary>
     public string Constant(string name, long[] dims, float[] values)
     {
