@@ -16,7 +16,9 @@ namespace BnnDsl.Benchmarks;
 /// execution, input and output bound to preallocated buffers. Ours: the packed model of the
 /// <see cref="Bits"/>-bit network (<see cref="ResNet18Variants"/>) through <see cref="PackedSession"/> on
 /// <see cref="Threads"/> threads. The packed case needs a converter that takes residual (and, for 2 and 4 bits,
-/// k-bit) networks; where it does not, its setup throws and only that case fails. Random weights; images/s = Batch / Mean.
+/// k-bit) networks; where it does not, its setup throws and only that case fails. The baseline does not depend on
+/// <see cref="Bits"/> (the float peer of every variant is the same float network); it runs in each group so that
+/// every ratio has its baseline. Random weights; images/s = Batch / Mean.
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(KernelBenchmarkConfig))]
@@ -34,7 +36,8 @@ public class ResNet18VsOnnxRuntimeBenchmarks
     private OrtSession? onnx;
     private SessionOptions? onnxOptions;
     private RunOptions? runOptions;
-    private OrtValue? onnxInput, onnxOutput;
+    private OrtValue[] onnxInputs = [], onnxOutputs = [];
+    private readonly string[] inputNames = [OnnxExport.InputName], outputNames = [OnnxExport.OutputName];
     private PackedSession? packed;
     private float[] input = [], logits = [];
 
@@ -55,8 +58,8 @@ public class ResNet18VsOnnxRuntimeBenchmarks
         runOptions = new RunOptions();
         input = Images(spec);
         logits = new float[Batch * (int)spec.Output.Elements];
-        onnxInput = OrtValue.CreateTensorValueFromMemory(input, [Batch, spec.Input.Channels, spec.Input.Height, spec.Input.Width]);
-        onnxOutput = OrtValue.CreateTensorValueFromMemory(logits, [Batch, spec.Output.Elements]);
+        onnxInputs = [OrtValue.CreateTensorValueFromMemory(input, [Batch, spec.Input.Channels, spec.Input.Height, spec.Input.Width])];
+        onnxOutputs = [OrtValue.CreateTensorValueFromMemory(logits, [Batch, spec.Output.Elements])];
     }
 
     [GlobalSetup(Target = nameof(PackedInterpreter))]
@@ -72,8 +75,8 @@ public class ResNet18VsOnnxRuntimeBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        onnxInput?.Dispose();
-        onnxOutput?.Dispose();
+        foreach (var value in onnxInputs.Concat(onnxOutputs))
+            value.Dispose();
         runOptions?.Dispose();
         onnx?.Dispose();
         onnxOptions?.Dispose();
@@ -81,7 +84,7 @@ public class ResNet18VsOnnxRuntimeBenchmarks
 
     [Benchmark(Baseline = true, Description = "ONNX Runtime, float ResNet-18 (CPU)")]
     public void OnnxRuntimeFloat() =>
-        onnx!.Run(runOptions!, [OnnxExport.InputName], [onnxInput!], [OnnxExport.OutputName], [onnxOutput!]);
+        onnx!.Run(runOptions!, inputNames, onnxInputs, outputNames, onnxOutputs);
 
     [Benchmark(Description = "packed model (interpreter)")]
     public void PackedInterpreter() => packed!.Predict(input, Batch, logits);
