@@ -26,13 +26,15 @@ public static class CommandLine
           info                                   print the CPU kernel paths of this machine
           summary FILE                           the layer table (bits, parameters, packed memory, MACs) of a checkpoint or packed model
           convert CHECKPOINT -o MODEL.bnnx       pack a training checkpoint into a deployment model
+          export-onnx CHECKPOINT -o MODEL.onnx [--float-peer]
+                                                 write the checkpoint's float reference (or its float peer) as an ONNX model
           verify MODEL.bnnx CHECKPOINT --data DIR [--count N]
                                                  run the packed model and the checkpoint side by side on N test images (default 1000),
                                                  per layer; exit code 1 on a mismatch
           run MODEL.bnnx INPUT [--raw]           classify an IDX image file or a raw float32 file (.f32 or --raw), one class per line
           bench MODEL.bnnx [--rounds N] [--seconds S]
                                                  latency at batch 1 and throughput at batch 32, 1 and 2 threads
-        convert, verify, run and bench take --json to print one JSON object as the last line.
+        convert, export-onnx, verify, run and bench take --json to print one JSON object as the last line.
         exit codes: 0 success, 1 verify mismatch, 2 bad command line or bad file
         """;
 
@@ -51,6 +53,8 @@ public static class CommandLine
                 return Summary(file, output, error);
             case ["convert", ..]:
                 return Guarded(args, output, error, ConvertCommand.Run);
+            case ["export-onnx", ..]:
+                return Guarded(args, output, error, ExportOnnxCommand.Run);
             case ["verify", ..]:
                 return Guarded(args, output, error, VerifyCommand.Run);
             case ["run", ..]:
