@@ -1,17 +1,14 @@
 // ResNet-18 CIFAR (examples/ResNet18/resnet18.bnn) at 1, 2 or 4 bits, and random parameters for any network spec.
-using System.Text.RegularExpressions;
-
 namespace BnnDsl.Benchmarks;
 
 /// <summary>
-/// The ResNet-18 of <c>examples/ResNet18/resnet18.bnn</c> (embedded) with its quantized layers at another width:
-/// for k bits every <c>QActivation bits=1</c> becomes <c>bits=k</c> and every <c>QConvolution</c> gets
-/// <c>weight_bits=k act_bits=k</c>, a plain text rewrite of the stage lines (the stem, the shortcut projections
-/// and the classifier stay float). Parameters are random: speed does not depend on their values.
+/// The ResNet-18 of <c>examples/ResNet18/resnet18.bnn</c> (embedded) with its stage convolutions at another width,
+/// through the file's <c>bits</c> setting (the stem, the shortcut projections and the classifier stay float).
+/// Parameters are random: speed does not depend on their values.
 /// </summary>
-public static partial class ResNet18Variants
+public static class ResNet18Variants
 {
-    /// <summary>The network with its binary layers at <paramref name="bits"/> (1, or 2..8) bits, shapes inferred.</summary>
+    /// <summary>The default (CIFAR) network with <c>bits</c> set to <paramref name="bits"/> (1, or 2..8), shapes inferred.</summary>
     public static NetworkSpec Spec(int bits)
     {
         if (bits is < 1 or > 8)
@@ -19,15 +16,8 @@ public static partial class ResNet18Variants
         using var stream = typeof(ResNet18Variants).Assembly.GetManifestResourceStream("resnet18.bnn")
             ?? throw new InvalidOperationException("The benchmarks assembly lacks its embedded resnet18.bnn; build it from the repository.");
         string text = new StreamReader(stream).ReadToEnd();
-        if (bits > 1)
-        {
-            text = text.Replace("QActivation bits=1", $"QActivation bits={bits}", StringComparison.Ordinal);
-            text = QConvolution().Replace(text, match => $"{match.Value} weight_bits={bits} act_bits={bits}");
-        }
-        var (network, diagnostics) = BnnTextParser.Parse(text, "resnet18.bnn");
-        return network is not null && diagnostics.Count == 0
-            ? network
-            : throw new InvalidOperationException($"resnet18.bnn at {bits} bits does not parse: {string.Join("; ", diagnostics)}");
+        var overrides = new Dictionary<string, string> { ["bits"] = bits.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        return BnnText.Parse(text, "resnet18.bnn", overrides).GetNetworkOrThrow();
     }
 
     /// <summary>
@@ -73,7 +63,4 @@ public static partial class ResNet18Variants
         }
         return parameters;
     }
-
-    [GeneratedRegex(@"QConvolution [^;#\r\n]*?(?=\s*(;|#|$))", RegexOptions.Multiline)]
-    private static partial Regex QConvolution();
 }
