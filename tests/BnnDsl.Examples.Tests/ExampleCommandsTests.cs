@@ -62,7 +62,7 @@ public sealed class ExampleCommandsTests : IDisposable
     }
 
     [Fact]
-    public void LeNetTrainsAndEvaluatesOnGeneratedData()
+    public void LeNetTrainsEvaluatesConvertsInfersAndBenchesOnGeneratedData()
     {
         string run = Path.Combine(directory, "lenet");
         var train = ExampleRun.Of(LeNetExample.Definition, "train", "--synthetic", "640", "--epochs", "2", "--batch", "32", "--out", run, "--json").Json;
@@ -71,8 +71,17 @@ public sealed class ExampleCommandsTests : IDisposable
         foreach (string file in new[] { "last.safetensors", "best.safetensors", "metrics.csv", "training.png" })
             Assert.True(File.Exists(Path.Combine(run, file)), file);
 
-        var eval = ExampleRun.Of(LeNetExample.Definition, "eval", "--synthetic", "640", "--batch", "32", "--out", run, "--json").Json;
+        string[] data = ["--synthetic", "640", "--batch", "32", "--out", run, "--json"];
+        var eval = ExampleRun.Of(LeNetExample.Definition, ["eval", .. data]).Json;
         Assert.Equal(train.GetProperty("best_test_accuracy").GetDouble(), eval.GetProperty("test_accuracy").GetDouble());
+
+        var convert = ExampleRun.Of(LeNetExample.Definition, "convert", "--out", run, "--json").Json;
+        Assert.Equal(Path.GetFullPath(Path.Combine(run, "lenet.bnnx")), convert.GetProperty("model").GetString());
+        var infer = ExampleRun.Of(LeNetExample.Definition, ["infer", .. data]).Json;
+        Assert.Equal(eval.GetProperty("test_accuracy").GetDouble(), infer.GetProperty("test_accuracy").GetDouble());
+
+        var bench = ExampleRun.Of(LeNetExample.Definition, "bench", "--out", run, "--json").Json;
+        Assert.True(bench.GetProperty("packed_images_per_s_batch128").GetDouble() > 0);
     }
 
     [Fact]
