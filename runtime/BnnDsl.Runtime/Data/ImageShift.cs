@@ -1,7 +1,8 @@
-// Random translation of images, the one augmentation MNIST-style training needs to generalize past the training set.
+// Random translation of images, the one augmentation MNIST-style training needs to generalize past the training set;
+// with a border of N pixels it is also the "random crop of a zero-padded image" of CIFAR training.
 namespace BnnDsl.Runtime.Data;
 
-/// <summary>Moves an NHWC image by whole pixels, filling the uncovered border with a constant.</summary>
+/// <summary>Moves an NHWC image by whole pixels, filling the uncovered border with a constant pixel.</summary>
 public static class ImageShift
 {
     /// <summary>
@@ -9,10 +10,19 @@ public static class ImageShift
     /// channels last) in place by <paramref name="dy"/> rows down and <paramref name="dx"/> columns right (negative:
     /// up / left): <c>out[y, x] = in[y - dy, x - dx]</c>, and <paramref name="fill"/> where that source lies outside.
     /// </summary>
-    public static void Shift(Span<float> image, int height, int width, int channels, int dy, int dx, float fill)
+    public static void Shift(Span<float> image, int height, int width, int channels, int dy, int dx, float fill) =>
+        Shift(image, height, width, channels, dy, dx, new ReadOnlySpan<float>(in fill));
+
+    /// <summary>
+    /// As <see cref="Shift(Span{float}, int, int, int, int, int, float)"/>, with a border pixel given per channel:
+    /// <paramref name="fill"/> holds <paramref name="channels"/> values (or one value for every channel).
+    /// </summary>
+    public static void Shift(Span<float> image, int height, int width, int channels, int dy, int dx, ReadOnlySpan<float> fill)
     {
         if (image.Length != height * width * channels)
             throw new ArgumentException($"The image holds {image.Length} floats but {height}x{width}x{channels} needs {height * width * channels}.", nameof(image));
+        if (fill.Length != 1 && fill.Length != channels)
+            throw new ArgumentException($"The fill holds {fill.Length} values; give one per channel ({channels}) or one for all.", nameof(fill));
         if (dy == 0 && dx == 0)
             return;
         int row = width * channels;
@@ -24,7 +34,7 @@ public static class ImageShift
             int source = y - dy;
             if (source < 0 || source >= height)
             {
-                target.Fill(fill);
+                Fill(target, fill);
                 continue;
             }
             var from = image.Slice(source * row, row);
@@ -32,14 +42,26 @@ public static class ImageShift
             {
                 int keep = Math.Max(0, width - dx) * channels;
                 from[..keep].CopyTo(target[(row - keep)..]);
-                target[..(row - keep)].Fill(fill);
+                Fill(target[..(row - keep)], fill);
             }
             else
             {
                 int keep = Math.Max(0, width + dx) * channels;
                 from[(row - keep)..].CopyTo(target[..keep]);
-                target[keep..].Fill(fill);
+                Fill(target[keep..], fill);
             }
         }
+    }
+
+    /// <summary>Writes <paramref name="pixel"/> into every pixel of <paramref name="target"/> (a run of whole pixels).</summary>
+    private static void Fill(Span<float> target, ReadOnlySpan<float> pixel)
+    {
+        if (pixel.Length == 1)
+        {
+            target.Fill(pixel[0]);
+            return;
+        }
+        for (int i = 0; i < target.Length; i += pixel.Length)
+            pixel.CopyTo(target.Slice(i, pixel.Length));
     }
 }

@@ -5,7 +5,7 @@ namespace BnnDsl.Runtime.Data;
 public sealed class LabeledImages
 {
     /// <summary>Pairs <paramref name="images"/> with <paramref name="labels"/>; their counts must be equal.</summary>
-    public LabeledImages(IdxImages images, IdxLabels labels)
+    public LabeledImages(ImageSet images, IdxLabels labels)
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(labels);
@@ -19,7 +19,7 @@ public sealed class LabeledImages
     }
 
     /// <summary>The images.</summary>
-    public IdxImages Images { get; }
+    public ImageSet Images { get; }
 
     /// <summary>The label of each image.</summary>
     public IdxLabels Labels { get; }

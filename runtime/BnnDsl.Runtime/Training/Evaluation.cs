@@ -24,9 +24,9 @@ public static class Evaluation
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(data);
-        if (data.Images.PixelsPerImage != network.InputLength)
+        if (data.Images.ValuesPerImage != network.InputLength)
             throw new ArgumentException(
-                $"The data set has {data.Images.Rows}x{data.Images.Columns} images ({data.Images.PixelsPerImage} floats) but network "
+                $"The data set has {data.Images.Rows}x{data.Images.Columns}x{data.Images.Channels} images ({data.Images.ValuesPerImage} floats) but network "
                 + $"'{network.Definition.Name}' takes {network.InputLength} floats per sample ({network.Definition.Input}).", nameof(data));
         int batch = network.BatchSize, classes = network.OutputLength;
         var input = new float[batch * network.InputLength];

@@ -46,8 +46,8 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(options);
         if (!network.HasLoss)
             throw new ArgumentException($"Network '{network.Definition.Name}' has no loss head; end it with SoftmaxCrossEntropy to train it.", nameof(network));
-        if (train.Images.PixelsPerImage != network.InputLength)
-            throw new ArgumentException($"The training images have {train.Images.PixelsPerImage} pixels but network '{network.Definition.Name}' takes {network.InputLength} floats ({network.Definition.Input}).", nameof(train));
+        if (train.Images.ValuesPerImage != network.InputLength)
+            throw new ArgumentException($"The training images have {train.Images.ValuesPerImage} values ({train.Images.Rows}x{train.Images.Columns}x{train.Images.Channels}) but network '{network.Definition.Name}' takes {network.InputLength} floats ({network.Definition.Input}).", nameof(train));
         if (train.Count < network.BatchSize)
             throw new ArgumentException($"The training set has {train.Count} images, fewer than one batch of {network.BatchSize}; use a smaller batch size.", nameof(train));
         if (options.Epochs < 1)
@@ -91,6 +91,7 @@ public sealed class Trainer
         var labels = new int[batch];
         var order = new int[train.Count];
         var history = new List<EpochMetrics>();
+        var augmentation = new ImageAugmentation(options.MaxShift, options.FlipHorizontal);
         observer?.RunStarted(new TrainingRunInfo(network.Definition.Name, firstEpoch, options.Epochs, batches, batch, options.OutputDirectory));
         try
         {
@@ -98,7 +99,7 @@ public sealed class Trainer
             {
                 var epochClock = Stopwatch.StartNew();
                 Shuffle(order, options.Seed, epoch);
-                var augmentation = new Random(unchecked(options.Seed * 7_919 + epoch * 104_729 + 1));
+                var draws = new Random(unchecked(options.Seed * 7_919 + epoch * 104_729 + 1));
                 double lossSum = 0;
                 long correct = 0;
                 float learningRate = 0;
@@ -107,8 +108,8 @@ public sealed class Trainer
                     cancellationToken.ThrowIfCancellationRequested();
                     var indices = order.AsSpan(b * batch, batch);
                     train.Images.Normalize(indices, input);
-                    if (options.MaxShift > 0)
-                        Augment(input, augmentation);
+                    if (!augmentation.IsIdentity)
+                        augmentation.Apply(input, train.Images.Rows, train.Images.Columns, train.Images.Channels, train.Images.Black, draws);
                     for (int i = 0; i < batch; i++)
                         labels[i] = train.Labels.Labels[indices[i]];
                     network.Forward(input, training: true);
@@ -162,19 +163,6 @@ public sealed class Trainer
         }
     }
 
-    /// <summary>Shifts every image of the batch by its own random offset; the fill is a black pixel after normalization.</summary>
-    private void Augment(Span<float> batch, Random random)
-    {
-        int rows = train.Images.Rows, columns = train.Images.Columns, size = network.InputLength;
-        int channels = size / (rows * columns);
-        float black = (0f - IdxImages.MnistMean) / IdxImages.MnistStd;
-        for (int offset = 0; offset < batch.Length; offset += size)
-        {
-            int dy = random.Next(-options.MaxShift, options.MaxShift + 1), dx = random.Next(-options.MaxShift, options.MaxShift + 1);
-            ImageShift.Shift(batch.Slice(offset, size), rows, columns, channels, dy, dx, black);
-        }
-    }
-
     private List<Parameter> SavedTensors(Optimizer optimizer) => [.. network.Parameters, .. optimizer.State];
 
     private Dictionary<string, string> Metadata(int epoch, double best) => new()
@@ -190,6 +178,7 @@ public sealed class Trainer
         ["schedule"] = options.Schedule,
         ["weight_decay"] = options.WeightDecay.ToString("R", CultureInfo.InvariantCulture),
         ["max_shift"] = options.MaxShift.ToString(CultureInfo.InvariantCulture),
+        ["flip_horizontal"] = options.FlipHorizontal ? "true" : "false",
     };
 
     private (int FirstEpoch, double Best) Restore(string path, List<Parameter> saved)

@@ -40,6 +40,12 @@ public sealed record TrainerOptions
     /// </summary>
     public int MaxShift { get; init; }
 
+    /// <summary>
+    /// Data augmentation: mirror each training image left to right with probability 1/2, drawn from (seed, epoch) after
+    /// its shift. With <see cref="MaxShift"/> = 4 this is the standard CIFAR-10 augmentation (see <see cref="Data.ImageAugmentation"/>).
+    /// </summary>
+    public bool FlipHorizontal { get; init; }
+
     /// <summary>Report progress every this many batches.</summary>
     public int ProgressInterval { get; init; } = 20;
 }

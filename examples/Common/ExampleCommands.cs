@@ -1,5 +1,7 @@
-// The commands of the LeNet example (train, eval, convert, infer, bench, summary) and their options.
+// The commands of every example program (train, eval, convert, infer, bench, summary), run on the network and data
+// set an ExampleDefinition names.
 using System.Diagnostics;
+using System.Globalization;
 using BnnDsl.Reporting;
 using BnnDsl.Runtime;
 using BnnDsl.Runtime.Checkpoints;
@@ -7,62 +9,73 @@ using BnnDsl.Runtime.Data;
 using BnnDsl.Runtime.Deployment;
 using BnnDsl.Runtime.Training;
 
-namespace BnnDsl.Examples.LeNet;
+namespace BnnDsl.Examples;
 
 /// <summary>Parses the command line and runs one command; exit code 0 on success, 1 on a failed run, 2 on bad usage.</summary>
-public static class LeNetCommands
+public static class ExampleCommands
 {
-    /// <summary>The usage text.</summary>
-    public const string Usage = """
-        usage: LeNet <command> [options]
-          train     train on MNIST; writes last/best.safetensors, metrics.csv and training.png to --out
-          eval      evaluate --checkpoint (default OUT/best.safetensors) on the MNIST test set (float path)
-          convert   pack --checkpoint into --model (default OUT/lenet.bnnx): 1 bit per binary weight, BatchNorm folded
-          infer     classify the MNIST test set with the packed --model; accuracy and images/s
-          bench     images/s of the packed model and of the float path at batch 1, 32 and 128
-          summary   print the layer table (bits, parameters, memory, MACs)
-        options:
-          --data DIR        directory with the four MNIST IDX files (default: the cache of scripts/fetch-mnist.sh)
-          --out DIR         run directory (default: runs/lenet)
-          --epochs N        epochs to train (default 10)
-          --batch N         batch size (default 128)
-          --lr X            peak learning rate (default 0.003, Adam, cosine schedule)
-          --optimizer NAME  adam or sgd
-          --schedule S      cosine, step:STEPS[:GAMMA] or constant
-          --seed N          seed of weights, shuffling and augmentation (default 1)
-          --shift N         random translation of training images by up to N pixels (default 2; 0: none)
-          --threads N       kernel threads (default: all cores)
-          --resume          continue from OUT/last.safetensors
-          --checkpoint FILE checkpoint for eval and convert
-          --model FILE      packed model for convert, infer and bench
-          --json            print one JSON object with the results as the last line
-        """;
-
-    /// <summary>Runs <paramref name="args"/>.</summary>
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    /// <summary>The usage text of <paramref name="example"/>, its defaults filled in.</summary>
+    public static string Usage(ExampleDefinition example)
     {
-        Options options;
+        ArgumentNullException.ThrowIfNull(example);
+        var d = example.Defaults;
+        string I(float value) => value.ToString(CultureInfo.InvariantCulture);
+        return $"""
+            usage: {example.Name} <command> [options]
+              train     train on {example.DataName}; writes last/best.safetensors, metrics.csv and training.png to --out
+              eval      evaluate --checkpoint (default OUT/best.safetensors) on the {example.DataName} test set (float path)
+              convert   pack --checkpoint into --model (default OUT/{d.ModelFileName}): 1 bit per binary weight, BatchNorm folded
+              infer     classify the {example.DataName} test set with the packed --model; accuracy and images/s
+              bench     images/s of the packed model and of the float path at batch 1, 32 and 128
+              summary   print the layer table (bits, parameters, memory, MACs)
+            options:
+              --data DIR        {example.DataHelp}
+              --synthetic N     use N generated training images (one pattern per class plus noise; N/5 test images) instead of {example.DataName}
+              --out DIR         run directory (default: {d.OutputDirectory})
+              --epochs N        epochs to train (default {d.Epochs})
+              --batch N         batch size (default {d.BatchSize})
+              --lr X            peak learning rate (default {I(d.LearningRate)}, {d.Optimizer}, {d.Schedule} schedule)
+              --optimizer NAME  adam or sgd
+              --schedule S      cosine, step:STEPS[:GAMMA] or constant
+              --weight-decay X  decoupled weight decay on weights (default {I(d.WeightDecay)})
+              --seed N          seed of weights, shuffling and augmentation (default {d.Seed})
+              --shift N         random shift of training images by up to N pixels, i.e. a random crop of the image zero-padded by N (default {d.MaxShift}; 0: none)
+              --flip, --no-flip random horizontal flip of training images (default {(d.FlipHorizontal ? "on" : "off")})
+              --threads N       kernel threads (default: all cores)
+              --resume          continue from OUT/last.safetensors
+              --checkpoint FILE checkpoint for eval and convert
+              --model FILE      packed model for convert, infer and bench
+              --json            print one JSON object with the results as the last line
+            {example.RecipeNote}
+            """;
+    }
+
+    /// <summary>Runs <paramref name="args"/> for <paramref name="example"/>.</summary>
+    public static int Run(ExampleDefinition example, string[] args, TextWriter output, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(example);
+        ExampleOptions options;
         try
         {
-            options = Options.Parse(args);
+            options = ExampleOptions.Parse(args, example.Defaults);
         }
         catch (ArgumentException exception)
         {
             error.WriteLine(exception.Message);
-            error.WriteLine(Usage);
+            error.WriteLine(Usage(example));
             return 2;
         }
         try
         {
             return options.Command switch
             {
-                "summary" => Summary(options, output),
-                "train" => Train(options, output),
-                "eval" => Eval(options, output),
+                "summary" => Summary(example, options, output),
+                "train" => Train(example, options, output),
+                "eval" => Eval(example, options, output),
                 "convert" => Convert(options, output),
-                "infer" => Infer(options, output),
-                "bench" => Bench(options, output),
-                _ => throw new InvalidOperationException(),
+                "infer" => Infer(example, options, output),
+                "bench" => Bench(example, options, output),
+                _ => throw new InvalidOperationException($"Command '{options.Command}' has no handler."),
             };
         }
         catch (Exception exception) when (exception is DataFormatException or ModelFileException or TrainingDivergedException or IOException)
@@ -72,13 +85,31 @@ public static class LeNetCommands
         }
     }
 
-    private static int Summary(Options options, TextWriter output)
+    /// <summary>
+    /// The training and test splits the options ask for: the data set in <see cref="ExampleOptions.DataDirectory"/>, or,
+    /// with <see cref="ExampleOptions.Synthetic"/> = N, N generated training images and N/5 test images of the network's
+    /// input shape (<see cref="SyntheticImages"/>, seeded by the run's seed).
+    /// </summary>
+    public static (LabeledImages Train, LabeledImages Test) LoadData(ExampleDefinition example, ExampleOptions options)
     {
-        output.Write(LeNet.Summary());
+        ArgumentNullException.ThrowIfNull(example);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Synthetic == 0)
+            return example.LoadData(options.DataDirectory);
+        var input = example.Spec.Input;
+        int classes = (int)example.Spec.Output.Elements;
+        var train = SyntheticImages.Create(options.Synthetic, input.Height, input.Width, input.Channels, classes, options.Seed);
+        var test = SyntheticImages.Create(Math.Max(1, options.Synthetic / 5), input.Height, input.Width, input.Channels, classes, unchecked(options.Seed + 1_000_003));
+        return (train, test);
+    }
+
+    private static int Summary(ExampleDefinition example, ExampleOptions options, TextWriter output)
+    {
+        var summary = NetworkSummary.Create(example.Spec);
+        output.Write(summary.ToTable());
         if (options.Json)
             output.WriteLine(JsonLine.Create(w =>
             {
-                var summary = BnnDsl.Runtime.NetworkSummary.Create(LeNet.Spec);
                 w.WriteString("command", "summary");
                 w.WriteNumber("model_bytes", summary.ModelBytes);
                 w.WriteNumber("float_bytes", summary.FloatEquivalentBytes);
@@ -86,11 +117,11 @@ public static class LeNetCommands
         return 0;
     }
 
-    private static int Train(Options options, TextWriter output)
+    private static int Train(ExampleDefinition example, ExampleOptions options, TextWriter output)
     {
         var clock = Stopwatch.StartNew();
-        var data = MnistDataSet.Load(options.DataDirectory);
-        var network = new LeNet(options.BatchSize, threads: options.Threads);
+        var (train, test) = LoadData(example, options);
+        var network = example.Create(options.BatchSize, options.Threads);
         var trainerOptions = new TrainerOptions
         {
             Epochs = options.Epochs,
@@ -98,12 +129,14 @@ public static class LeNetCommands
             LearningRate = options.LearningRate,
             Optimizer = options.Optimizer,
             Schedule = options.Schedule,
+            WeightDecay = options.WeightDecay,
             OutputDirectory = options.OutputDirectory,
             Resume = options.Resume,
             MaxShift = options.MaxShift,
+            FlipHorizontal = options.FlipHorizontal,
         };
         var reports = TrainingReports.Default(output);
-        var result = new Trainer(network, data.Train, data.Test, trainerOptions, reports).Run();
+        var result = new Trainer(network, train, test, trainerOptions, reports).Run();
         var last = result.Epochs.Count > 0 ? result.Epochs[^1] : default;
         output.WriteLine($"best test accuracy {result.BestTestAccuracy:P2}; checkpoints in {Path.GetFullPath(options.OutputDirectory)}");
         if (options.Json)
@@ -113,9 +146,10 @@ public static class LeNetCommands
                 w.WriteNumber("epochs", result.LastEpoch);
                 w.WriteNumber("test_accuracy", last.TestAccuracy);
                 w.WriteNumber("best_test_accuracy", result.BestTestAccuracy);
+                w.WriteNumber("first_loss", result.Epochs.Count > 0 ? result.Epochs[0].TrainLoss : 0);
                 w.WriteNumber("loss", last.TrainLoss);
                 w.WriteNumber("test_loss", last.TestLoss);
-                w.WriteNumber("train_images_per_s", Math.Round(Average(result.Epochs, m => m.TrainImagesPerSecond)));
+                w.WriteNumber("train_images_per_s", Math.Round(result.Epochs.Count == 0 ? 0 : result.Epochs.Average(m => m.TrainImagesPerSecond)));
                 w.WriteNumber("eval_images_per_s", Math.Round(last.EvalImagesPerSecond));
                 w.WriteNumber("seconds", Math.Round(clock.Elapsed.TotalSeconds, 1));
                 w.WriteString("checkpoint", Path.GetFullPath(result.BestCheckpoint));
@@ -123,14 +157,14 @@ public static class LeNetCommands
         return 0;
     }
 
-    private static int Eval(Options options, TextWriter output)
+    private static int Eval(ExampleDefinition example, ExampleOptions options, TextWriter output)
     {
         string checkpoint = options.CheckpointPath;
-        var data = MnistDataSet.Load(options.DataDirectory);
-        var network = new LeNet(options.BatchSize, threads: options.Threads);
+        var (_, test) = LoadData(example, options);
+        var network = example.Create(options.BatchSize, options.Threads);
         Checkpoint.Load(checkpoint, network.Parameters);
-        Evaluation.Evaluate(network, data.Test); // warm-up: the timed pass below runs jitted, tiered-up code
-        var result = Evaluation.Evaluate(network, data.Test);
+        Evaluation.Evaluate(network, test); // warm-up: the timed pass below runs jitted, tiered-up code
+        var result = Evaluation.Evaluate(network, test);
         output.WriteLine($"test accuracy {result.Accuracy:P2} ({result.Correct}/{result.Count}), loss {result.Loss:F4}, {result.ImagesPerSecond:N0} images/s at batch {options.BatchSize}");
         if (options.Json)
             output.WriteLine(JsonLine.Create(w =>
@@ -145,7 +179,7 @@ public static class LeNetCommands
         return 0;
     }
 
-    private static int Convert(Options options, TextWriter output)
+    private static int Convert(ExampleOptions options, TextWriter output)
     {
         var clock = Stopwatch.StartNew();
         var model = ModelConverter.Convert(options.CheckpointPath, options.ModelPath);
@@ -162,10 +196,10 @@ public static class LeNetCommands
         return 0;
     }
 
-    private static int Infer(Options options, TextWriter output)
+    private static int Infer(ExampleDefinition example, ExampleOptions options, TextWriter output)
     {
         var model = PackedModel.Load(options.ModelPath);
-        var test = MnistDataSet.Load(options.DataDirectory).Test;
+        var (_, test) = LoadData(example, options);
         var images = new float[test.Count * model.InputLength];
         test.Images.Normalize(0, test.Count, images);
         var session = model.CreateSession(options.BatchSize, threads: options.Threads);
@@ -194,7 +228,7 @@ public static class LeNetCommands
         return 0;
     }
 
-    private static int Bench(Options options, TextWriter output)
+    private static int Bench(ExampleDefinition example, ExampleOptions options, TextWriter output)
     {
         var model = PackedModel.Load(options.ModelPath);
         var random = new Random(1);
@@ -208,7 +242,7 @@ public static class LeNetCommands
             var session = model.CreateSession(batch, threads: options.Threads);
             var logits = new float[batch * model.OutputLength];
             double packed = Throughput(batch, () => session.Predict(input, batch, logits));
-            var network = new LeNet(batch, threads: options.Threads);
+            var network = example.Create(batch, options.Threads);
             network.Initialize(1);
             double reference = Throughput(batch, () => network.Forward(input, training: false));
             results.Add((batch, packed, reference));
@@ -228,12 +262,16 @@ public static class LeNetCommands
         return 0;
     }
 
-    /// <summary>Images per second of <paramref name="run"/> (one batch per call): median of 7 timed rounds after a warm-up.</summary>
+    /// <summary>
+    /// Images per second of <paramref name="run"/> (one batch per call): median of 7 timed rounds after a warm-up of
+    /// 20 calls or 1 s, whichever comes first (a ResNet-18 batch of 128 can take seconds).
+    /// </summary>
     private static double Throughput(int batch, Action run)
     {
-        for (int i = 0; i < 20; i++)
-            run();
         var clock = Stopwatch.StartNew();
+        for (int i = 0; i < 20 && clock.Elapsed.TotalSeconds < 1; i++)
+            run();
+        clock.Restart();
         int calls = 0;
         while (clock.Elapsed.TotalSeconds < 0.1)
         {
@@ -251,60 +289,5 @@ public static class LeNetCommands
         }
         Array.Sort(rounds);
         return rounds[rounds.Length / 2];
-    }
-
-    private static double Average(IReadOnlyList<EpochMetrics> epochs, Func<EpochMetrics, double> value) =>
-        epochs.Count == 0 ? 0 : epochs.Average(value);
-
-    private sealed record Options(string Command)
-    {
-        public string DataDirectory { get; init; } = MnistDataSet.DefaultDirectory;
-        public string OutputDirectory { get; init; } = Path.Combine("runs", "lenet");
-        public int Epochs { get; init; } = 10;
-        public int BatchSize { get; init; } = 128;
-        public float LearningRate { get; init; } = 3e-3f;
-        public string Optimizer { get; init; } = "adam";
-        public string Schedule { get; init; } = "cosine";
-        public int Seed { get; init; } = 1;
-        public int Threads { get; init; }
-        public int MaxShift { get; init; } = 2;
-        public bool Resume { get; init; }
-        public string? Checkpoint { get; init; }
-        public string? Model { get; init; }
-        public string CheckpointPath => Checkpoint ?? Path.Combine(OutputDirectory, Trainer.BestCheckpointName);
-        public string ModelPath => Model ?? Path.Combine(OutputDirectory, "lenet.bnnx");
-        public bool Json { get; init; }
-
-        public static Options Parse(string[] args)
-        {
-            if (args.Length == 0 || args[0] is not ("train" or "eval" or "convert" or "infer" or "bench" or "summary"))
-                throw new ArgumentException(args.Length == 0 ? "No command given." : $"Unknown command '{args[0]}'.");
-            var options = new Options(args[0]);
-            for (int i = 1; i < args.Length; i++)
-            {
-                string name = args[i];
-                string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"Option {name} needs a value.");
-                int Int(int min) => int.TryParse(Value(), out int v) && v >= min ? v : throw new ArgumentException($"Option {name} needs an integer of at least {min}.");
-                options = name switch
-                {
-                    "--data" => options with { DataDirectory = Value() },
-                    "--out" => options with { OutputDirectory = Value() },
-                    "--epochs" => options with { Epochs = Int(1) },
-                    "--batch" => options with { BatchSize = Int(1) },
-                    "--lr" => options with { LearningRate = float.TryParse(Value(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float lr) && lr > 0 ? lr : throw new ArgumentException("Option --lr needs a positive number.") },
-                    "--optimizer" => options with { Optimizer = Value() },
-                    "--schedule" => options with { Schedule = Value() },
-                    "--seed" => options with { Seed = Int(0) },
-                    "--threads" => options with { Threads = Int(0) },
-                    "--shift" => options with { MaxShift = Int(0) },
-                    "--resume" => options with { Resume = true },
-                    "--checkpoint" => options with { Checkpoint = Value() },
-                    "--model" => options with { Model = Value() },
-                    "--json" => options with { Json = true },
-                    _ => throw new ArgumentException($"Unknown option '{name}'."),
-                };
-            }
-            return options;
-        }
     }
 }
