@@ -3,7 +3,7 @@
 using System.Numerics;
 using BnnDsl.Kernels.Cpu;
 
-namespace BnnDsl.Runtime.Tests.Layers;
+namespace BnnDsl.Kernels.Tests;
 
 public class UniformQuantizerTests
 {
