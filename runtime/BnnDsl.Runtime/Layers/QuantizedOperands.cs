@@ -68,10 +68,10 @@ internal static class QuantizedOperands
     {
         if (weightBits is < 2 or > BitPlanes.MaxBits)
             throw new ArgumentOutOfRangeException(nameof(weightBits), weightBits,
-                $"Layer '{layer}': weightBits must lie in 2..8 (1-bit layers are the Binary* layers, 32-bit the float ones).");
+                $"Layer '{layer}': weightBits must lie in 2..8 (1/1 bits is the Binary* layers; other widths run as Conv2dLayer / DenseLayer with weightBits and activationBits).");
         if (activationBits is < BitPlanes.MinActivationBits or > BitPlanes.MaxBits)
             throw new ArgumentOutOfRangeException(nameof(activationBits), activationBits,
-                $"Layer '{layer}': activationBits must lie in 2..8 (1-bit layers are the Binary* layers, 32-bit the float ones).");
+                $"Layer '{layer}': activationBits must lie in 2..8 (1/1 bits is the Binary* layers; other widths run as Conv2dLayer / DenseLayer with weightBits and activationBits).");
     }
 }
 
