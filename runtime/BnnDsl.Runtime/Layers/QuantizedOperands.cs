@@ -13,30 +13,39 @@ namespace BnnDsl.Runtime.Layers;
 /// its gradient where <c>|x| &lt;= 1</c>, a 2..31-bit activation where <c>0 &lt;= x &lt;= 1</c>, a quantized weight
 /// (1..31 bits) where <c>|w| &lt;= 1</c>; 32-bit operands pass it unchanged.
 /// </summary>
-internal static class QuantizedOperands
+internal static unsafe class QuantizedOperands
 {
     /// <summary>Writes the quantized value of every activation of <paramref name="x"/> into <paramref name="values"/>.</summary>
-    public static void Activations(ReadOnlySpan<float> x, Span<float> values, int bits, int threads = 1)
+    public static void Activations(ReadOnlySpan<float> x, Span<float> values, int bits, int threads)
     {
         if (bits == 1)
             Elementwise.Sign(x, values, threads);
         else if (bits == LayerKernels.FloatBits)
             x.CopyTo(values);
         else
-            for (int i = 0; i < x.Length; i++)
-                values[i] = UniformQuantizer.ActivationValue(x[i], bits);
+            Quantize(x, values, bits, weights: false, threads);
     }
 
     /// <summary>Writes the quantized value of every weight of <paramref name="w"/> into <paramref name="values"/>.</summary>
-    public static void Weights(ReadOnlySpan<float> w, Span<float> values, int bits, int threads = 1)
+    public static void Weights(ReadOnlySpan<float> w, Span<float> values, int bits, int threads)
     {
         if (bits == 1)
             Elementwise.Sign(w, values, threads);
         else if (bits == LayerKernels.FloatBits)
             w.CopyTo(values);
         else
-            for (int i = 0; i < w.Length; i++)
-                values[i] = UniformQuantizer.WeightValue(w[i], bits);
+            Quantize(w, values, bits, weights: true, threads);
+    }
+
+    /// <summary>The k-bit values (2..31 bits) of <paramref name="source"/>, in chunks of <see cref="Elementwise.ChunkLength"/> run in parallel.</summary>
+    private static void Quantize(ReadOnlySpan<float> source, Span<float> values, int bits, bool weights, int threads)
+    {
+        fixed (float* sourcePtr = source)
+        fixed (float* valuesPtr = values)
+        {
+            var job = new QuantizeJob { Source = sourcePtr, Values = valuesPtr, Length = source.Length, Bits = bits, Weights = weights };
+            KernelParallel.For((source.Length + Elementwise.ChunkLength - 1) / Elementwise.ChunkLength, threads, ref job);
+        }
     }
 
     /// <summary>The activation STE of a <paramref name="bits"/>-bit activation, applied to <paramref name="dx"/> in place.</summary>
@@ -61,6 +70,25 @@ internal static class QuantizedOperands
         for (int i = 0; i < x.Length; i++)
             if (!(x[i] >= 0f && x[i] <= 1f))
                 dx[i] = 0f;
+    }
+
+    /// <summary>Item: one chunk of <see cref="Elementwise.ChunkLength"/> values (each depends only on its own input).</summary>
+    private struct QuantizeJob : IParallelJob
+    {
+        public float* Source, Values;
+        public int Length, Bits;
+        public bool Weights;
+
+        public readonly void Run(int index)
+        {
+            int start = index * Elementwise.ChunkLength, end = Math.Min(Length, start + Elementwise.ChunkLength);
+            if (Weights)
+                for (int i = start; i < end; i++)
+                    Values[i] = UniformQuantizer.WeightValue(Source[i], Bits);
+            else
+                for (int i = start; i < end; i++)
+                    Values[i] = UniformQuantizer.ActivationValue(Source[i], Bits);
+        }
     }
 
     /// <summary>Throws unless both widths lie in 2..8.</summary>
