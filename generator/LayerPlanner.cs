@@ -44,42 +44,19 @@ internal static class LayerPlanner
     public const string LogitGradient = "logitGradient";
     public const string NoGradient = "global::System.Span<float>.Empty";
 
-    /// <summary>Fewest bits of a bit-serial (k-bit) layer.</summary>
-    private const int MinBits = 2;
-
-    /// <summary>Most bits of a bit-serial (k-bit) layer.</summary>
-    private const int MaxBits = 8;
-
-    /// <summary>True for the widths the runtime layers run: 1/1 (XNOR), 32/32 (float), both in 2..8 (bit-serial).</summary>
-    private static bool RunsWidths(int weightBits, int activationBits)
-        => (weightBits == 1 && activationBits == 1) || (weightBits == 32 && activationBits == 32)
-           || (weightBits is >= MinBits and <= MaxBits && activationBits is >= MinBits and <= MaxBits);
-
-    /// <summary>The problems that stop code generation for an otherwise valid network.</summary>
+    /// <summary>
+    /// The problems that stop code generation for an otherwise valid network. Every bit width 1..32 runs (see
+    /// <see cref="LayerKernels"/>), so what remains is a loss head that is not the last layer.
+    /// </summary>
     public static List<NetworkDiagnostic> Check(NetworkSpec network)
     {
         var problems = new List<NetworkDiagnostic>();
-        for (int i = 0; i < network.Layers.Count; i++)
+        for (int i = 0; i < network.Layers.Count - 1; i++)
         {
             var layer = network.Layers[i];
-            string? problem = null, fix = null;
-            switch (layer.Kind)
-            {
-                case LayerKind.QConvolution or LayerKind.QFullyConnected when !RunsWidths(layer.WeightBits, layer.ActivationBits):
-                    problem = Invariant($"has {layer.WeightBits}-bit weights and {layer.ActivationBits}-bit activations, which the generated training code does not run");
-                    fix = "use WeightBits = ActBits = 1 (XNOR), both in 2..8 (bit-serial) or both 32 (float); 9..31 bits would give no speed over float";
-                    break;
-                case LayerKind.QActivation when layer.ActivationBits is not (1 or (>= MinBits and <= MaxBits)):
-                    problem = Invariant($"quantizes to {layer.ActivationBits} bits, which the generated training code does not run");
-                    fix = "use QActivation(1) (sign) or QActivation(2..8) (DoReFa)";
-                    break;
-                case LayerKind.SoftmaxCrossEntropy when i != network.Layers.Count - 1:
-                    problem = "is a loss head but not the last layer";
-                    fix = "move it to the end of the network";
-                    break;
-            }
-            if (problem is not null)
-                problems.Add(NetworkDiagnostic.Create(BnnDiagnostics.NotGeneratable, layer.Location, i + 1, layer.Kind, problem, fix!));
+            if (layer.Kind == LayerKind.SoftmaxCrossEntropy)
+                problems.Add(NetworkDiagnostic.Create(BnnDiagnostics.NotGeneratable, layer.Location, i + 1, layer.Kind,
+                    "is a loss head but not the last layer", "move it to the end of the network"));
         }
         return problems;
     }
@@ -225,33 +202,46 @@ internal static class LayerPlanner
     private static bool HasParameters(LayerSpec layer) => layer.Kind is LayerKind.Convolution or LayerKind.QConvolution
         or LayerKind.FullyConnected or LayerKind.QFullyConnected or LayerKind.BatchNorm;
 
-    /// <summary>The runtime class and its constructor arguments after (name, batch).</summary>
+    /// <summary>
+    /// The runtime class and its constructor arguments after (name, batch): the class follows the layer's
+    /// <see cref="LayerKernels"/> kernel, as <c>SpecNetwork</c> builds it at run time.
+    /// </summary>
     private static (string? Type, string Arguments) Construct(LayerSpec layer, string field)
     {
         var input = layer.InputShape;
         string ns = "global::BnnDsl.Runtime.Layers.";
         string head = Invariant($"\"{field}\", batchSize");
         string spatial = Invariant($"{input.Height}, {input.Width}, {input.Channels}");
-        bool binary = layer.WeightBits == 1;
-        bool lowBit = layer.WeightBits is >= MinBits and <= MaxBits;
+        string conv = Invariant($"{head}, {spatial}, {layer.Units}, {layer.Kernel}, {layer.Stride}, {layer.Pad}");
+        string dense = Invariant($"{head}, {input.Elements}, {layer.Units}");
+        string padding = Invariant($"global::BnnDsl.Kernels.Cpu.BinaryPadding.{layer.Padding}");
         string widths = Invariant($"{layer.WeightBits}, {layer.ActivationBits}");
+        string dequantized = Invariant($"bias: false, weightBits: {layer.WeightBits}, activationBits: {layer.ActivationBits}");
+        var kernel = LayerKernels.Of(layer);
         return layer.Kind switch
         {
-            LayerKind.Convolution => (ns + "Conv2dLayer", Invariant($"{head}, {spatial}, {layer.Units}, {layer.Kernel}, {layer.Stride}, {layer.Pad}")),
-            LayerKind.QConvolution when binary => (ns + "BinaryConv2dLayer",
-                Invariant($"{head}, {spatial}, {layer.Units}, {layer.Kernel}, {layer.Stride}, {layer.Pad}, global::BnnDsl.Kernels.Cpu.BinaryPadding.{layer.Padding}")),
-            LayerKind.QConvolution when lowBit => (ns + "QuantizedConv2dLayer",
-                Invariant($"{head}, {spatial}, {layer.Units}, {layer.Kernel}, {layer.Stride}, {layer.Pad}, {widths}")),
-            LayerKind.QConvolution => (ns + "Conv2dLayer", Invariant($"{head}, {spatial}, {layer.Units}, {layer.Kernel}, {layer.Stride}, {layer.Pad}, bias: false")),
-            LayerKind.FullyConnected => (ns + "DenseLayer", Invariant($"{head}, {input.Elements}, {layer.Units}")),
-            LayerKind.QFullyConnected when binary => (ns + "BinaryDenseLayer", Invariant($"{head}, {input.Elements}, {layer.Units}")),
-            LayerKind.QFullyConnected when lowBit => (ns + "QuantizedDenseLayer", Invariant($"{head}, {input.Elements}, {layer.Units}, {widths}")),
-            LayerKind.QFullyConnected => (ns + "DenseLayer", Invariant($"{head}, {input.Elements}, {layer.Units}, bias: false")),
+            LayerKind.Convolution => (ns + "Conv2dLayer", conv),
+            LayerKind.QConvolution => kernel switch
+            {
+                LayerKernel.Xnor => (ns + "BinaryConv2dLayer", Invariant($"{conv}, {padding}")),
+                LayerKernel.BitSerial => (ns + "QuantizedConv2dLayer", Invariant($"{conv}, {widths}")),
+                LayerKernel.Float => (ns + "Conv2dLayer", Invariant($"{conv}, bias: false")),
+                _ when layer.ActivationBits == 1 => (ns + "Conv2dLayer", Invariant($"{conv}, {dequantized}, padding: {padding}")),
+                _ => (ns + "Conv2dLayer", Invariant($"{conv}, {dequantized}")),
+            },
+            LayerKind.FullyConnected => (ns + "DenseLayer", dense),
+            LayerKind.QFullyConnected => kernel switch
+            {
+                LayerKernel.Xnor => (ns + "BinaryDenseLayer", dense),
+                LayerKernel.BitSerial => (ns + "QuantizedDenseLayer", Invariant($"{dense}, {widths}")),
+                LayerKernel.Float => (ns + "DenseLayer", Invariant($"{dense}, bias: false")),
+                _ => (ns + "DenseLayer", Invariant($"{dense}, {dequantized}")),
+            },
             LayerKind.BatchNorm => (ns + "BatchNormLayer", Invariant($"{head}, {input.Height * input.Width}, {input.Channels}")),
             LayerKind.MaxPool => (ns + "MaxPoolLayer", Invariant($"{head}, {spatial}, {layer.Kernel}, {layer.Stride}")),
             LayerKind.AvgPool => (ns + "AvgPoolLayer", Invariant($"{head}, {spatial}, {layer.Kernel}, {layer.Stride}")),
             LayerKind.GlobalAvgPool => (ns + "GlobalAvgPoolLayer", Invariant($"{head}, {spatial}")),
-            LayerKind.QActivation when layer.ActivationBits != 1 => (ns + "QuantizeLayer", Invariant($"{head}, {input.Elements}, {layer.ActivationBits}")),
+            LayerKind.QActivation when kernel == LayerKernel.Quantize => (ns + "QuantizeLayer", Invariant($"{head}, {input.Elements}, {layer.ActivationBits}")),
             LayerKind.QActivation => (ns + "SignLayer", Invariant($"{head}, {input.Elements}")),
             LayerKind.ReLU => (ns + "ReLULayer", Invariant($"{head}, {input.Elements}")),
             LayerKind.EndResidual => (ns + "ResidualAdd", Invariant($"{head}, {layer.OutputShape.Elements}")),

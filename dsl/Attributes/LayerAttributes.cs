@@ -13,7 +13,8 @@ public abstract class LayerAttribute : Attribute
 
 /// <summary>
 /// Quantized 2-D convolution without bias: <see cref="WeightBits"/>-bit weights applied to <see cref="ActBits"/>-bit
-/// inputs; 1 x 1 bits runs as XNOR + popcount on packed words.
+/// inputs; 1 x 1 bits runs as XNOR + popcount on packed words, both widths in 2..8 bit-serially, 32 x 32 as float32,
+/// anything else (9..31 bits, mixed widths) as quantize-dequantize in float32 (see <see cref="LayerKernels"/>).
 /// </summary>
 public sealed class QConvolutionAttribute(int filters, int kernel) : LayerAttribute
 {
@@ -60,7 +61,7 @@ public sealed class QFullyConnectedAttribute(int units) : LayerAttribute
         new(LayerKind.QFullyConnected, Units, WeightBits: WeightBits, ActivationBits: ActBits, Location: location);
 }
 
-/// <summary>Quantizes activations to <see cref="Bits"/> bits: sign for 1 bit, DoReFa uniform for 2..8.</summary>
+/// <summary>Quantizes activations to <see cref="Bits"/> bits: sign for 1 bit, DoReFa uniform for 2..31, the identity for 32.</summary>
 public sealed class QActivationAttribute : LayerAttribute
 {
     /// <summary>A 1-bit (sign) activation.</summary>

@@ -79,7 +79,7 @@ public static class BnnDiagnostics
         "BNN0014", "Duplicate network name",
         "Network '{0}' is declared twice: at {1} and at {2}; rename one");
 
-    /// <summary>BNN0015: a valid layer the generated forward/backward code cannot run yet, or a loss head that is not last.</summary>
+    /// <summary>BNN0015: a valid layer the generated forward/backward code cannot run: a loss head that is not the last layer (every bit width 1..32 runs).</summary>
     public static readonly BnnDiagnosticDescriptor NotGeneratable = new(
         "BNN0015", "Layer not supported by the generated code",
         "Layer {0} ({1}) {2}; {3}");

@@ -1,5 +1,6 @@
 // An independent, naive, double-precision interpreter of a NetworkSpec: forward in training mode and the full
-// backward pass written out from the formulas (STE with clip 1 for signs, DoReFa for k bits), used as the oracle for generated code.
+// backward pass written out from the formulas (STE with clip 1 for signs, DoReFa for k bits, float for 32 bits), used as the
+// oracle for generated code.
 namespace BnnDsl.Training.Tests;
 
 /// <summary>
@@ -8,7 +9,10 @@ namespace BnnDsl.Training.Tests;
 /// <see cref="Padding.One"/>); signs pass gradients where |x| &lt;= 1 (inputs and latent weights). k-bit layers
 /// (2..8 bits) compute with <c>Qa(x) = round(clip(x, 0, 1) (2^k - 1)) / (2^k - 1)</c> and
 /// <c>Qw(w) = 2 round((clip(w, -1, 1) + 1) / 2 (2^k - 1)) / (2^k - 1) - 1</c>, zero padding; activations pass
-/// gradients where 0 &lt;= x &lt;= 1, latent weights where |w| &lt;= 1.
+/// gradients where 0 &lt;= x &lt;= 1, latent weights where |w| &lt;= 1. Any other widths of a QConvolution or
+/// QFullyConnected (9..31 bits, mixed widths such as 1/32 or 4/32, and 32/32) compute the float convolution or product
+/// of the operands: sign for 1 bit (padding as above), Qa / Qw for 2..31 bits (zero padding), the value itself for 32
+/// bits (zero padding, no gate). QActivation(k): sign, Qa for 2..31, the identity for 32.
 /// </summary>
 internal sealed class ReferenceNetwork
 {
@@ -153,17 +157,85 @@ internal sealed class ReferenceNetwork
 
     private static bool LowBit(int bits) => bits is >= 2 and <= 8;
 
+    /// <summary>Both widths bit-serial (2..8): the layer's products are integers in the real kernel, so here too.</summary>
+    private static bool BitSerial(LayerSpec layer) => LowBit(layer.WeightBits) && LowBit(layer.ActivationBits);
+
     private static double Qa(double x, int bits)
     {
-        int levels = (1 << bits) - 1;
+        long levels = (1L << bits) - 1;
         return Math.Round(Math.Clamp(x, 0, 1) * levels, MidpointRounding.ToEven) / levels;
     }
 
     private static double Qw(double w, int bits)
     {
-        int levels = (1 << bits) - 1;
+        long levels = (1L << bits) - 1;
         return 2 * Math.Round((Math.Clamp(w, -1, 1) + 1) / 2 * levels, MidpointRounding.ToEven) / levels - 1;
     }
+
+    /// <summary>The value a <paramref name="bits"/>-bit activation operand multiplies with (sign, Qa or itself); records the margins.</summary>
+    private double[] ActivationOperand(double[] x, int bits)
+    {
+        if (bits == 1)
+        {
+            // An exact ±1 (the output of a sign) is the same on both sides; anything else near 0 or ±1 is a marginal draw.
+            SignInputs.AddRange(x.Where(v => Math.Abs(v) != 1));
+            return [.. x.Select(Sign)];
+        }
+        if (bits == 32)
+            return [.. x]; // a new tensor: the backward pass keys gradients by tensor identity
+        if (LowBit(bits))
+        {
+            double levels = (1 << bits) - 1;
+            return [.. ActivationCodes(x, bits).Select(code => code / levels)];
+        }
+        // 9..31 bits: a rounding flip moves a value by one level (at most 2^-9), which the tests' tolerances absorb
+        // where it happens at all (the runtime's codes are exact); only the clip bounds, where the STE gate switches, matter.
+        ActivationMargins.AddRange(x.Select(v => Margin(v, [0, 1])));
+        return [.. x.Select(v => Qa(v, bits))];
+    }
+
+    /// <summary>The activation operand again in the backward pass, without recording margins.</summary>
+    private static double[] Operand(double[] x, int bits) => bits switch
+    {
+        1 => [.. x.Select(Sign)],
+        32 => x,
+        _ => [.. x.Select(v => Qa(v, bits))],
+    };
+
+    /// <summary>
+    /// The value a <paramref name="bits"/>-bit weight operand multiplies with (sign, Qw or itself); with
+    /// <paramref name="record"/>, records the margins of 2..8-bit weights (the runtime rounds those in float32; its
+    /// 9..31-bit codes are exact, as here).
+    /// </summary>
+    private double[] WeightOperand(double[] w, int bits, bool record = false)
+    {
+        if (record && LowBit(bits))
+        {
+            double levels = (1 << bits) - 1;
+            return [.. WeightLevels(w, bits).Select(level => level / levels)];
+        }
+        return bits switch
+        {
+            1 => [.. w.Select(Sign)],
+            32 => w,
+            _ => [.. w.Select(v => Qw(v, bits))],
+        };
+    }
+
+    /// <summary>The STE of a <paramref name="bits"/>-bit activation: |x| &lt;= 1 for sign, 0 &lt;= x &lt;= 1 for k bits, none for 32.</summary>
+    private static double[] ActivationGate(double[] x, double[] dx, int bits) => bits switch
+    {
+        1 => [.. dx.Select((g, i) => Math.Abs(x[i]) <= 1 ? g : 0)],
+        32 => dx,
+        _ => [.. dx.Select((g, i) => x[i] >= 0 && x[i] <= 1 ? g : 0)],
+    };
+
+    /// <summary>The STE of a quantized (latent) weight: |w| &lt;= 1; none for 32-bit weights.</summary>
+    private static double[] WeightGate(double[] latent, double[] dw, int bits)
+        => bits == 32 ? dw : [.. dw.Select((g, i) => Math.Abs(latent[i]) <= 1 ? g : 0)];
+
+    /// <summary>The pad value of a convolution's operand: +1 for 1-bit activations with <see cref="Padding.One"/>, else 0.</summary>
+    private static double PadValue(LayerSpec layer) => layer.ActivationBits == 1 && layer.Padding == Padding.One ? 1 : 0;
 
     /// <summary>Distance of <paramref name="v"/> to the nearest of <paramref name="points"/> it is not equal to.</summary>
     private static double Margin(double v, IEnumerable<double> points) => points.Where(p => p != v).Min(p => Math.Abs(v - p));
@@ -203,26 +275,20 @@ internal sealed class ReferenceNetwork
         {
             case LayerKind.Convolution:
                 return Conv(x, s, W(name + ".weight"), W(name + ".bias"), layer, padValue: 0);
-            case LayerKind.QConvolution when LowBit(layer.WeightBits):
+            case LayerKind.QConvolution when BitSerial(layer):
                 return Dequantize(Conv(ActivationCodes(x, layer.ActivationBits), s, WeightLevels(W(name + ".weight"), layer.WeightBits), null, layer, padValue: 0), layer);
             case LayerKind.QConvolution:
-                return Conv([.. x.Select(Sign)], s, [.. W(name + ".weight").Select(Sign)], null, layer,
-                    padValue: layer.Padding == Padding.One ? 1 : 0);
+                return Conv(ActivationOperand(x, layer.ActivationBits), s, WeightOperand(W(name + ".weight"), layer.WeightBits, record: true), null, layer, PadValue(layer));
             case LayerKind.FullyConnected:
                 return Dense(x, s.Channels * s.Height * s.Width, layer.Units, W(name + ".weight"), W(name + ".bias"));
-            case LayerKind.QFullyConnected when LowBit(layer.WeightBits):
+            case LayerKind.QFullyConnected when BitSerial(layer):
                 return Dequantize(Dense(ActivationCodes(x, layer.ActivationBits), s.Channels * s.Height * s.Width, layer.Units,
                     WeightLevels(W(name + ".weight"), layer.WeightBits), null), layer);
             case LayerKind.QFullyConnected:
-                return Dense([.. x.Select(Sign)], s.Channels * s.Height * s.Width, layer.Units, [.. W(name + ".weight").Select(Sign)], null);
-            case LayerKind.QActivation when LowBit(layer.ActivationBits):
-            {
-                double levels = (1 << layer.ActivationBits) - 1;
-                return [.. ActivationCodes(x, layer.ActivationBits).Select(code => code / levels)];
-            }
+                return Dense(ActivationOperand(x, layer.ActivationBits), s.Channels * s.Height * s.Width, layer.Units,
+                    WeightOperand(W(name + ".weight"), layer.WeightBits, record: true), null);
             case LayerKind.QActivation:
-                SignInputs.AddRange(x);
-                return [.. x.Select(Sign)];
+                return ActivationOperand(x, layer.ActivationBits);
             case LayerKind.Flatten:
                 return x;
             case LayerKind.MaxPool:
@@ -250,21 +316,12 @@ internal sealed class ReferenceNetwork
                 Gradients[name + ".bias"] = db;
                 return dx;
             }
-            case LayerKind.QConvolution when LowBit(layer.WeightBits):
-            {
-                double[] latent = W(name + ".weight");
-                var (dx, dw, _) = ConvBackward([.. x.Select(v => Qa(v, layer.ActivationBits))], s, [.. latent.Select(v => Qw(v, layer.WeightBits))],
-                    dy, layer, padValue: 0);
-                Gradients[name + ".weight"] = [.. dw.Select((g, i) => Math.Abs(latent[i]) <= 1 ? g : 0)];
-                return [.. dx.Select((g, i) => x[i] >= 0 && x[i] <= 1 ? g : 0)];
-            }
             case LayerKind.QConvolution:
             {
                 double[] latent = W(name + ".weight");
-                var (dx, dw, _) = ConvBackward([.. x.Select(Sign)], s, [.. latent.Select(Sign)], dy, layer,
-                    padValue: layer.Padding == Padding.One ? 1 : 0);
-                Gradients[name + ".weight"] = [.. dw.Select((g, i) => Math.Abs(latent[i]) <= 1 ? g : 0)];
-                return [.. dx.Select((g, i) => Math.Abs(x[i]) <= 1 ? g : 0)];
+                var (dx, dw, _) = ConvBackward(Operand(x, layer.ActivationBits), s, WeightOperand(latent, layer.WeightBits), dy, layer, PadValue(layer));
+                Gradients[name + ".weight"] = WeightGate(latent, dw, layer.WeightBits);
+                return ActivationGate(x, dx, layer.ActivationBits);
             }
             case LayerKind.FullyConnected:
             {
@@ -274,27 +331,16 @@ internal sealed class ReferenceNetwork
                 Gradients[name + ".bias"] = db;
                 return dx;
             }
-            case LayerKind.QFullyConnected when LowBit(layer.WeightBits):
-            {
-                int inputs = s.Channels * s.Height * s.Width;
-                double[] latent = W(name + ".weight");
-                var (dx, dw, _) = DenseBackward([.. x.Select(v => Qa(v, layer.ActivationBits))], inputs, layer.Units,
-                    [.. latent.Select(v => Qw(v, layer.WeightBits))], dy);
-                Gradients[name + ".weight"] = [.. dw.Select((g, i) => Math.Abs(latent[i]) <= 1 ? g : 0)];
-                return [.. dx.Select((g, i) => x[i] >= 0 && x[i] <= 1 ? g : 0)];
-            }
             case LayerKind.QFullyConnected:
             {
-                int inputs = s.Channels * s.Height * s.Width;
                 double[] latent = W(name + ".weight");
-                var (dx, dw, _) = DenseBackward([.. x.Select(Sign)], inputs, layer.Units, [.. latent.Select(Sign)], dy);
-                Gradients[name + ".weight"] = [.. dw.Select((g, i) => Math.Abs(latent[i]) <= 1 ? g : 0)];
-                return [.. dx.Select((g, i) => Math.Abs(x[i]) <= 1 ? g : 0)];
+                var (dx, dw, _) = DenseBackward(Operand(x, layer.ActivationBits), s.Channels * s.Height * s.Width, layer.Units,
+                    WeightOperand(latent, layer.WeightBits), dy);
+                Gradients[name + ".weight"] = WeightGate(latent, dw, layer.WeightBits);
+                return ActivationGate(x, dx, layer.ActivationBits);
             }
-            case LayerKind.QActivation when LowBit(layer.ActivationBits):
-                return [.. dy.Select((g, i) => x[i] >= 0 && x[i] <= 1 ? g : 0)];
             case LayerKind.QActivation:
-                return [.. dy.Select((g, i) => Math.Abs(x[i]) <= 1 ? g : 0)];
+                return ActivationGate(x, dy, layer.ActivationBits);
             case LayerKind.Flatten:
                 return dy;
             case LayerKind.MaxPool:

@@ -7,12 +7,15 @@ namespace BnnDsl.Training.Tests;
 
 public sealed class SpecNetworkTests
 {
-    public static TheoryData<string> Networks() => ["TinyNet", "GradientLeNet", "MixedNet"];
+    public static TheoryData<string> Networks() => ["TinyNet", "GradientLeNet", "MixedNet", "TwoBitLeNet", "WideBitNet", "MixedWidthNet"];
 
     private static Network Generated(string name, int batch) => name switch
     {
         "TinyNet" => new TinyNet(batch),
         "GradientLeNet" => new GradientLeNet(batch),
+        "TwoBitLeNet" => new TwoBitLeNet(batch),
+        "WideBitNet" => new WideBitNet(batch),
+        "MixedWidthNet" => new MixedWidthNet(batch),
         _ => new MixedNet(batch),
     };
 

@@ -1,4 +1,5 @@
-// A float32 2-D convolution layer (im2col + SGEMM), forward and backward, for 32-bit layers of a network.
+// A float32 2-D convolution layer (im2col + SGEMM), forward and backward, for 32-bit layers of a network and, with
+// quantized operands, for the quantize-dequantize layers (9..31 bits, mixed widths).
 using BnnDsl.Kernels.Cpu;
 using BnnDsl.Runtime.Training;
 
@@ -11,6 +12,16 @@ namespace BnnDsl.Runtime.Layers;
 /// <c>dx = col2im(dY · W)</c>. The im2col matrix is processed in chunks of images that run in parallel, each on
 /// one thread with a single-threaded SGEMM, so that a chunk stays in its thread's cache (backward: see
 /// <see cref="ConvGradient"/>). Init: He (Kaiming) uniform, bound sqrt(6 / fanIn), bias 0.
+/// <para>
+/// Quantize-dequantize (<c>weightBits</c> or <c>activationBits</c> below 32): <c>y = conv(Qa(x), Qw(W))</c> with the
+/// quantizers of <see cref="QuantizedOperands"/> (1 bit: sign; 2..31 bits: <see cref="UniformQuantizer"/>), computed
+/// in float32 on the quantized values: the values are those of the k-bit layer, the speed that of the float one.
+/// Padded cells read 0, or +1 for 1-bit activations with <see cref="BinaryPadding.One"/>. Backward, straight-through
+/// estimator: <c>dW = (dYᵀ · im2col(Qa(x))) ⊙ [|W| &lt;= 1]</c>, <c>dx = col2im(dY · Qw(W)) ⊙ gate(x)</c> with gate
+/// <c>|x| &lt;= 1</c> for 1-bit, <c>0 &lt;= x &lt;= 1</c> for 2..31-bit and none for 32-bit activations. Quantized
+/// weights are latent (<see cref="ParameterRole.LatentWeight"/>, clipped to [-1, 1] by the optimizer) with
+/// Glorot uniform init as in the other quantized layers.
+/// </para>
 /// </summary>
 public sealed unsafe class Conv2dLayer : Layer
 {
@@ -20,18 +31,28 @@ public sealed unsafe class Conv2dLayer : Layer
     private readonly Parameter[] parameters;
     private readonly int imagesPerChunk;
     private readonly ConvGradient gradient;
+    private readonly DequantizedOperands operands;
 
-    /// <summary>Creates the layer for <paramref name="batch"/> images of <paramref name="height"/> × <paramref name="width"/> × <paramref name="channels"/>.</summary>
+    /// <summary>
+    /// Creates the layer for <paramref name="batch"/> images of <paramref name="height"/> × <paramref name="width"/> ×
+    /// <paramref name="channels"/>; <paramref name="weightBits"/> and <paramref name="activationBits"/> (1..32, 32: float)
+    /// quantize the operands, <paramref name="padding"/> is the pad value of 1-bit activations.
+    /// </summary>
     public Conv2dLayer(string name, int batch, int height, int width, int channels, int filters, int kernel, int stride, int pad,
-        bool bias = true, KernelPath path = KernelPath.Auto, int threads = 0)
+        bool bias = true, KernelPath path = KernelPath.Auto, int threads = 0,
+        int weightBits = LayerKernels.FloatBits, int activationBits = LayerKernels.FloatBits, BinaryPadding padding = BinaryPadding.One)
         : base(name, batch, (long)batch * height * width * channels,
             (long)LayerShapes.Conv(name, batch, height, width, channels, filters, kernel, stride, pad).OutputPositions * filters, path, threads)
     {
         shape = LayerShapes.Conv(name, batch, height, width, channels, filters, kernel, stride, pad);
-        weight = NewParameter("weight", [filters, kernel, kernel, channels], ParameterRole.Weight);
+        operands = new DequantizedOperands(name, InputLength, filters * kernel * kernel * channels, weightBits, activationBits);
+        weight = operands.QuantizesWeights
+            ? NewParameter("weight", [filters, kernel, kernel, channels], ParameterRole.LatentWeight, bits: weightBits)
+            : NewParameter("weight", [filters, kernel, kernel, channels], ParameterRole.Weight);
         this.bias = bias ? NewParameter("bias", [filters], ParameterRole.Bias) : null;
         parameters = this.bias is null ? [weight] : [weight, this.bias];
-        gradient = new ConvGradient(shape, signInput: false, padValue: 0f);
+        float padValue = activationBits == 1 && padding == BinaryPadding.One ? 1f : 0f;
+        gradient = new ConvGradient(shape, signInput: false, padValue);
         imagesPerChunk = gradient.ImagesPerChunk;
     }
 
@@ -44,16 +65,25 @@ public sealed unsafe class Conv2dLayer : Layer
     /// <summary><c>{name}.bias</c> [filters], or null without bias.</summary>
     public Parameter? Bias => bias;
 
+    /// <summary>Bits per weight (32: float).</summary>
+    public int WeightBits => operands.WeightBits;
+
+    /// <summary>Bits per input activation (32: float).</summary>
+    public int ActivationBits => operands.ActivationBits;
+
     /// <inheritdoc/>
     public override IReadOnlyList<Parameter> Parameters => parameters;
 
     private int PatchLength => shape.KernelH * shape.KernelW * shape.Channels;
 
-    /// <summary>He (Kaiming) uniform weights in [-sqrt(6 / fanIn), sqrt(6 / fanIn)], fanIn = kernel² × channels; bias 0.</summary>
+    /// <summary>
+    /// He (Kaiming) uniform weights in [-sqrt(6 / fanIn), sqrt(6 / fanIn)], fanIn = kernel² × channels; quantized weights
+    /// Glorot uniform, bound sqrt(6 / (fanIn + kernel² × filters)); bias 0.
+    /// </summary>
     public override void Initialize(Random rng)
     {
         base.Initialize(rng);
-        float bound = MathF.Sqrt(6f / PatchLength);
+        float bound = MathF.Sqrt(6f / (operands.QuantizesWeights ? PatchLength + shape.KernelH * shape.KernelW * shape.Filters : PatchLength));
         FillUniform(weight.Value, bound, rng);
         bias?.Value.AsSpan().Clear();
     }
@@ -62,25 +92,28 @@ public sealed unsafe class Conv2dLayer : Layer
     public override void Forward(ReadOnlySpan<float> x, Span<float> y, bool training)
     {
         CheckForward(x, y);
-        fixed (float* xPtr = x)
+        var input = operands.QuantizeInput(x, Threads);
+        var weights = operands.QuantizeWeights(weight.Value, Threads);
+        fixed (float* xPtr = input)
         fixed (float* yPtr = y)
-        fixed (float* weightPtr = weight.Value)
+        fixed (float* weightPtr = weights)
         fixed (float* biasPtr = bias is null ? default : bias.Value)
         {
             var job = new ForwardJob
             {
                 Shape = shape, X = xPtr, Y = yPtr, Weights = weightPtr, Bias = bias is null ? null : biasPtr,
-                ImagesPerChunk = imagesPerChunk, Columns = gradient.Columns, Path = Path,
+                ImagesPerChunk = imagesPerChunk, PadValue = gradient.PadValue, Columns = gradient.Columns, Path = Path,
             };
             KernelParallel.For((Batch + imagesPerChunk - 1) / imagesPerChunk, Threads, ref job);
         }
     }
 
-    /// <summary>Gradients of weight and bias, and dx unless it is empty; <paramref name="y"/> is not read.</summary>
+    /// <summary>Gradients of weight and bias (STE-gated when quantized), and dx unless it is empty; <paramref name="y"/> is not read.</summary>
     public override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         CheckBackward(x, dy, dx);
-        gradient.Run(x, dy, weight.Value, weight.Gradient, bias is null ? default : bias.Gradient, dx, Path, Threads);
+        gradient.Run(operands.Input(x), dy, operands.Weights(weight.Value), weight.Gradient, bias is null ? default : bias.Gradient, dx, Path, Threads);
+        operands.Gate(weight, x, dx, Threads);
     }
 
     /// <summary>Item: one chunk of images: im2col, then <c>y (rows × filters) = bias + cols (rows × k) · Wᵀ</c>.</summary>
@@ -89,6 +122,7 @@ public sealed unsafe class Conv2dLayer : Layer
         public Conv2dShape Shape;
         public float* X, Y, Weights, Bias;
         public int ImagesPerChunk;
+        public float PadValue;
         public ScratchSlots Columns;
         public KernelPath Path;
 
@@ -103,7 +137,7 @@ public sealed unsafe class Conv2dLayer : Layer
             {
                 var cols = Columns.Buffer(slot).AsSpan(0, rows * k);
                 var chunk = s with { Batch = images };
-                LayerIm2Col.Run(chunk, new ReadOnlySpan<float>(X + (long)first * imageInput, images * imageInput), cols, sign: false, padValue: 0f, threads: 1);
+                LayerIm2Col.Run(chunk, new ReadOnlySpan<float>(X + (long)first * imageInput, images * imageInput), cols, sign: false, PadValue, threads: 1);
                 var y = new Span<float>(Y + (long)first * imageRows * filters, rows * filters);
                 float beta = 0f;
                 if (Bias != null)

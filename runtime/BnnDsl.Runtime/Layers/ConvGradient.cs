@@ -49,6 +49,9 @@ internal sealed unsafe class ConvGradient
     /// <summary>Images per chunk of the im2col matrix (about <see cref="ChunkFloats"/> floats, at least one image).</summary>
     public int ImagesPerChunk => imagesPerChunk;
 
+    /// <summary>The value padded cells of the im2col read.</summary>
+    public float PadValue => padValue;
+
     /// <summary>One im2col chunk buffer per thread; the layer's forward pass may use them too.</summary>
     public ScratchSlots Columns { get; }
 

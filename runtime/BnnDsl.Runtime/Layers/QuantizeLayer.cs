@@ -1,4 +1,5 @@
-// The k-bit activation quantizer (2..8 bits, DoReFa): uniform levels in [0, 1], straight-through backward.
+// The k-bit activation quantizer (2..31 bits, DoReFa): uniform levels in [0, 1], straight-through backward; 32 bits
+// is the identity.
 using System.Runtime.Intrinsics;
 using BnnDsl.Kernels.Cpu;
 
@@ -7,18 +8,20 @@ namespace BnnDsl.Runtime.Layers;
 /// <summary>
 /// k-bit activation (DoReFa-Net, Zhou et al. 2016): <c>y = round(clip(x, 0, 1) * (2^k - 1)) / (2^k - 1)</c>,
 /// rounding halves to even. Backward, straight-through estimator: <c>dx = dy</c> where <c>0 &lt;= x &lt;= 1</c>, else 0.
+/// 2..8 bits are evaluated in float32 (vectorized, as the bit-serial packers quantize); 9..31 bits give the exact codes
+/// of <see cref="UniformQuantizer"/> (scalar, no speed gain over float). 32 bits is the identity, forward and backward.
 /// </summary>
 public sealed unsafe class QuantizeLayer : Layer
 {
     /// <summary>Floats per work item.</summary>
     private const int ChunkLength = 1 << 15;
 
-    /// <summary>Creates the layer for <paramref name="batch"/> samples of <paramref name="length"/> floats, <paramref name="bits"/> in 2..8.</summary>
+    /// <summary>Creates the layer for <paramref name="batch"/> samples of <paramref name="length"/> floats, <paramref name="bits"/> in 2..32.</summary>
     public QuantizeLayer(string name, int batch, int length, int bits, KernelPath path = KernelPath.Auto, int threads = 0)
         : base(name, batch, (long)batch * length, (long)batch * length, path, threads)
     {
-        if (bits is < 2 or > 8)
-            throw new ArgumentOutOfRangeException(nameof(bits), bits, $"Layer '{name}': bits must lie in 2..8 (use SignLayer for 1 bit).");
+        if (bits is < UniformQuantizer.MinBits or > LayerKernels.FloatBits)
+            throw new ArgumentOutOfRangeException(nameof(bits), bits, $"Layer '{name}': bits must lie in 2..32 (use SignLayer for 1 bit).");
         Bits = bits;
     }
 
@@ -29,14 +32,21 @@ public sealed unsafe class QuantizeLayer : Layer
     public override void Forward(ReadOnlySpan<float> x, Span<float> y, bool training)
     {
         CheckForward(x, y);
-        Run(x, default, y, backward: false);
+        if (Bits == LayerKernels.FloatBits)
+            x.CopyTo(y);
+        else
+            Run(x, default, y, backward: false);
     }
 
     /// <summary>The STE gate; <paramref name="y"/> is not read.</summary>
     public override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         CheckBackward(x, dy, dx);
-        if (!dx.IsEmpty)
+        if (dx.IsEmpty)
+            return;
+        if (Bits == LayerKernels.FloatBits)
+            dy.CopyTo(dx);
+        else
             Run(x, dy, dx, backward: true);
     }
 
@@ -46,7 +56,7 @@ public sealed unsafe class QuantizeLayer : Layer
         fixed (float* dyPtr = dy)
         fixed (float* outPtr = output)
         {
-            var job = new Job { X = xPtr, Dy = dyPtr, Output = outPtr, Length = x.Length, Levels = (1 << Bits) - 1, Backward = backward };
+            var job = new Job { X = xPtr, Dy = dyPtr, Output = outPtr, Length = x.Length, Bits = Bits, Backward = backward };
             KernelParallel.For((x.Length + ChunkLength - 1) / ChunkLength, Threads, ref job);
         }
     }
@@ -54,14 +64,13 @@ public sealed unsafe class QuantizeLayer : Layer
     private struct Job : IParallelJob
     {
         public float* X, Dy, Output;
-        public int Length, Levels;
+        public int Length, Bits;
         public bool Backward;
 
         public readonly void Run(int index)
         {
             int start = index * ChunkLength, n = Math.Min(ChunkLength, Length - start), i = 0;
             float* x = X + start, dy = Dy + start, output = Output + start;
-            float levels = Levels, inverse = 1f / Levels;
             if (Backward)
             {
                 for (; i + 8 <= n; i += 8)
@@ -74,6 +83,13 @@ public sealed unsafe class QuantizeLayer : Layer
                     output[i] = x[i] >= 0f && x[i] <= 1f ? dy[i] : 0f;
                 return;
             }
+            if (Bits > BitPlanes.MaxBits)
+            {
+                for (; i < n; i++)
+                    output[i] = UniformQuantizer.ActivationValue(x[i], Bits);
+                return;
+            }
+            float levels = (1 << Bits) - 1, inverse = 1f / levels;
             for (; i + 8 <= n; i += 8)
             {
                 var clipped = Vector256.Min(Vector256.Max(Vector256.Load(x + i), Vector256<float>.Zero), Vector256.Create(1f));

@@ -102,9 +102,9 @@ public sealed unsafe class QuantizedConv2dLayer : Layer
     public override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         CheckBackward(x, dy, dx);
-        QuantizedOperands.Activations(x, quantizedInput, ActivationBits);
+        QuantizedOperands.Activations(x, quantizedInput, ActivationBits, Threads);
         if (!dx.IsEmpty)
-            QuantizedOperands.Weights(weight.Value, quantizedWeights, WeightBits);
+            QuantizedOperands.Weights(weight.Value, quantizedWeights, WeightBits, Threads);
         gradient.Run(quantizedInput, dy, quantizedWeights, weight.Gradient, default, dx, Path, Threads);
         Elementwise.ClipGate(weight.Value, weight.Gradient, weight.Gradient, Threads);
         if (!dx.IsEmpty)

@@ -84,14 +84,14 @@ public sealed class QuantizedDenseLayer : Layer
     public override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {
         CheckBackward(x, dy, dx);
-        QuantizedOperands.Activations(x, quantizedInput, ActivationBits);
+        QuantizedOperands.Activations(x, quantizedInput, ActivationBits, Threads);
         // dW (outputs × inputs) = dYᵀ (outputs × batch) · Qa(x) (batch × inputs), gated by |W| <= 1
         Sgemm.Multiply(true, false, Outputs, Inputs, Batch, 1f, dy, Outputs, quantizedInput, Inputs, 0f, weight.Gradient, Inputs, Path, Threads);
         Elementwise.ClipGate(weight.Value, weight.Gradient, weight.Gradient, Threads);
         if (dx.IsEmpty)
             return;
         // dx (batch × inputs) = dY (batch × outputs) · Qw(W) (outputs × inputs), gated by 0 <= x <= 1
-        QuantizedOperands.Weights(weight.Value, quantizedWeights, WeightBits);
+        QuantizedOperands.Weights(weight.Value, quantizedWeights, WeightBits, Threads);
         Sgemm.Multiply(false, false, Batch, Inputs, Outputs, 1f, dy, Outputs, quantizedWeights, Inputs, 0f, dx, Inputs, Path, Threads);
         QuantizedOperands.UnitGate(x, dx);
     }

@@ -8,13 +8,15 @@ namespace BnnDsl.Runtime.Networks;
 
 /// <summary>
 /// Interprets a <see cref="NetworkSpec"/> (shapes inferred) as the generator would compile it: each layer becomes the
-/// runtime <see cref="Layer"/> the generated code constructs (Convolution → <see cref="Conv2dLayer"/>, binary
-/// QConvolution → <see cref="BinaryConv2dLayer"/>, FullyConnected → <see cref="DenseLayer"/>, binary
-/// QFullyConnected → <see cref="BinaryDenseLayer"/>, BatchNorm, MaxPool, AvgPool, GlobalAvgPool, QActivation(1) →
-/// <see cref="SignLayer"/>, ReLU; Flatten passes its input's buffer on), named as <see cref="ModelPlanner.LayerNames"/>
-/// names them, so <see cref="Network.Load"/> reads a generated network's checkpoint and the forward pass computes the
-/// same values bit for bit. It runs <see cref="Network.Forward"/> only: training goes through the generated class.
-/// Residual blocks and k-bit layers (2..31 bits) are refused.
+/// runtime <see cref="Layer"/> the generated code constructs, chosen by the same rule (<see cref="LayerKernels"/>):
+/// Convolution → <see cref="Conv2dLayer"/>; QConvolution → <see cref="BinaryConv2dLayer"/> (1/1),
+/// <see cref="QuantizedConv2dLayer"/> (2..8 bits both), <see cref="Conv2dLayer"/> (32/32, and quantize-dequantize for
+/// 9..31 bits and mixed widths); FullyConnected and QFullyConnected likewise with the dense layers; BatchNorm, MaxPool,
+/// AvgPool, GlobalAvgPool; QActivation → <see cref="SignLayer"/> (1 bit) or <see cref="QuantizeLayer"/> (2..32 bits);
+/// ReLU; Flatten passes its input's buffer on. Layers are named as <see cref="ModelPlanner.LayerNames"/> names them, so
+/// <see cref="Network.Load"/> reads a generated network's checkpoint and the forward pass computes the same values bit
+/// for bit. It runs <see cref="Network.Forward"/> only: training goes through the generated class. Residual blocks
+/// and padded poolings are refused.
 /// </summary>
 public sealed class SpecNetwork : Network
 {
@@ -26,7 +28,7 @@ public sealed class SpecNetwork : Network
 
     /// <summary>Builds the network of <paramref name="spec"/> (as <see cref="ShapeInference"/> returns it) for batches of <paramref name="batchSize"/>.</summary>
     /// <exception cref="ArgumentException">The spec's shapes are not the ones shape inference gives.</exception>
-    /// <exception cref="NotSupportedException">The spec has a residual block, a k-bit layer or a padded pooling.</exception>
+    /// <exception cref="NotSupportedException">The spec has a residual block or a padded pooling.</exception>
     public SpecNetwork(NetworkSpec spec, int batchSize, KernelPath path = KernelPath.Auto, int threads = 0)
         : base(spec, batchSize, (int)Checked(spec).Input.Elements, OutputElements(spec), hasLoss: false)
     {
@@ -92,10 +94,6 @@ public sealed class SpecNetwork : Network
             string? problem = layer.Kind switch
             {
                 LayerKind.Residual or LayerKind.Shortcut or LayerKind.EndResidual => "belongs to a residual block",
-                LayerKind.QConvolution or LayerKind.QFullyConnected
-                    when !(layer.WeightBits == 1 && layer.ActivationBits == 1) && !(layer.WeightBits == 32 && layer.ActivationBits == 32)
-                    => $"has {layer.WeightBits}-bit weights and {layer.ActivationBits}-bit activations",
-                LayerKind.QActivation when layer.ActivationBits != 1 => $"quantizes to {layer.ActivationBits} bits",
                 LayerKind.MaxPool or LayerKind.AvgPool when layer.Pad != 0 => $"has padding {layer.Pad}",
                 _ => null,
             };
@@ -124,23 +122,35 @@ public sealed class SpecNetwork : Network
     private static Layer? Create(LayerSpec layer, string name, int batch, KernelPath path, int threads)
     {
         var input = layer.InputShape;
-        int h = input.Height, w = input.Width, c = input.Channels;
-        bool binary = layer.WeightBits == 1;
+        int h = input.Height, w = input.Width, c = input.Channels, inputs = (int)input.Elements;
+        int weightBits = layer.WeightBits, activationBits = layer.ActivationBits;
+        var padding = layer.Padding == Padding.Zero ? BinaryPadding.Zero : BinaryPadding.One;
+        var kernel = LayerKernels.Of(layer);
         return layer.Kind switch
         {
             LayerKind.Convolution => new Conv2dLayer(name, batch, h, w, c, layer.Units, layer.Kernel, layer.Stride, layer.Pad, path: path, threads: threads),
-            LayerKind.QConvolution when binary => new BinaryConv2dLayer(name, batch, h, w, c, layer.Units, layer.Kernel, layer.Stride, layer.Pad,
-                layer.Padding == Padding.Zero ? BinaryPadding.Zero : BinaryPadding.One, path, threads),
-            LayerKind.QConvolution => new Conv2dLayer(name, batch, h, w, c, layer.Units, layer.Kernel, layer.Stride, layer.Pad, bias: false, path, threads),
-            LayerKind.FullyConnected => new DenseLayer(name, batch, (int)input.Elements, layer.Units, path: path, threads: threads),
-            LayerKind.QFullyConnected when binary => new BinaryDenseLayer(name, batch, (int)input.Elements, layer.Units, path, threads),
-            LayerKind.QFullyConnected => new DenseLayer(name, batch, (int)input.Elements, layer.Units, bias: false, path, threads),
+            LayerKind.QConvolution => kernel switch
+            {
+                LayerKernel.Xnor => new BinaryConv2dLayer(name, batch, h, w, c, layer.Units, layer.Kernel, layer.Stride, layer.Pad, padding, path, threads),
+                LayerKernel.BitSerial => new QuantizedConv2dLayer(name, batch, h, w, c, layer.Units, layer.Kernel, layer.Stride, layer.Pad,
+                    weightBits, activationBits, path, threads),
+                _ => new Conv2dLayer(name, batch, h, w, c, layer.Units, layer.Kernel, layer.Stride, layer.Pad, bias: false, path, threads,
+                    weightBits, activationBits, padding),
+            },
+            LayerKind.FullyConnected => new DenseLayer(name, batch, inputs, layer.Units, path: path, threads: threads),
+            LayerKind.QFullyConnected => kernel switch
+            {
+                LayerKernel.Xnor => new BinaryDenseLayer(name, batch, inputs, layer.Units, path, threads),
+                LayerKernel.BitSerial => new QuantizedDenseLayer(name, batch, inputs, layer.Units, weightBits, activationBits, path, threads),
+                _ => new DenseLayer(name, batch, inputs, layer.Units, bias: false, path, threads, weightBits, activationBits),
+            },
             LayerKind.BatchNorm => new BatchNormLayer(name, batch, h * w, c, path: path, threads: threads),
             LayerKind.MaxPool => new MaxPoolLayer(name, batch, h, w, c, layer.Kernel, layer.Stride, path: path, threads: threads),
             LayerKind.AvgPool => new AvgPoolLayer(name, batch, h, w, c, layer.Kernel, layer.Stride, path: path, threads: threads),
             LayerKind.GlobalAvgPool => new GlobalAvgPoolLayer(name, batch, h, w, c, path, threads),
-            LayerKind.QActivation => new SignLayer(name, batch, (int)input.Elements, path, threads),
-            LayerKind.ReLU => new ReLULayer(name, batch, (int)input.Elements, path, threads),
+            LayerKind.QActivation when kernel == LayerKernel.Sign => new SignLayer(name, batch, inputs, path, threads),
+            LayerKind.QActivation => new QuantizeLayer(name, batch, inputs, activationBits, path, threads),
+            LayerKind.ReLU => new ReLULayer(name, batch, inputs, path, threads),
             _ => null,
         };
     }

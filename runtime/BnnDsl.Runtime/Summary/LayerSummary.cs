@@ -11,12 +11,24 @@ public sealed record LayerSummary(
     int Number, LayerKind Kind, TensorShape OutputShape, int WeightBits, int ActivationBits,
     long Parameters, long Bytes, long Macs)
 {
-    /// <summary><c>w/a</c> for layers with weights and activations, one width for the others, <c>-</c> for none.</summary>
+    /// <summary>
+    /// <c>w/a</c> for layers with weights and activations, one width for the others, <c>-</c> for none; a
+    /// quantize-dequantize layer (<see cref="RunsInFloat"/>) is marked with a trailing <c>*</c>.
+    /// </summary>
     public string Bits => (WeightBits, ActivationBits) switch
     {
-        ( > 0, > 0) => string.Create(CultureInfo.InvariantCulture, $"{WeightBits}/{ActivationBits}"),
+        ( > 0, > 0) => string.Create(CultureInfo.InvariantCulture, $"{WeightBits}/{ActivationBits}{(RunsInFloat ? "*" : "")}"),
         ( > 0, _) => WeightBits.ToString(CultureInfo.InvariantCulture),
         (_, > 0) => ActivationBits.ToString(CultureInfo.InvariantCulture),
         _ => "-",
     };
+
+    /// <summary>How the layer computes (<see cref="LayerKernels"/>): XNOR, bit-serial, float, quantize-dequantize, ….</summary>
+    public LayerKernel Kernel => LayerKernels.Of(Kind, WeightBits, ActivationBits);
+
+    /// <summary>
+    /// True for a quantize-dequantize layer (9..31 bits, or mixed widths such as 1/32 or 4/32): its values are
+    /// those of its bit widths, its arithmetic is float32, with no speed gain over a 32-bit layer.
+    /// </summary>
+    public bool RunsInFloat => Kernel == LayerKernel.QuantizeDequantize;
 }

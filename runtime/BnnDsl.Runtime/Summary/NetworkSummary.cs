@@ -11,7 +11,9 @@ namespace BnnDsl.Runtime;
 /// Weights take <c>WeightBits</c> bits each, packed; MACs are counted per sample and grouped by the
 /// (weight bits, activation bits) of the layer that performs them. The residual block markers have no parameters and
 /// count no MACs (the add of a block is one float add per output value, not a multiply-accumulate); the table shows
-/// them as "residual", "+ shortcut" and "add" and indents the layers of each block.
+/// them as "residual", "+ shortcut" and "add" and indents the layers of each block. Quantize-dequantize layers
+/// (9..31 bits, mixed widths; <see cref="LayerSummary.RunsInFloat"/>) are marked <c>*</c> in the bits column, with a
+/// note under the table that they run in float32.
 /// </summary>
 public sealed class NetworkSummary
 {
@@ -99,6 +101,8 @@ public sealed class NetworkSummary
         Line($"Parameters: {Parameters:N0} ({string.Join(", ", ParametersByBits.Select(p => $"{p.Key}-bit: {p.Value:N0}"))})");
         Line($"Model size: {ModelBytes:N0} bytes packed, {FloatEquivalentBytes:N0} bytes as float32 (compression {CompressionRatio:F2}x)");
         Line($"MACs: {Macs:N0} ({string.Join(", ", MacsByPrecision.Where(m => m.Value > 0).Select(m => $"w{m.Key.WeightBits}a{m.Key.ActivationBits}: {m.Value:N0}"))}); binarized: {BinarizedMacShare:P2}");
+        if (Layers.Any(l => l.RunsInFloat))
+            Line($"* quantize-dequantize: values of these bit widths, computed in float32 (no speed gain over 32-bit)");
         return text.ToString();
 
         void Line(FormattableString line) => text.Append(line.ToString(CultureInfo.InvariantCulture)).Append('\n');

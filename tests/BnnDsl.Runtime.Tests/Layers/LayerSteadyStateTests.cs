@@ -23,6 +23,9 @@ public class LayerSteadyStateTests
         new SignLayer("sign", 8, 5000),
         new ReLULayer("relu", 8, 5000),
         new QuantizeLayer("quant", 8, 5000, 4),
+        new QuantizeLayer("quant16", 8, 5000, 16),
+        new Conv2dLayer("qdq_conv", 2, 7, 7, 5, 6, 3, 1, 1, bias: false, weightBits: 12, activationBits: 1),
+        new DenseLayer("qdq_fc", 4, 100, 20, bias: false, weightBits: 1, activationBits: 16),
     ];
 
     [Fact]
