@@ -51,6 +51,7 @@ internal static class Emitter
             ["has_loss"] = plan.HasLoss ? "true" : "false",
             ["calls"] = new ScriptArray(calls),
             ["forward_steps"] = Statements(plan.Calls.Select(c => (c.Layer.Location, ForwardCode(c), c.Type is not null))),
+            ["reference_steps"] = Statements(plan.Calls.Select(c => (c.Layer.Location, ReferenceCode(c), c.Type is not null))),
             ["backward_steps"] = Statements(plan.Backward.Select(s => (s.Call.Layer.Location, BackwardCode(s), true))),
             ["activations"] = new ScriptArray(plan.Activations.Select(Buffer)),
             ["gradients"] = new ScriptArray(plan.Gradients.Select(Buffer)),
@@ -96,6 +97,11 @@ internal static class Emitter
         LayerKind.EndResidual => Invariant($"{call.Field}.Forward({call.Input}, {call.Shortcut}, {call.Output}); // {call.Number}. {call.Layer.Kind}: {call.Layer.OutputShape} + {call.Layer.OutputShape} -> {call.Layer.OutputShape}"),
         _ => Invariant($"{call.Field}.Forward({call.Input}, {call.Output}, training); // {Shapes(call)}"),
     };
+
+    /// <summary>The forward statement in evaluation mode, with the float reference of a binary or k-bit layer.</summary>
+    private static string ReferenceCode(LayerCall call) => call.HasFloatReference
+        ? Invariant($"{call.Field}.ForwardReference({call.Input}, {call.Output}); // {Shapes(call)} (float reference)")
+        : ForwardCode(call).Replace(", training);", ", training: false);");
 
     private static string BackwardCode(BackwardStep step)
     {

@@ -70,8 +70,8 @@ public class ResidualGeneratorTests
         Assert.Empty(result.Diagnostics);
         var type = GeneratorHarness.Load(output).GetType("Samples.ResNet18")!;
         Assert.Equal(BnnTextParser.Parse(text, path).Network, (NetworkSpec)type.GetProperty("Spec")!.GetValue(null)!);
-        // One add per binary convolution block.
-        Assert.Equal(16, System.Text.RegularExpressions.Regex.Matches(Assert.Single(result.GeneratedSources).SourceText.ToString(), @"add\d+\.Forward\(").Count);
+        // One add per binary convolution block, in the forward pass and in its float reference.
+        Assert.Equal(2 * 16, System.Text.RegularExpressions.Regex.Matches(Assert.Single(result.GeneratedSources).SourceText.ToString(), @"add\d+\.Forward\(").Count);
     }
 
     [Fact]

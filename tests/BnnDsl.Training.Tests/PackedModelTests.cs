@@ -32,7 +32,8 @@ public partial class MixedNet;
 
 public sealed class PackedModelTests
 {
-    private static Network Prepared(Network network, int seed)
+    /// <summary>Initializes <paramref name="network"/> from <paramref name="seed"/> with BatchNorm statistics on the scale of the values they see.</summary>
+    internal static Network Prepared(Network network, int seed)
     {
         network.Initialize(seed);
         var rng = new Random(seed * 7 + 1);

@@ -13,7 +13,8 @@ namespace BnnDsl.Runtime.Networks;
 /// QFullyConnected → <see cref="BinaryDenseLayer"/>, BatchNorm, MaxPool, AvgPool, GlobalAvgPool, QActivation(1) →
 /// <see cref="SignLayer"/>, ReLU; Flatten passes its input's buffer on), named as <see cref="ModelPlanner.LayerNames"/>
 /// names them, so <see cref="Network.Load"/> reads a generated network's checkpoint and the forward pass computes the
-/// same values bit for bit. It runs <see cref="Network.Forward"/> only: training goes through the generated class.
+/// same values bit for bit. It runs <see cref="Network.Forward"/> and <see cref="Network.ForwardReference"/> only: training goes
+/// through the generated class.
 /// Residual blocks and k-bit layers (2..31 bits) are refused.
 /// </summary>
 public sealed class SpecNetwork : Network
@@ -78,6 +79,29 @@ public sealed class SpecNetwork : Network
         for (int i = 0; i < layers.Length; i++)
         {
             layers[i].Forward(x, buffers[i], training);
+            x = buffers[i];
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override void ForwardReferenceLayers(ReadOnlySpan<float> input)
+    {
+        input.CopyTo(lastInput);
+        ReadOnlySpan<float> x = input;
+        for (int i = 0; i < layers.Length; i++)
+        {
+            switch (layers[i])
+            {
+                case BinaryConv2dLayer conv:
+                    conv.ForwardReference(x, buffers[i]);
+                    break;
+                case BinaryDenseLayer dense:
+                    dense.ForwardReference(x, buffers[i]);
+                    break;
+                default:
+                    layers[i].Forward(x, buffers[i], training: false);
+                    break;
+            }
             x = buffers[i];
         }
     }
