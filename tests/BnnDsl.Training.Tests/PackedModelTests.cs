@@ -1,5 +1,6 @@
 // The converter and interpreter against the generated networks: same logits, bit-exact packed intermediates,
 // threshold folding edge cases, damaged files, determinism, size, allocation-free and concurrent inference.
+using BnnDsl.Deployment;
 using BnnDsl.Kernels.Cpu;
 using BnnDsl.Runtime.Checkpoints;
 using BnnDsl.Runtime.Deployment;
