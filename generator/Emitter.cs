@@ -59,6 +59,7 @@ internal static class Emitter
             ["layer_outputs"] = string.Join(", ", plan.Calls.Where(c => c.IsLayer).Select(c => c.Output)),
             ["logits"] = plan.Logits,
             ["any_line"] = plan.Calls.Any(c => c.Layer.Location is not null),
+            ["packed"] = Packed(PackedEmitter.Create(spec)),
         };
         var context = new TemplateContext { StrictVariables = true, LoopLimit = 0, MemberRenamer = member => member.Name };
         context.PushGlobal(model);
@@ -69,7 +70,7 @@ internal static class Emitter
     /// The lines of a pass: each code line, preceded by a #line directive to its layer's declaration when it runs
     /// code and the directive differs from the previous one (a repeated layer's copies share their declaration).
     /// </summary>
-    private static ScriptArray Statements(IEnumerable<(SourceLocation? Location, string Code, bool Runs)> statements)
+    internal static ScriptArray Statements(IEnumerable<(SourceLocation? Location, string Code, bool Runs)> statements)
     {
         var lines = new ScriptArray();
         (int, string)? current = null;
@@ -132,6 +133,26 @@ internal static class Emitter
             ["output_text"] = layer.OutputShape.ToString(),
         };
     }
+
+    /// <summary>The template model of the packed class, or null (no class) when the planner refuses the network.</summary>
+    private static ScriptObject? Packed(PackedClass? packed) => packed is null ? null : new ScriptObject
+    {
+        ["plan_literal"] = Literal(packed.PlanText),
+        ["plan_lines"] = new ScriptArray(packed.PlanText.Split('\n')),
+        ["fields"] = new ScriptArray(packed.Fields.Select(Field)),
+        ["buffers"] = new ScriptArray(packed.Buffers.Select(Field)),
+        ["steps"] = Statements(packed.Steps.Select(s => (s.Location, s.Code, true))),
+        ["logits"] = packed.Logits,
+        ["unpack_length"] = packed.UnpackLength,
+        ["any_line"] = packed.Steps.Any(s => s.Location is not null),
+    };
+
+    private static ScriptObject Field(PackedField field) => new()
+    {
+        ["type"] = field.Type,
+        ["name"] = field.Name,
+        ["value"] = field.Value,
+    };
 
     private static string Bits(int bits, string what) => bits == 0 ? "" : Invariant($"{bits}-bit {what}, ");
 
