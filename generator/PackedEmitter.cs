@@ -24,19 +24,38 @@ internal static class PackedEmitter
     private const string Ops = "global::BnnDsl.Runtime.Deployment.PackedOps.";
     private const string Cpu = "global::BnnDsl.Kernels.Cpu.";
 
-    /// <summary>Why the planner refuses <paramref name="spec"/>, or null when it accepts it.</summary>
+    /// <summary>
+    /// Why <paramref name="spec"/> gets no packed class: the planner refuses it, or its plan has a step this emitter
+    /// does not write (an op added to the planner after it); null when the class is generated.
+    /// </summary>
     public static string? Refusal(NetworkSpec spec)
     {
+        IReadOnlyList<PlanStep> steps;
         try
         {
-            PackedPlan.Plan(spec);
-            return null;
+            steps = PackedPlan.Plan(spec);
         }
         catch (Exception ex) when (ex is NotSupportedException or ArgumentException)
         {
             return ex.Message;
         }
+        foreach (var step in steps)
+            if (!Writes(step))
+                return Invariant($"step {step.Index + 1} of its packed plan ({step}) is not run by the generated Packed class yet; run its packed model with PackedModel.CreateSession");
+        return null;
     }
+
+    /// <summary>
+    /// The steps this emitter writes: every op but an XNOR step writing floats through a folded BatchNorm (its
+    /// float outputs here are the bare dot products).
+    /// </summary>
+    private static bool Writes(PlanStep step) => step.Op switch
+    {
+        PlanOp.Sign or PlanOp.Unpack or PlanOp.Repack or PlanOp.FloatConv or PlanOp.FloatDense or PlanOp.BitsDense or PlanOp.Affine
+            or PlanOp.MaxPool or PlanOp.AvgPool or PlanOp.GlobalAvgPool or PlanOp.ReLU or PlanOp.PackedMaxPool => true,
+        PlanOp.XnorConv or PlanOp.XnorDense => step.OutputBits || step.Norm is null,
+        _ => false,
+    };
 
     /// <summary>The packed class of <paramref name="spec"/>, or null when the planner refuses the network.</summary>
     public static PackedClass? Create(NetworkSpec spec)
@@ -132,13 +151,15 @@ internal static class PackedEmitter
                     $"new global::BnnDsl.Runtime.Deployment.XnorConvPlans(this, {ConvShape(layer)}, {Cpu}BinaryConvWeights.FromPacked(Words(\"{step.Layer}.packed_weight\"), {layer.Units}, {layer.Kernel}, {layer.Kernel}, {s.Channels}), {Cpu}BinaryPadding.{padding})")));
                 return Invariant($"{Ops}XnorConv({x}, {name}.Plan(count), {name}.Scratch(lane), {XnorOutput(step, name, layer.Units, fields)}, {y}, Path, threads)");
             }
-            default:
+            case PlanOp.XnorDense:
             {
                 int inputs = (int)input.Elements;
                 fields.Add(new PackedField(Cpu + "XnorPackedB", name, Invariant(
                     $"{Cpu}XnorPackedB.Pack(Words(\"{step.Layer}.packed_weight\"), {layer!.Units}, {PackedPlan.WordsFor(inputs)}, {inputs})")));
                 return Invariant($"{Ops}XnorDense({x}, count, {name}, {XnorOutput(step, name, layer.Units, fields)}, {y}, Path, threads)");
             }
+            default:
+                throw new InvalidOperationException(Invariant($"Refusal lets no {step.Op} step through."));
         }
     }
 
