@@ -86,7 +86,7 @@ public sealed class BinaryConv2dLayer : Layer
     /// float ±1 values, im2col with the padding's pad value, SGEMM. Every dot product is an integer of magnitude at
     /// most kernel² × channels, exact in float, so y equals <see cref="Forward"/>'s bit for bit. Evaluation only.
     /// </summary>
-    public void ForwardReference(ReadOnlySpan<float> x, Span<float> y)
+    public override void ForwardReference(ReadOnlySpan<float> x, Span<float> y)
     {
         CheckForward(x, y);
         Elementwise.Sign(weight.Value, signWeights, Threads);

@@ -78,7 +78,7 @@ public sealed class BinaryDenseLayer : Layer
     /// float ±1 values, <c>y = sign(x) · sign(W)ᵀ</c> by SGEMM. Every dot product is an integer of magnitude at most
     /// <see cref="Inputs"/>, exact in float, so y equals <see cref="Forward"/>'s bit for bit. Evaluation only.
     /// </summary>
-    public void ForwardReference(ReadOnlySpan<float> x, Span<float> y)
+    public override void ForwardReference(ReadOnlySpan<float> x, Span<float> y)
     {
         CheckForward(x, y);
         Elementwise.Sign(x, signInput, Threads);

@@ -87,7 +87,7 @@ public sealed class QuantizedDenseLayer : Layer
     /// inputs × (2^ka - 1)(2^kw - 1) &lt;= 2^24, and then y equals <see cref="Forward"/>'s bit for bit (beyond that, within
     /// float rounding). Evaluation only.
     /// </summary>
-    public void ForwardReference(ReadOnlySpan<float> x, Span<float> y)
+    public override void ForwardReference(ReadOnlySpan<float> x, Span<float> y)
     {
         CheckForward(x, y);
         QuantizedOperands.ActivationCodes(x, quantizedInput, ActivationBits);

@@ -90,18 +90,7 @@ public sealed class SpecNetwork : Network
         ReadOnlySpan<float> x = input;
         for (int i = 0; i < layers.Length; i++)
         {
-            switch (layers[i])
-            {
-                case BinaryConv2dLayer conv:
-                    conv.ForwardReference(x, buffers[i]);
-                    break;
-                case BinaryDenseLayer dense:
-                    dense.ForwardReference(x, buffers[i]);
-                    break;
-                default:
-                    layers[i].Forward(x, buffers[i], training: false);
-                    break;
-            }
+            layers[i].ForwardReference(x, buffers[i]);
             x = buffers[i];
         }
     }
