@@ -1,5 +1,6 @@
 // The generated float reference path (ForwardReference: binary and k-bit layers simulated in float with SGEMM) against
 // the evaluation forward (bit kernels) and the double-precision ReferenceNetwork, on LeNet, residual and 2-bit networks.
+using BnnDsl.Kernels.Cpu;
 using BnnDsl.Runtime.Layers;
 using BnnDsl.Runtime.Networks;
 
@@ -64,6 +65,25 @@ public sealed class FloatReferenceTests
 
     [Fact]
     public void TwoBitResNetReferenceEqualsTheBitKernelsAndTheDoubleReference() => AssertReferenceMatches(batch => new TwoBitResNet(batch), batch: 3);
+
+    [Fact]
+    public void ReferenceEqualsTheBitKernelsOnEveryKernelPath()
+    {
+        foreach (var path in KernelDispatch.Runnable)
+            foreach (var network in new Network[] { new TinyNet(3, path), new TwoBitTinyNet(3, path) })
+            {
+                PackedModelTests.Prepared(network, seed: 4);
+                var input = new float[3 * network.InputLength];
+                var rng = new Random(4);
+                for (int i = 0; i < input.Length; i++)
+                    input[i] = (float)(rng.NextDouble() * 2 - 0.5);
+                network.Forward(input, training: false);
+                var outputs = Enumerable.Range(0, network.Layers.Count).Select(i => network.LayerOutput(i).ToArray()).ToArray();
+                network.ForwardReference(input);
+                for (int i = 0; i < network.Layers.Count; i++)
+                    Assert.True(outputs[i].AsSpan().SequenceEqual(network.LayerOutput(i)), $"{network.Definition.Name}, path {path}: layer {network.Layers[i].Name} differs");
+            }
+    }
 
     [Fact]
     public void SpecNetworkReferenceEqualsTheGeneratedOne()
