@@ -38,13 +38,13 @@ public sealed class BnnGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.Duplicates);
         context.RegisterSourceOutput(duplicates.Select(static (found, _) => found.Diagnostics), ReportAll);
 
-        Register(context, networks, duplicates, TrackingNames.Diagnostics, TrackingNames.Targets);
-        Register(context, textNetworks, duplicates, TrackingNames.TextDiagnostics, TrackingNames.TextTargets);
+        Register(context, networks, duplicates, TrackingNames.Diagnostics, TrackingNames.Targets, TrackingNames.PackedRefusals);
+        Register(context, textNetworks, duplicates, TrackingNames.TextDiagnostics, TrackingNames.TextTargets, TrackingNames.TextPackedRefusals);
     }
 
     // Diagnostics and code come from separate outputs, so a diagnostic change does not regenerate code.
     private static void Register(IncrementalGeneratorInitializationContext context, IncrementalValuesProvider<NetworkModel> models,
-        IncrementalValueProvider<DuplicateNetworks> duplicates, string diagnosticsStep, string targetsStep)
+        IncrementalValueProvider<DuplicateNetworks> duplicates, string diagnosticsStep, string targetsStep, string refusalsStep)
     {
         var diagnostics = models
             .Select(static (model, _) => model.Diagnostics)
@@ -60,6 +60,18 @@ public sealed class BnnGenerator : IIncrementalGenerator
             .Select(static (pair, _) => pair.Left);
         context.RegisterSourceOutput(targets, static (output, target) =>
             output.AddSource(target.HintName, Emitter.Emit(target)));
+
+        // A network the packed planner refuses is generated without its Packed class, with an info note saying why.
+        var refusals = targets
+            .Select(static (target, _) => PackedEmitter.Refusal(target.Spec) is { } reason
+                ? new PackedRefusal(target.Spec.Name, reason.TrimEnd('.'), target.Spec.Location)
+                : null)
+            .WithTrackingName(refusalsStep);
+        context.RegisterSourceOutput(refusals, static (output, refusal) =>
+        {
+            if (refusal is not null)
+                output.ReportDiagnostic(RoslynDiagnostics.Create(refusal));
+        });
     }
 
     private static void ReportAll(SourceProductionContext output, EquatableArray<NetworkDiagnostic> diagnostics)

@@ -51,6 +51,7 @@ internal static class Emitter
             ["has_loss"] = plan.HasLoss ? "true" : "false",
             ["calls"] = new ScriptArray(calls),
             ["forward_steps"] = Statements(plan.Calls.Select(c => (c.Layer.Location, ForwardCode(c), c.Type is not null))),
+            ["reference_steps"] = Statements(plan.Calls.Select(c => (c.Layer.Location, ReferenceCode(c), c.Type is not null))),
             ["backward_steps"] = Statements(plan.Backward.Select(s => (s.Call.Layer.Location, BackwardCode(s), true))),
             ["activations"] = new ScriptArray(plan.Activations.Select(Buffer)),
             ["gradients"] = new ScriptArray(plan.Gradients.Select(Buffer)),
@@ -58,6 +59,7 @@ internal static class Emitter
             ["layer_outputs"] = string.Join(", ", plan.Calls.Where(c => c.IsLayer).Select(c => c.Output)),
             ["logits"] = plan.Logits,
             ["any_line"] = plan.Calls.Any(c => c.Layer.Location is not null),
+            ["packed"] = Packed(PackedEmitter.Create(spec)),
         };
         var context = new TemplateContext { StrictVariables = true, LoopLimit = 0, MemberRenamer = member => member.Name };
         context.PushGlobal(model);
@@ -68,7 +70,7 @@ internal static class Emitter
     /// The lines of a pass: each code line, preceded by a #line directive to its layer's declaration when it runs
     /// code and the directive differs from the previous one (a repeated layer's copies share their declaration).
     /// </summary>
-    private static ScriptArray Statements(IEnumerable<(SourceLocation? Location, string Code, bool Runs)> statements)
+    internal static ScriptArray Statements(IEnumerable<(SourceLocation? Location, string Code, bool Runs)> statements)
     {
         var lines = new ScriptArray();
         (int, string)? current = null;
@@ -96,6 +98,11 @@ internal static class Emitter
         LayerKind.EndResidual => Invariant($"{call.Field}.Forward({call.Input}, {call.Shortcut}, {call.Output}); // {call.Number}. {call.Layer.Kind}: {call.Layer.OutputShape} + {call.Layer.OutputShape} -> {call.Layer.OutputShape}"),
         _ => Invariant($"{call.Field}.Forward({call.Input}, {call.Output}, training); // {Shapes(call)}"),
     };
+
+    /// <summary>The forward statement in evaluation mode, with the float reference of a binary or k-bit layer.</summary>
+    private static string ReferenceCode(LayerCall call) => call.HasFloatReference
+        ? Invariant($"{call.Field}.ForwardReference({call.Input}, {call.Output}); // {Shapes(call)} (float reference)")
+        : ForwardCode(call).Replace(", training);", ", training: false);");
 
     private static string BackwardCode(BackwardStep step)
     {
@@ -126,6 +133,26 @@ internal static class Emitter
             ["output_text"] = layer.OutputShape.ToString(),
         };
     }
+
+    /// <summary>The template model of the packed class, or null (no class) when the planner refuses the network.</summary>
+    private static ScriptObject? Packed(PackedClass? packed) => packed is null ? null : new ScriptObject
+    {
+        ["plan_literal"] = Literal(packed.PlanText),
+        ["plan_lines"] = new ScriptArray(packed.PlanText.Split('\n')),
+        ["fields"] = new ScriptArray(packed.Fields.Select(Field)),
+        ["buffers"] = new ScriptArray(packed.Buffers.Select(Field)),
+        ["steps"] = Statements(packed.Steps.Select(s => (s.Location, s.Code, true))),
+        ["logits"] = packed.Logits,
+        ["unpack_length"] = packed.UnpackLength,
+        ["any_line"] = packed.Steps.Any(s => s.Location is not null),
+    };
+
+    private static ScriptObject Field(PackedField field) => new()
+    {
+        ["type"] = field.Type,
+        ["name"] = field.Name,
+        ["value"] = field.Value,
+    };
 
     private static string Bits(int bits, string what) => bits == 0 ? "" : Invariant($"{bits}-bit {what}, ");
 

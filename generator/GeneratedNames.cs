@@ -26,4 +26,6 @@ internal static class TrackingNames
     public const string TextDiagnostics = nameof(TextDiagnostics);
     public const string TextTargets = nameof(TextTargets);
     public const string Duplicates = nameof(Duplicates);
+    public const string PackedRefusals = nameof(PackedRefusals);
+    public const string TextPackedRefusals = nameof(TextPackedRefusals);
 }

@@ -17,6 +17,9 @@ internal sealed record LayerCall(
 {
     /// <summary>True for the runtime Layer objects the network registers (not the residual adds).</summary>
     public bool IsLayer => Type is not null && Layer.Kind != LayerKind.EndResidual;
+
+    /// <summary>True for the binary and k-bit layers, whose float reference (<c>ForwardReference</c>) simulates their bit kernel.</summary>
+    public bool HasFloatReference => Layer.Kind is LayerKind.QConvolution or LayerKind.QFullyConnected && Layer.WeightBits < 32;
 }
 
 /// <summary>What one statement of the generated backward pass does.</summary>

@@ -9,3 +9,6 @@ internal sealed record GenerationTarget(string? Namespace, string ClassName, Net
 
 /// <summary>One [Network] class: the target, and the problems that stop it from being generated.</summary>
 internal sealed record NetworkModel(GenerationTarget Target, EquatableArray<NetworkDiagnostic> Diagnostics);
+
+/// <summary>Why a generated network gets no packed inference class (the planner's message), reported as BNN0100.</summary>
+internal sealed record PackedRefusal(string Network, string Reason, SourceLocation? Location);

@@ -81,6 +81,14 @@ internal static class RoslynDiagnostics
     private static readonly DiagnosticDescriptor DuplicateVariant = new(
         "BNN0023", BnnDiagnostics.DuplicateVariant.Title, BnnDiagnostics.DuplicateVariant.MessageFormat, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
+    /// <summary>
+    /// Info, generator only (not a dsl rule): the network is valid and generated, but the packed planner refuses it
+    /// (a residual block, k-bit layers, padded pooling), so its class gets no nested <c>Packed</c> inference class.
+    /// </summary>
+    public static readonly DiagnosticDescriptor NoPackedClass = new(
+        "BNN0100", "No packed inference class", "Network '{0}' gets no generated Packed inference class: {1}. It trains and runs its generated Forward and ForwardReference as usual.",
+        Category, DiagnosticSeverity.Info, isEnabledByDefault: true);
+
     private static readonly Dictionary<string, DiagnosticDescriptor> Descriptors = new[]
     {
         BitWidthOutOfRange, InvalidInputShape, NoLayers, KernelLargerThanInput, FlattenMissing, InvalidOption, SpatialLayerOnFlatInput, NetworkClassNotPartial,
@@ -91,6 +99,10 @@ internal static class RoslynDiagnostics
 
     /// <summary>The compiler descriptors, one per entry of <see cref="BnnDiagnostics.All"/>.</summary>
     public static IEnumerable<DiagnosticDescriptor> All => Descriptors.Values;
+
+    /// <summary>The BNN0100 note for <paramref name="refusal"/>, at the network's declaration.</summary>
+    public static Diagnostic Create(PackedRefusal refusal) =>
+        Diagnostic.Create(NoPackedClass, ToLocation(refusal.Location), refusal.Network, refusal.Reason);
 
     public static Diagnostic Create(NetworkDiagnostic diagnostic) =>
         Diagnostic.Create(Descriptors[diagnostic.Id], ToLocation(diagnostic.Location), diagnostic.Arguments.Cast<object>().ToArray());

@@ -1,6 +1,7 @@
 // `bnn verify MODEL.bnnx CHECKPOINT --data DIR`: the packed model against the float reference path, step by step.
 using System.Globalization;
 using System.Numerics;
+using BnnDsl.Deployment;
 using BnnDsl.Kernels.Cpu;
 using BnnDsl.Runtime.Checkpoints;
 using BnnDsl.Runtime.Data;

@@ -2,6 +2,7 @@
 // every damaged model file as one line with exit code 2.
 using System.Buffers.Binary;
 using System.Text.Json;
+using BnnDsl.Deployment;
 using BnnDsl.Runtime.Checkpoints;
 using BnnDsl.Runtime.Deployment;
 using BnnDsl.Runtime.Networks;

@@ -108,18 +108,24 @@ public class GeneratedNetworkTests
         var tree = Assert.Single(result.GeneratedSources).SyntaxTree;
         var calls = tree.GetRoot().DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.InvocationExpressionSyntax>()
             .Select(call => (Text: call.Expression.ToString(), Span: tree.GetMappedLineSpan(call.Span)))
-            .Where(call => call.Text.EndsWith(".Forward", StringComparison.Ordinal) || call.Text.EndsWith(".Backward", StringComparison.Ordinal))
+            .Where(call => call.Text.EndsWith(".Forward", StringComparison.Ordinal) || call.Text.EndsWith(".ForwardReference", StringComparison.Ordinal)
+                || call.Text.EndsWith(".Backward", StringComparison.Ordinal))
             .ToList();
 
         // Layer n of the declaration sits on line n + 4 (zero-based) of LeNetSource; Flatten (9) and the loss head (14) have no call.
+        // Each layer has three calls: Forward, its float reference (ForwardReference for the binary layers, an evaluation Forward
+        // for the others) and Backward.
         int[] layerNumbers = [1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13];
         string[] fields = ["conv1", "bn1", "maxpool1", "qact1", "qconv1", "bn2", "maxpool2", "qact2", "qfc1", "bn3", "qact3", "fc1"];
-        Assert.Equal(fields.Length * 2, calls.Count);
+        Assert.Equal(fields.Length * 3, calls.Count);
         for (int i = 0; i < fields.Length; i++)
         {
-            var forward = Assert.Single(calls, c => c.Text == fields[i] + ".Forward");
-            var backward = Assert.Single(calls, c => c.Text == fields[i] + ".Backward");
-            foreach (var span in new[] { forward.Span, backward.Span })
+            bool binary = fields[i] is "qconv1" or "qfc1";
+            var layerCalls = calls.Where(c => c.Text.StartsWith(fields[i] + ".", StringComparison.Ordinal)).ToList();
+            Assert.Equal(binary ? 1 : 2, layerCalls.Count(c => c.Text == fields[i] + ".Forward"));
+            Assert.Equal(binary ? 1 : 0, layerCalls.Count(c => c.Text == fields[i] + ".ForwardReference"));
+            Assert.Single(layerCalls, c => c.Text == fields[i] + ".Backward");
+            foreach (var span in layerCalls.Select(c => c.Span))
             {
                 Assert.True(span.HasMappedPath);
                 Assert.Equal(GeneratorHarness.FileName, span.Path);

@@ -6,7 +6,7 @@ namespace BnnDsl.Generator.Tests;
 
 public class IncrementalityTests
 {
-    private static readonly string[] Steps = [TrackingNames.Networks, TrackingNames.Diagnostics, TrackingNames.Targets, TrackingNames.Duplicates];
+    private static readonly string[] Steps = [TrackingNames.Networks, TrackingNames.Diagnostics, TrackingNames.Targets, TrackingNames.Duplicates, TrackingNames.PackedRefusals];
 
     [Fact]
     public void UnchangedCompilationIsCached()

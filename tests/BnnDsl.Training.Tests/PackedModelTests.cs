@@ -1,5 +1,6 @@
 // The converter and interpreter against the generated networks: same logits, bit-exact packed intermediates,
 // threshold folding edge cases, damaged files, determinism, size, allocation-free and concurrent inference.
+using BnnDsl.Deployment;
 using BnnDsl.Kernels.Cpu;
 using BnnDsl.Runtime.Checkpoints;
 using BnnDsl.Runtime.Deployment;
@@ -32,7 +33,8 @@ public partial class MixedNet;
 
 public sealed class PackedModelTests
 {
-    private static Network Prepared(Network network, int seed)
+    /// <summary>Initializes <paramref name="network"/> from <paramref name="seed"/> with BatchNorm statistics on the scale of the values they see.</summary>
+    internal static Network Prepared(Network network, int seed)
     {
         network.Initialize(seed);
         var rng = new Random(seed * 7 + 1);

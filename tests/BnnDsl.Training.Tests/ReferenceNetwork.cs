@@ -19,12 +19,15 @@ internal sealed class ReferenceNetwork
     private readonly NetworkSpec spec;
     private readonly Func<string, float[]> weights;
     private readonly int batch;
+    private readonly bool evaluation;
 
-    public ReferenceNetwork(NetworkSpec spec, int batch, Func<string, float[]> weights)
+    /// <summary><paramref name="evaluation"/>: BatchNorm uses the running statistics (forward only, <see cref="Forward"/>).</summary>
+    public ReferenceNetwork(NetworkSpec spec, int batch, Func<string, float[]> weights, bool evaluation = false)
     {
         this.spec = spec;
         this.batch = batch;
         this.weights = weights;
+        this.evaluation = evaluation;
     }
 
     /// <summary>Pre-activation values of every sign layer in the last forward pass (to check that none sits on a boundary).</summary>
@@ -74,6 +77,46 @@ internal sealed class ReferenceNetwork
     /// </summary>
     public void ForwardBackward(float[] input, int[] labels)
     {
+        if (evaluation)
+            throw new InvalidOperationException("An evaluation reference runs Forward only.");
+        var names = LayerNames(spec);
+        var (inputs, reads, outputs) = RunForward(input);
+        double[] x = Logits;
+        int computed = spec.Layers.Count - 1;
+        int classes = spec.Layers[^1].InputShape.Channels;
+        var dlogits = new double[x.Length];
+        Loss = 0;
+        for (int b = 0; b < batch; b++)
+        {
+            double max = Enumerable.Range(0, classes).Max(c => x[b * classes + c]);
+            double sum = Enumerable.Range(0, classes).Sum(c => Math.Exp(x[b * classes + c] - max));
+            Loss += (Math.Log(sum) + max - x[b * classes + labels[b]]) / batch;
+            for (int c = 0; c < classes; c++)
+                dlogits[b * classes + c] = (Math.Exp(x[b * classes + c] - max) / sum - (c == labels[b] ? 1 : 0)) / batch;
+        }
+
+        var gradients = new Dictionary<double[], double[]>(ReferenceEqualityComparer.Instance) { [x] = dlogits };
+        for (int i = computed - 1; i >= 0; i--)
+        {
+            var layer = spec.Layers[i];
+            if (layer.Kind is LayerKind.Residual or LayerKind.Shortcut or LayerKind.Flatten
+                || !gradients.TryGetValue(outputs[i], out var dy))
+                continue;
+            if (layer.Kind == LayerKind.EndResidual)
+            {
+                foreach (var read in reads[i])
+                    Accumulate(gradients, read, dy);
+                continue;
+            }
+            Accumulate(gradients, inputs[i], Backward(layer, names[i], inputs[i], dy));
+        }
+    }
+
+    /// <summary>The forward pass only: <see cref="Logits"/> and the margins (the loss head is not applied).</summary>
+    public void Forward(float[] input) => RunForward(input);
+
+    private (double[][] Inputs, double[][][] Reads, double[][] Outputs) RunForward(float[] input)
+    {
         var names = LayerNames(spec);
         SignInputs.Clear();
         PoolMargins.Clear();
@@ -81,7 +124,7 @@ internal sealed class ReferenceNetwork
         WeightMargins.Clear();
         Gradients.Clear();
         double[] x = [.. input.Select(v => (double)v)];
-        int computed = spec.Layers.Count - 1;
+        int computed = spec.Layers[^1].Kind == LayerKind.SoftmaxCrossEntropy ? spec.Layers.Count - 1 : spec.Layers.Count;
         var inputs = new double[computed][];
         var reads = new double[computed][][];
         var outputs = new double[computed][];
@@ -112,35 +155,8 @@ internal sealed class ReferenceNetwork
             }
             outputs[i] = x;
         }
-
         Logits = x;
-        int classes = spec.Layers[^1].InputShape.Channels;
-        var dlogits = new double[x.Length];
-        Loss = 0;
-        for (int b = 0; b < batch; b++)
-        {
-            double max = Enumerable.Range(0, classes).Max(c => x[b * classes + c]);
-            double sum = Enumerable.Range(0, classes).Sum(c => Math.Exp(x[b * classes + c] - max));
-            Loss += (Math.Log(sum) + max - x[b * classes + labels[b]]) / batch;
-            for (int c = 0; c < classes; c++)
-                dlogits[b * classes + c] = (Math.Exp(x[b * classes + c] - max) / sum - (c == labels[b] ? 1 : 0)) / batch;
-        }
-
-        var gradients = new Dictionary<double[], double[]>(ReferenceEqualityComparer.Instance) { [x] = dlogits };
-        for (int i = computed - 1; i >= 0; i--)
-        {
-            var layer = spec.Layers[i];
-            if (layer.Kind is LayerKind.Residual or LayerKind.Shortcut or LayerKind.Flatten
-                || !gradients.TryGetValue(outputs[i], out var dy))
-                continue;
-            if (layer.Kind == LayerKind.EndResidual)
-            {
-                foreach (var read in reads[i])
-                    Accumulate(gradients, read, dy);
-                continue;
-            }
-            Accumulate(gradients, inputs[i], Backward(layer, names[i], inputs[i], dy));
-        }
+        return (inputs, reads, outputs);
     }
 
     private static void Accumulate(Dictionary<double[], double[]> gradients, double[] tensor, double[] gradient)
@@ -298,7 +314,9 @@ internal sealed class ReferenceNetwork
             case LayerKind.GlobalAvgPool:
                 return AvgPool(x, s, layer with { Kernel = s.Height, Stride = 1 }, dy: null);
             case LayerKind.BatchNorm:
-                return BatchNorm(x, s.Channels, W(name + ".gamma"), W(name + ".beta"));
+                return evaluation
+                    ? BatchNorm(x, s.Channels, W(name + ".gamma"), W(name + ".beta"), W(name + ".running_mean"), W(name + ".running_var"))
+                    : BatchNorm(x, s.Channels, W(name + ".gamma"), W(name + ".beta"));
             default:
                 throw new NotSupportedException(layer.Kind.ToString());
         }
@@ -522,6 +540,11 @@ internal sealed class ReferenceNetwork
     private double[] BatchNorm(double[] x, int channels, double[] gamma, double[] beta)
     {
         var (mean, variance) = Statistics(x, channels);
+        return BatchNorm(x, channels, gamma, beta, mean, variance);
+    }
+
+    private static double[] BatchNorm(double[] x, int channels, double[] gamma, double[] beta, double[] mean, double[] variance)
+    {
         var y = new double[x.Length];
         for (int i = 0; i < x.Length; i++)
         {

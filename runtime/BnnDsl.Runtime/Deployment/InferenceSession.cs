@@ -1,9 +1,8 @@
 // Runs a packed model's plan with the CPU kernels on batches of up to a fixed size, with buffers allocated once.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
+using BnnDsl.Deployment;
 using BnnDsl.Kernels.Cpu;
-using BnnDsl.Runtime.Layers;
 
 namespace BnnDsl.Runtime.Deployment;
 
@@ -29,7 +28,6 @@ public sealed unsafe class InferenceSession
     private readonly BinaryConv2dPlan?[][] convPlans;
     private readonly ulong[][] convScratch;
     private readonly float[][] unpacked;
-    private readonly float[] ones, zeros;
     private readonly int lanes;
     private readonly KernelPath path;
     private readonly int threads;
@@ -53,12 +51,11 @@ public sealed unsafe class InferenceSession
         convPlans = new BinaryConv2dPlan?[steps.Length][];
         var scratch = new int[lanes];
         var unpack = new int[lanes];
-        int widest = 1;
         for (int i = 0; i < steps.Length; i++)
         {
             var step = steps[i];
             floats[i] = step.OutputBits ? [] : GC.AllocateArray<float>((int)(batchSize * step.Output.Elements), pinned: true);
-            bits[i] = step.OutputBits ? GC.AllocateArray<ulong>(batchSize * ModelPlanner.Words(step.Output), pinned: true) : [];
+            bits[i] = step.OutputBits ? GC.AllocateArray<ulong>(batchSize * PackedPlan.Words(step.Output), pinned: true) : [];
             convPlans[i] = [];
             if (step.Op == PlanOp.XnorConv)
             {
@@ -69,8 +66,6 @@ public sealed unsafe class InferenceSession
             if (step.Op == PlanOp.BitsDense)
                 for (int lane = 0; lane < lanes; lane++)
                     unpack[lane] = Math.Max(unpack[lane], laneBatch[lane] * (int)step.Input.Elements);
-            if (step.Spec is { } layer)
-                widest = Math.Max(widest, layer.Units);
         }
         convScratch = new ulong[lanes][];
         unpacked = new float[lanes][];
@@ -79,9 +74,6 @@ public sealed unsafe class InferenceSession
             convScratch[lane] = new ulong[scratch[lane]];
             unpacked[lane] = new float[unpack[lane]];
         }
-        ones = new float[widest];
-        ones.AsSpan().Fill(1f);
-        zeros = new float[widest];
     }
 
     /// <summary>The most samples one pass of the plan runs.</summary>
@@ -144,7 +136,7 @@ public sealed unsafe class InferenceSession
 
     /// <summary>The packed bits step <paramref name="step"/> wrote for the samples of the last chunk run (empty for a float step).</summary>
     public ReadOnlySpan<ulong> StepBits(int step) =>
-        bits[step].AsSpan(0, steps[step].OutputBits ? lastCount * ModelPlanner.Words(steps[step].Output) : 0);
+        bits[step].AsSpan(0, steps[step].OutputBits ? lastCount * PackedPlan.Words(steps[step].Output) : 0);
 
     /// <summary>The floats step <paramref name="step"/> wrote for the samples of the last chunk run (empty for a bit step).</summary>
     public ReadOnlySpan<float> StepFloats(int step) =>
@@ -196,190 +188,83 @@ public sealed unsafe class InferenceSession
     private void RunLane(float* input, int start, int count, int lane, int laneThreads)
     {
         var data = model.Data;
-        float* previousFloats = input;
-        ulong* previousBits = null;
         for (int i = 0; i < steps.Length; i++)
         {
             var step = steps[i];
             var d = data[i];
             var inShape = step.Input;
-            int inElements = (int)inShape.Elements, inWords = ModelPlanner.Words(inShape);
-            int outElements = (int)step.Output.Elements, outWords = ModelPlanner.Words(step.Output);
-            float* outFloatsPtr = step.OutputBits ? null : Address(floats[i]) + (long)start * outElements;
-            ulong* outBitsPtr = step.OutputBits ? Address(bits[i]) + (long)start * outWords : null;
-            var outFloats = step.OutputBits ? default : new Span<float>(outFloatsPtr, count * outElements);
-            var outBits = step.OutputBits ? new Span<ulong>(outBitsPtr, count * outWords) : default;
-            // the planner puts a float-reading step only after a float-writing one (or first), a bit-reading one after a bit-writing one
-            bool bitsIn = i > 0 && steps[i - 1].OutputBits;
-            var inFloats = bitsIn ? default : new ReadOnlySpan<float>(previousFloats, count * inElements);
-            var inBits = bitsIn ? new ReadOnlySpan<ulong>(previousBits, count * inWords) : default;
+            int inElements = (int)inShape.Elements, inWords = PackedPlan.Words(inShape);
+            int outElements = (int)step.Output.Elements, outWords = PackedPlan.Words(step.Output);
+            var outFloats = step.OutputBits ? default : new Span<float>(Address(floats[i]) + (long)start * outElements, count * outElements);
+            var outBits = step.OutputBits ? new Span<ulong>(Address(bits[i]) + (long)start * outWords, count * outWords) : default;
+            int source = step.Source;
+            var inFloats = step.InputBits ? default
+                : new ReadOnlySpan<float>(source < 0 ? input : Address(floats[source]) + (long)start * inElements, count * inElements);
+            var inBits = step.InputBits ? new ReadOnlySpan<ulong>(Address(bits[source]) + (long)start * inWords, count * inWords) : default;
             switch (step.Op)
             {
                 case PlanOp.Sign:
-                {
-                    int rows = step.Output.Rank == 3 ? count * inShape.Height * inShape.Width : count;
-                    SignPacking.Pack(inFloats, rows, step.Output.Channels, outBits, path);
+                    PackedOps.Sign(inFloats, step.Output.Rank == 3 ? count * inShape.Height * inShape.Width : count, step.Output.Channels, outBits, path);
                     break;
-                }
                 case PlanOp.Unpack:
-                    Unpack(inBits, count, step.Output, outFloats);
+                    PackedOps.Unpack(inBits, Rows(step.Output, count), step.Output.Channels, outFloats);
                     break;
                 case PlanOp.Repack:
-                    Repack(inBits, count, inShape, outBits);
+                    PackedOps.Repack(inBits, count, inShape.Height * inShape.Width, inShape.Channels, outBits);
                     break;
                 case PlanOp.FloatConv:
-                    FloatConv(step, d, previousFloats, count, outFloatsPtr, outBitsPtr, laneThreads);
+                    PackedOps.FloatConv(inFloats, count, d.Conv!, step.PoolKernel, step.PoolStride, outFloats, outBits, path, laneThreads);
                     break;
                 case PlanOp.FloatDense:
-                    Dense(d, inFloats, count, inElements, step.Spec!.Units, outFloats, laneThreads);
+                    PackedOps.FloatDense(inFloats, count, inElements, step.Spec!.Units, d.Weight, d.Bias, outFloats, path, laneThreads);
                     break;
                 case PlanOp.BitsDense:
-                {
-                    var values = unpacked[lane].AsSpan(0, count * inElements);
-                    Unpack(inBits, count, inShape, values);
-                    Dense(d, values, count, inElements, step.Spec!.Units, outFloats, laneThreads);
+                    PackedOps.BitsDense(inBits, count, inElements, step.Spec!.Units, d.Weight, d.Bias, unpacked[lane], outFloats, path, laneThreads);
                     break;
-                }
                 case PlanOp.Affine:
-                    Affine(inFloats, d.Scale!, d.Shift!, outFloats);
+                    PackedOps.Affine(inFloats, d.Scale, d.Shift, outFloats);
                     break;
                 case PlanOp.MaxPool:
-                    FloatPooling.MaxPool(PoolShape(step, count), inFloats, outFloats, path, laneThreads);
+                    PackedOps.MaxPool(PoolShape(step, count), inFloats, outFloats, path, laneThreads);
                     break;
                 case PlanOp.AvgPool:
-                    FloatPooling.AvgPool(PoolShape(step, count), inFloats, outFloats, path, laneThreads);
+                    PackedOps.AvgPool(PoolShape(step, count), inFloats, outFloats, path, laneThreads);
                     break;
                 case PlanOp.GlobalAvgPool:
-                    FloatPooling.GlobalAvgPool(count, inShape.Height, inShape.Width, inShape.Channels, inFloats, outFloats, path, laneThreads);
+                    PackedOps.GlobalAvgPool(count, inShape.Height, inShape.Width, inShape.Channels, inFloats, outFloats, path, laneThreads);
                     break;
                 case PlanOp.ReLU:
-                    Elementwise.Relu(inFloats, outFloats, laneThreads);
+                    PackedOps.ReLU(inFloats, outFloats, laneThreads);
                     break;
                 case PlanOp.PackedMaxPool:
-                    PackedMaxPool.Forward(inBits, PoolShape(step, count), outBits, path, laneThreads);
+                    PackedOps.PackedMaxPool(inBits, PoolShape(step, count), outBits, path, laneThreads);
                     break;
                 case PlanOp.XnorConv:
                 {
                     // plans hold no buffers, so lanes share them; two lanes creating the same one at once is harmless
                     var plan = convPlans[i][count] ??= new BinaryConv2dPlan(ConvShape(step, count), d.ConvWeights!,
                         step.Spec!.Padding == Padding.Zero ? BinaryPadding.Zero : BinaryPadding.One);
-                    int filters = step.Spec!.Units;
-                    var output = step.OutputBits
-                        ? XnorOutput.Threshold(outBits, SignPacking.WordsFor(filters), d.Threshold)
-                        : XnorOutput.ScaleBias(outFloats, filters, ones.AsSpan(0, filters), zeros.AsSpan(0, filters));
-                    BinaryConv2d.Forward(inBits, plan, convScratch[lane], output, path, laneThreads);
+                    if (step.OutputBits)
+                        PackedOps.XnorConv(inBits, plan, convScratch[lane], d.Threshold, outBits, path, laneThreads);
+                    else
+                        PackedOps.XnorConv(inBits, plan, convScratch[lane], d.Scale, d.Shift, outFloats, path, laneThreads);
                     break;
                 }
                 case PlanOp.XnorDense:
-                {
-                    int units = step.Spec!.Units;
-                    var output = step.OutputBits
-                        ? XnorOutput.Threshold(outBits, SignPacking.WordsFor(units), d.Threshold)
-                        : XnorOutput.ScaleBias(outFloats, units, ones.AsSpan(0, units), zeros.AsSpan(0, units));
-                    XnorGemm.Multiply(inBits, count, inWords, d.DenseWeights!, output, default, path, laneThreads);
+                    if (step.OutputBits)
+                        PackedOps.XnorDense(inBits, count, d.DenseWeights!, d.Threshold, outBits, path, laneThreads);
+                    else
+                        PackedOps.XnorDense(inBits, count, d.DenseWeights!, d.Scale, d.Shift, outFloats, path, laneThreads);
                     break;
-                }
             }
-            if (step.OutputBits)
-                previousBits = outBitsPtr;
-            else
-                previousFloats = outFloatsPtr;
         }
     }
 
     /// <summary>The address of a step buffer (allocated on the pinned object heap, so it never moves).</summary>
     private static T* Address<T>(T[] buffer) where T : unmanaged => (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
 
-    private void FloatConv(PlanStep step, StepData d, float* input, int count, float* outFloats, ulong* outBits, int laneThreads)
-    {
-        var image = ConvShape(step, 1);
-        bool direct = FloatConvBlock.SupportsDirect(image, path);
-        fixed (float* weight = d.Weight)
-        fixed (float* weightT = direct ? d.WeightT : null)
-        fixed (int* offsets = direct ? d.Offsets : null)
-        fixed (float* bias = d.Bias)
-        fixed (float* scale = d.Scale)
-        fixed (float* shift = d.Shift)
-        {
-            var job = new FloatConvBlock
-            {
-                Image = image, Input = input, Weight = weight, WeightT = weightT, Offsets = offsets, Bias = bias,
-                Scale = scale, Shift = shift, OutputFloats = outFloats, OutputBits = outBits,
-                PoolKernel = step.PoolKernel, PoolStride = step.PoolStride,
-                OutputHeight = step.Output.Height, OutputWidth = step.Output.Width, Path = path,
-            };
-            int cores = laneThreads <= 0 ? KernelParallel.MaxThreads : Math.Min(laneThreads, KernelParallel.MaxThreads);
-            job.Parts = direct && count < cores ? Math.Min(step.Output.Height, (cores + count - 1) / count) : 1;
-            KernelParallel.For(count * job.Parts, laneThreads, ref job);
-        }
-    }
-
-    private void Dense(StepData d, ReadOnlySpan<float> input, int count, int inputs, int units, Span<float> output, int laneThreads)
-    {
-        float beta = 0f;
-        if (d.Bias is not null)
-        {
-            for (int s = 0; s < count; s++)
-                d.Bias.CopyTo(output.Slice(s * units, units));
-            beta = 1f;
-        }
-        // y (count × units) = x (count × inputs) · Wᵀ, as the training DenseLayer computes it
-        Sgemm.Multiply(false, true, count, units, inputs, 1f, input, inputs, d.Weight!, inputs, beta, output, units, path, laneThreads);
-    }
-
-    private static void Affine(ReadOnlySpan<float> input, float[] scale, float[] shift, Span<float> output)
-    {
-        int channels = scale.Length;
-        for (int i = 0; i < input.Length; i++)
-        {
-            int c = i % channels;
-            output[i] = input[i] * scale[c] + shift[c];
-        }
-    }
-
-    /// <summary>Bits of <paramref name="shape"/> (packed per position) to ±1 floats, eight channels per vector step.</summary>
-    private static void Unpack(ReadOnlySpan<ulong> source, int count, TensorShape shape, Span<float> output)
-    {
-        int channels = shape.Channels, rows = shape.Rank == 3 ? count * shape.Height * shape.Width : count;
-        int words = SignPacking.WordsFor(channels);
-        var lanes = Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128);
-        var plus = Vector256.Create(1f);
-        var minus = Vector256.Create(-1f);
-        fixed (ulong* src = source)
-        fixed (float* dst = output)
-            for (int r = 0; r < rows; r++)
-            {
-                byte* bytes = (byte*)(src + (long)r * words);
-                float* row = dst + (long)r * channels;
-                int c = 0;
-                for (; c + 8 <= channels; c += 8)
-                {
-                    var set = Vector256.Equals(Vector256.Create((int)bytes[c >> 3]) & lanes, lanes).AsSingle();
-                    Vector256.ConditionalSelect(set, minus, plus).Store(row + c);
-                }
-                for (; c < channels; c++)
-                    row[c] = ((bytes[c >> 3] >> (c & 7)) & 1) == 0 ? 1f : -1f;
-            }
-    }
-
-    /// <summary>Bits packed per position ([positions][words(C)]) to one flat packed vector per sample.</summary>
-    private static void Repack(ReadOnlySpan<ulong> source, int count, TensorShape shape, Span<ulong> output)
-    {
-        int channels = shape.Channels, positions = shape.Height * shape.Width, words = SignPacking.WordsFor(channels);
-        int flatWords = SignPacking.WordsFor(positions * channels);
-        for (int s = 0; s < count; s++)
-        {
-            var flat = output.Slice(s * flatWords, flatWords);
-            flat.Clear();
-            for (int p = 0; p < positions; p++)
-                for (int c = 0; c < channels; c++)
-                {
-                    ulong bit = (source[(s * positions + p) * words + (c >> 6)] >> (c & 63)) & 1;
-                    int index = p * channels + c;
-                    flat[index >> 6] |= bit << (index & 63);
-                }
-        }
-    }
+    /// <summary>Rows of packed channels of <paramref name="count"/> samples of <paramref name="shape"/>: positions for images, samples for vectors.</summary>
+    private static int Rows(TensorShape shape, int count) => shape.Rank == 3 ? count * shape.Height * shape.Width : count;
 
     private static Conv2dShape ConvShape(PlanStep step, int batch)
     {

@@ -1,4 +1,5 @@
 // Turns a trained network (spec + float parameters, or a training checkpoint) into a packed model (.bnnx).
+using BnnDsl.Deployment;
 using BnnDsl.Kernels.Cpu;
 using BnnDsl.Runtime.Checkpoints;
 

@@ -2,6 +2,7 @@
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
+using BnnDsl.Deployment;
 using BnnDsl.Kernels.Cpu;
 using BnnDsl.Runtime.Checkpoints;
 
@@ -217,30 +218,23 @@ public sealed class PackedModel
 
     private StepData Prepare(PlanStep step)
     {
-        float[]? Floats(string name) => byName.TryGetValue(name, out var t) ? t.As<float>().ToArray() : null;
+        float[] Floats(string name) => byName[name].As<float>().ToArray();
         var data = new StepData();
         var layer = step.Spec;
         switch (step.Op)
         {
-            case PlanOp.FloatConv or PlanOp.FloatDense or PlanOp.BitsDense:
+            case PlanOp.FloatConv:
+            {
+                var input = layer!.InputShape;
+                var image = new Conv2dShape(1, input.Height, input.Width, input.Channels, layer.Units, layer.Kernel, layer.Kernel,
+                    layer.Stride, layer.Stride, layer.Pad, layer.Pad);
+                data.Conv = new FloatConvWeights(image, Floats($"{step.Layer}.weight"), step.Bias ? Floats($"{step.Layer}.bias") : null,
+                    step.Norm is null ? null : Floats($"{step.Norm}.scale"), step.Norm is null ? null : Floats($"{step.Norm}.shift"));
+                break;
+            }
+            case PlanOp.FloatDense or PlanOp.BitsDense:
                 data.Weight = Floats($"{step.Layer}.weight");
-                data.Bias = step.Bias ? Floats($"{step.Layer}.bias") : null;
-                if (step.Op == PlanOp.FloatConv)
-                {
-                    int filters = layer!.Units, k = layer.Kernel * layer.Kernel * layer.InputShape.Channels;
-                    data.WeightT = new float[k * filters];
-                    for (int o = 0; o < filters; o++)
-                        for (int j = 0; j < k; j++)
-                            data.WeightT[j * filters + o] = data.Weight![o * k + j];
-                    var input = layer.InputShape;
-                    data.Offsets = FloatConvBlock.DirectOffsets(new Conv2dShape(1, input.Height, input.Width, input.Channels, filters,
-                        layer.Kernel, layer.Kernel, layer.Stride, layer.Stride, layer.Pad, layer.Pad));
-                }
-                if (step.Norm is not null)
-                {
-                    data.Scale = Floats($"{step.Norm}.scale");
-                    data.Shift = Floats($"{step.Norm}.shift");
-                }
+                data.Bias = step.Bias ? Floats($"{step.Layer}.bias") : [];
                 break;
             case PlanOp.Affine:
                 data.Scale = Floats($"{step.Layer}.scale");
@@ -250,7 +244,7 @@ public sealed class PackedModel
             {
                 var packed = byName[$"{step.Layer}.packed_weight"].As<ulong>();
                 data.ConvWeights = BinaryConvWeights.FromPacked(packed, layer!.Units, layer.Kernel, layer.Kernel, layer.InputShape.Channels);
-                data.Threshold = step.Norm is null ? null : byName[$"{step.Layer}.threshold"].As<int>().ToArray();
+                SetXnorOutput(data, step, layer.Units);
                 break;
             }
             case PlanOp.XnorDense:
@@ -258,11 +252,24 @@ public sealed class PackedModel
                 int inputs = (int)step.Input.Elements;
                 var packed = byName[$"{step.Layer}.packed_weight"].As<ulong>();
                 data.DenseWeights = XnorPackedB.Pack(packed, layer!.Units, SignPacking.WordsFor(inputs), inputs);
-                data.Threshold = step.Norm is null ? null : byName[$"{step.Layer}.threshold"].As<int>().ToArray();
+                SetXnorOutput(data, step, layer.Units);
                 break;
             }
         }
         return data;
+    }
+
+    /// <summary>An XNOR step's output stage: its thresholds, or ones and zeros as scale and bias for the bare dot products.</summary>
+    private void SetXnorOutput(StepData data, PlanStep step, int units)
+    {
+        if (step.OutputBits)
+        {
+            data.Threshold = byName[$"{step.Layer}.threshold"].As<int>().ToArray();
+            return;
+        }
+        data.Scale = new float[units];
+        data.Scale.AsSpan().Fill(1f);
+        data.Shift = new float[units];
     }
 
     private InferenceSession Rent()
@@ -283,9 +290,9 @@ public sealed class PackedModel
 /// <summary>A step's tensors decoded once per model and shared, read-only, by every session.</summary>
 internal sealed class StepData
 {
-    public float[]? Weight, WeightT, Bias, Scale, Shift;
-    public int[]? Offsets;
-    public int[]? Threshold;
+    public float[] Weight = [], Bias = [], Scale = [], Shift = [];
+    public int[] Threshold = [];
+    public FloatConvWeights? Conv;
     public BinaryConvWeights? ConvWeights;
     public XnorPackedB? DenseWeights;
 }

@@ -81,6 +81,19 @@ public sealed class BinaryConv2dLayer : Layer
         BinaryConv2d.Forward(packedInput, plan, bitColumns, XnorOutput.ScaleBias(y, shape.Filters, ones, zeros), Path, Threads);
     }
 
+    /// <summary>
+    /// The float reference of <see cref="Forward"/> (the simulation a float framework runs): sign(x) and sign(W) as
+    /// float ±1 values, im2col with the padding's pad value, SGEMM. Every dot product is an integer of magnitude at
+    /// most kernel² × channels, exact in float, so y equals <see cref="Forward"/>'s bit for bit. Evaluation only.
+    /// </summary>
+    public override void ForwardReference(ReadOnlySpan<float> x, Span<float> y)
+    {
+        CheckForward(x, y);
+        Elementwise.Sign(weight.Value, signWeights, Threads);
+        ConvForward.Run(shape, x, y, signWeights, default, gradient.Columns, gradient.ImagesPerChunk,
+            sign: true, padValue: padding == BinaryPadding.One ? 1f : 0f, Path, Threads);
+    }
+
     /// <summary>STE gradients of the latent weights, and dx unless it is empty; <paramref name="y"/> is not read.</summary>
     public override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {

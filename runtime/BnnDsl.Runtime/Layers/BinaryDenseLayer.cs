@@ -73,6 +73,20 @@ public sealed class BinaryDenseLayer : Layer
         XnorGemm.Multiply(packedInput, Batch, words, packedWeights, XnorOutput.ScaleBias(y, Outputs, ones, zeros), default, Path, Threads);
     }
 
+    /// <summary>
+    /// The float reference of <see cref="Forward"/> (the simulation a float framework runs): sign(x) and sign(W) as
+    /// float ±1 values, <c>y = sign(x) · sign(W)ᵀ</c> by SGEMM. Every dot product is an integer of magnitude at most
+    /// <see cref="Inputs"/>, exact in float, so y equals <see cref="Forward"/>'s bit for bit. Evaluation only.
+    /// </summary>
+    public override void ForwardReference(ReadOnlySpan<float> x, Span<float> y)
+    {
+        CheckForward(x, y);
+        Elementwise.Sign(x, signInput, Threads);
+        Elementwise.Sign(weight.Value, signWeights, Threads);
+        // y (batch × outputs) = sign(x) (batch × inputs) · sign(W)ᵀ
+        Sgemm.Multiply(false, true, Batch, Outputs, Inputs, 1f, signInput, Inputs, signWeights, Inputs, 0f, y, Outputs, Path, Threads);
+    }
+
     /// <summary>STE gradients of the latent weights, and dx unless it is empty; <paramref name="y"/> is not read.</summary>
     public override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {

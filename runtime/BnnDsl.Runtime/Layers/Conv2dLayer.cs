@@ -23,7 +23,7 @@ namespace BnnDsl.Runtime.Layers;
 /// Glorot uniform init as in the other quantized layers.
 /// </para>
 /// </summary>
-public sealed unsafe class Conv2dLayer : Layer
+public sealed class Conv2dLayer : Layer
 {
     private readonly Conv2dShape shape;
     private readonly Parameter weight;
@@ -94,18 +94,8 @@ public sealed unsafe class Conv2dLayer : Layer
         CheckForward(x, y);
         var input = operands.QuantizeInput(x, Threads);
         var weights = operands.QuantizeWeights(weight.Value, Threads);
-        fixed (float* xPtr = input)
-        fixed (float* yPtr = y)
-        fixed (float* weightPtr = weights)
-        fixed (float* biasPtr = bias is null ? default : bias.Value)
-        {
-            var job = new ForwardJob
-            {
-                Shape = shape, X = xPtr, Y = yPtr, Weights = weightPtr, Bias = bias is null ? null : biasPtr,
-                ImagesPerChunk = imagesPerChunk, PadValue = gradient.PadValue, Columns = gradient.Columns, Path = Path,
-            };
-            KernelParallel.For((Batch + imagesPerChunk - 1) / imagesPerChunk, Threads, ref job);
-        }
+        ConvForward.Run(shape, input, y, weights, bias is null ? default : bias.Value, gradient.Columns, imagesPerChunk,
+            sign: false, padValue: gradient.PadValue, Path, Threads);
     }
 
     /// <summary>Gradients of weight and bias (STE-gated when quantized), and dx unless it is empty; <paramref name="y"/> is not read.</summary>
@@ -114,45 +104,5 @@ public sealed unsafe class Conv2dLayer : Layer
         CheckBackward(x, dy, dx);
         gradient.Run(operands.Input(x), dy, operands.Weights(weight.Value), weight.Gradient, bias is null ? default : bias.Gradient, dx, Path, Threads);
         operands.Gate(weight, x, dx, Threads);
-    }
-
-    /// <summary>Item: one chunk of images: im2col, then <c>y (rows × filters) = bias + cols (rows × k) · Wᵀ</c>.</summary>
-    private struct ForwardJob : IParallelJob
-    {
-        public Conv2dShape Shape;
-        public float* X, Y, Weights, Bias;
-        public int ImagesPerChunk;
-        public float PadValue;
-        public ScratchSlots Columns;
-        public KernelPath Path;
-
-        public readonly void Run(int index)
-        {
-            Conv2dShape s = Shape;
-            int filters = s.Filters, k = s.KernelH * s.KernelW * s.Channels, imageRows = s.OutputHeight * s.OutputWidth;
-            int imageInput = s.Height * s.Width * s.Channels;
-            int first = index * ImagesPerChunk, images = Math.Min(ImagesPerChunk, s.Batch - first), rows = images * imageRows;
-            int slot = Columns.Take();
-            try
-            {
-                var cols = Columns.Buffer(slot).AsSpan(0, rows * k);
-                var chunk = s with { Batch = images };
-                LayerIm2Col.Run(chunk, new ReadOnlySpan<float>(X + (long)first * imageInput, images * imageInput), cols, sign: false, PadValue, threads: 1);
-                var y = new Span<float>(Y + (long)first * imageRows * filters, rows * filters);
-                float beta = 0f;
-                if (Bias != null)
-                {
-                    var bias = new ReadOnlySpan<float>(Bias, filters);
-                    for (int row = 0; row < rows; row++)
-                        bias.CopyTo(y.Slice(row * filters, filters));
-                    beta = 1f;
-                }
-                Sgemm.Multiply(false, true, rows, filters, k, 1f, cols, k, new ReadOnlySpan<float>(Weights, filters * k), k, beta, y, filters, Path, threads: 1);
-            }
-            finally
-            {
-                Columns.Release(slot);
-            }
-        }
     }
 }

@@ -67,6 +67,13 @@ public abstract class Layer
     public abstract void Forward(ReadOnlySpan<float> x, Span<float> y, bool training);
 
     /// <summary>
+    /// The float reference of an evaluation <see cref="Forward"/>: <c>Forward(x, y, training: false)</c>, except in
+    /// the binary and k-bit layers, which override it to compute in float (±1 values or k-bit levels and SGEMM) what
+    /// their bit kernels compute, as a float framework simulates them.
+    /// </summary>
+    public virtual void ForwardReference(ReadOnlySpan<float> x, Span<float> y) => Forward(x, y, training: false);
+
+    /// <summary>
     /// Given the input <paramref name="x"/>, the output <paramref name="y"/> of the last forward pass (layers that
     /// do not read it accept an empty span) and dLoss/dy, overwrites the parameter gradients and writes
     /// dLoss/dx into <paramref name="dx"/> (empty: skip).

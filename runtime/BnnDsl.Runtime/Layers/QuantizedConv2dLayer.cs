@@ -98,6 +98,23 @@ public sealed unsafe class QuantizedConv2dLayer : Layer
             XnorOutput.ScaleBias(y, shape.Filters, scale, zeros), Path, Threads);
     }
 
+    /// <summary>
+    /// The float reference of <see cref="Forward"/> (the simulation a float framework runs): the activation codes and
+    /// weight levels as floats, im2col (zero padding: code 0), SGEMM, then one multiply by <c>1 / ((2^ka - 1)(2^kw - 1))</c> as the
+    /// kernel's output transform does. The products and their sums are integers, exact in float while
+    /// kernel² × channels × (2^ka - 1)(2^kw - 1) &lt;= 2^24, and then y equals <see cref="Forward"/>'s bit for bit (beyond that, within
+    /// float rounding). Evaluation only.
+    /// </summary>
+    public override void ForwardReference(ReadOnlySpan<float> x, Span<float> y)
+    {
+        CheckForward(x, y);
+        QuantizedOperands.ActivationCodes(x, quantizedInput, ActivationBits);
+        QuantizedOperands.WeightLevels(weight.Value, quantizedWeights, WeightBits);
+        ConvForward.Run(shape, quantizedInput, y, quantizedWeights, default, gradient.Columns, gradient.ImagesPerChunk,
+            sign: false, padValue: 0f, Path, Threads);
+        QuantizedOperands.Scale(y, scale[0]);
+    }
+
     /// <summary>STE gradients of the latent weights, and dx unless it is empty; <paramref name="y"/> is not read.</summary>
     public override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {

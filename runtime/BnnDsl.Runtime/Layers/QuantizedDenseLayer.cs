@@ -80,6 +80,23 @@ public sealed class QuantizedDenseLayer : Layer
         BitSerialGemm.Multiply(packedInput, Batch, rowWords, ActivationBits, packedWeights, XnorOutput.ScaleBias(y, Outputs, scale, zeros), Path, Threads);
     }
 
+    /// <summary>
+    /// The float reference of <see cref="Forward"/> (the simulation a float framework runs): the activation codes and
+    /// weight levels as floats, SGEMM, then one multiply by <c>1 / ((2^ka - 1)(2^kw - 1))</c> as the
+    /// kernel's output transform does. The products and their sums are integers, exact in float while
+    /// inputs × (2^ka - 1)(2^kw - 1) &lt;= 2^24, and then y equals <see cref="Forward"/>'s bit for bit (beyond that, within
+    /// float rounding). Evaluation only.
+    /// </summary>
+    public override void ForwardReference(ReadOnlySpan<float> x, Span<float> y)
+    {
+        CheckForward(x, y);
+        QuantizedOperands.ActivationCodes(x, quantizedInput, ActivationBits);
+        QuantizedOperands.WeightLevels(weight.Value, quantizedWeights, WeightBits);
+        // y (batch × outputs) = codes (batch × inputs) · levelsᵀ
+        Sgemm.Multiply(false, true, Batch, Outputs, Inputs, 1f, quantizedInput, Inputs, quantizedWeights, Inputs, 0f, y, Outputs, Path, Threads);
+        QuantizedOperands.Scale(y, scale[0]);
+    }
+
     /// <summary>STE gradients of the latent weights, and dx unless it is empty; <paramref name="y"/> is not read.</summary>
     public override void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> dx)
     {

@@ -1,5 +1,5 @@
 // The float images of quantized operands (sign, k-bit codes, float) that the quantized layers multiply with in their
-// backward passes, and that the quantize-dequantize layers also multiply with forward; and the STE gates.
+// backward passes and float reference, and that the quantize-dequantize layers also multiply with forward; the STE gates.
 using BnnDsl.Kernels.Cpu;
 using BnnDsl.Runtime.Training;
 
@@ -64,7 +64,28 @@ internal static unsafe class QuantizedOperands
             Elementwise.ClipGate(weight.Value, weight.Gradient, weight.Gradient, threads);
     }
 
-    /// <summary>The k-bit activation STE: <c>dx = dx</c> where <c>0 &lt;= x &lt;= 1</c>, else 0 (in place).</summary>
+    /// <summary>Writes the code <c>q</c> (0 .. 2^k - 1) of every activation of <paramref name="x"/>, as a float, into <paramref name="codes"/>.</summary>
+    public static void ActivationCodes(ReadOnlySpan<float> x, Span<float> codes, int bits)
+    {
+        for (int i = 0; i < x.Length; i++)
+            codes[i] = BitPlanes.QuantizeActivation(x[i], bits);
+    }
+
+    /// <summary>Writes the odd integer level <c>2q - (2^k - 1)</c> of every weight of <paramref name="w"/>, as a float, into <paramref name="levels"/>.</summary>
+    public static void WeightLevels(ReadOnlySpan<float> w, Span<float> levels, int bits)
+    {
+        for (int i = 0; i < w.Length; i++)
+            levels[i] = BitPlanes.WeightLevel(BitPlanes.QuantizeWeight(w[i], bits), bits);
+    }
+
+    /// <summary>Multiplies every value of <paramref name="y"/> by <paramref name="scale"/> (in place).</summary>
+    public static void Scale(Span<float> y, float scale)
+    {
+        foreach (ref float value in y)
+            value *= scale;
+    }
+
+    /// <summary>The activation STE: <c>dx = dx</c> where <c>0 &lt;= x &lt;= 1</c>, else 0 (in place).</summary>
     public static void UnitGate(ReadOnlySpan<float> x, Span<float> dx)
     {
         for (int i = 0; i < x.Length; i++)

@@ -73,12 +73,22 @@ public abstract class Network
     /// </summary>
     public void Forward(ReadOnlySpan<float> input, bool training)
     {
-        if (input.Length != BatchSize * InputLength)
-            throw new ArgumentException(
-                $"Network '{Definition.Name}' was built for batches of {BatchSize} samples of {InputLength} floats ({Definition.Input}), "
-                + $"i.e. {BatchSize * InputLength} floats, but the input holds {input.Length}; pass exactly one batch "
-                + "(pad a short last batch) or build the network for another batch size.", nameof(input));
+        CheckInput(input);
         ForwardLayers(input, training);
+    }
+
+    /// <summary>
+    /// The float reference of an evaluation <see cref="Forward"/>: the same layer calls, but every binary and k-bit
+    /// layer computes in float what its bit kernel computes (sign(x) and sign(W) as ±1, or the k-bit codes and
+    /// levels, multiplied by the float SGEMM, as a float framework simulates them); every other layer runs as in
+    /// <c>Forward(input, training: false)</c>. <see cref="Output"/> then holds the reference output, equal to the
+    /// evaluation forward's bit for bit (see each layer's <c>ForwardReference</c> for the one bound). The baseline
+    /// the packed inference is measured and tested against.
+    /// </summary>
+    public void ForwardReference(ReadOnlySpan<float> input)
+    {
+        CheckInput(input);
+        ForwardReferenceLayers(input);
     }
 
     /// <summary>Mean softmax cross-entropy of the last <see cref="Forward"/>'s logits against <paramref name="labels"/> (one per sample).</summary>
@@ -129,6 +139,14 @@ public abstract class Network
     /// </summary>
     public void Load(string path) => Checkpoint.Load(path, parameters);
 
+    /// <summary>The output of <c>Layers[<paramref name="index"/>]</c> in the last forward pass, for the whole batch.</summary>
+    public ReadOnlySpan<float> LayerOutput(int index)
+    {
+        if ((uint)index >= (uint)layers.Length)
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"Network '{Definition.Name}' has {layers.Length} layers; pass an index below that.");
+        return outputs[index];
+    }
+
     /// <summary>The parameter called <paramref name="name"/>.</summary>
     public Parameter Parameter(string name)
     {
@@ -140,6 +158,9 @@ public abstract class Network
 
     /// <summary>The generated layer calls of the forward pass.</summary>
     protected abstract void ForwardLayers(ReadOnlySpan<float> input, bool training);
+
+    /// <summary>The generated layer calls of <see cref="ForwardReference"/>: the evaluation forward with the binary and k-bit layers' float references.</summary>
+    protected abstract void ForwardReferenceLayers(ReadOnlySpan<float> input);
 
     /// <summary>
     /// The generated layer calls of the backward pass, last layer first, from the loss gradient. Only networks with
@@ -172,6 +193,15 @@ public abstract class Network
             if (!float.IsFinite(value))
                 return false;
         return true;
+    }
+
+    private void CheckInput(ReadOnlySpan<float> input)
+    {
+        if (input.Length != BatchSize * InputLength)
+            throw new ArgumentException(
+                $"Network '{Definition.Name}' was built for batches of {BatchSize} samples of {InputLength} floats ({Definition.Input}), "
+                + $"i.e. {BatchSize * InputLength} floats, but the input holds {input.Length}; pass exactly one batch "
+                + "(pad a short last batch) or build the network for another batch size.", nameof(input));
     }
 
     /// <summary>Called once by the generated constructor with every layer in order and the buffer each one writes.</summary>

@@ -15,7 +15,8 @@ namespace BnnDsl.Runtime.Networks;
 /// AvgPool, GlobalAvgPool; QActivation → <see cref="SignLayer"/> (1 bit) or <see cref="QuantizeLayer"/> (2..32 bits);
 /// ReLU; Flatten passes its input's buffer on. Layers are named as <see cref="ModelPlanner.LayerNames"/> names them, so
 /// <see cref="Network.Load"/> reads a generated network's checkpoint and the forward pass computes the same values bit
-/// for bit. It runs <see cref="Network.Forward"/> only: training goes through the generated class. Residual blocks
+/// for bit. It runs <see cref="Network.Forward"/> and
+/// <see cref="Network.ForwardReference"/> only: training goes through the generated class. Residual blocks
 /// and padded poolings are refused.
 /// </summary>
 public sealed class SpecNetwork : Network
@@ -80,6 +81,18 @@ public sealed class SpecNetwork : Network
         for (int i = 0; i < layers.Length; i++)
         {
             layers[i].Forward(x, buffers[i], training);
+            x = buffers[i];
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override void ForwardReferenceLayers(ReadOnlySpan<float> input)
+    {
+        input.CopyTo(lastInput);
+        ReadOnlySpan<float> x = input;
+        for (int i = 0; i < layers.Length; i++)
+        {
+            layers[i].ForwardReference(x, buffers[i]);
             x = buffers[i];
         }
     }

@@ -2,7 +2,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace BnnDsl.Runtime.Deployment;
+namespace BnnDsl.Deployment;
 
 /// <summary>What a <see cref="PlanStep"/> computes; "bits" are packed signs (bit 0 = +1), "floats" are F32 NHWC values.</summary>
 public enum PlanOp
@@ -56,9 +56,17 @@ public enum PlanOp
 /// <see cref="Norm"/> is the BatchNorm fused into the step (scale + shift for <see cref="PlanOp.FloatConv"/>, the
 /// folded threshold for the XNOR ops); <see cref="PoolKernel"/> and <see cref="PoolStride"/> describe a fused max
 /// pool (FloatConv only); <see cref="OutputBits"/> says whether the step writes packed bits.
+/// <see cref="Index"/> is the step's position in the plan and <see cref="Source"/> the step whose output it reads
+/// (-1: the network input); the plan text names the source only when it is not the previous step.
 /// </summary>
 public sealed record PlanStep(PlanOp Op, string Layer, string Last, TensorShape Input, TensorShape Output, bool OutputBits)
 {
+    /// <summary>The step's position in the plan.</summary>
+    public int Index { get; init; }
+
+    /// <summary>The step whose output this step reads (-1: the network input).</summary>
+    public int Source { get; init; }
+
     /// <summary>The fused BatchNorm layer, or null.</summary>
     public string? Norm { get; init; }
 
@@ -74,6 +82,9 @@ public sealed record PlanStep(PlanOp Op, string Layer, string Last, TensorShape 
     /// <summary>The layer's spec (convolution and dense steps), for kernel, stride, padding and units.</summary>
     public LayerSpec? Spec { get; init; }
 
+    /// <summary>Whether the step reads packed bits (else floats).</summary>
+    public bool InputBits => PackedPlan.ReadsBits(Op);
+
     /// <summary>
     /// The step as one line of the plan text, e.g. <c>float_conv conv1 1x28x28 -> bits 64x12x12 bias bn=bn1 pool=2/2 last=qact1</c>.
     /// </summary>
@@ -83,16 +94,18 @@ public sealed record PlanStep(PlanOp Op, string Layer, string Last, TensorShape 
         text.Append(OpName(Op)).Append(' ').Append(Layer).Append(' ').Append(Input).Append(" -> ")
             .Append(OutputBits ? "bits " : "floats ").Append(Output);
         if (Spec is { Kind: LayerKind.Convolution or LayerKind.QConvolution } conv)
-            text.Append(CultureInfo.InvariantCulture, $" k={conv.Kernel}/{conv.Stride}/{conv.Pad}")
+            text.Append(Invariant(" k={0}/{1}/{2}", conv.Kernel, conv.Stride, conv.Pad))
                 .Append(Op == PlanOp.XnorConv ? (conv.Padding == Padding.Zero ? " pad=zero" : " pad=one") : "");
         if (Bias)
             text.Append(" bias");
         if (Norm is not null)
             text.Append(Op is PlanOp.XnorConv or PlanOp.XnorDense ? " threshold=" : " bn=").Append(Norm);
         if (PoolKernel > 0)
-            text.Append(CultureInfo.InvariantCulture, $" pool={PoolKernel}/{PoolStride}");
+            text.Append(Invariant(" pool={0}/{1}", PoolKernel, PoolStride));
         if (Last != Layer)
             text.Append(" last=").Append(Last);
+        if (Source != Index - 1)
+            text.Append(Source < 0 ? " in=input" : Invariant(" in={0}", Source + 1));
         return text.ToString();
     }
 
@@ -114,4 +127,6 @@ public sealed record PlanStep(PlanOp Op, string Layer, string Last, TensorShape 
         PlanOp.XnorConv => "xnor_conv",
         _ => "xnor_dense",
     };
+
+    private static string Invariant(string format, params object[] values) => string.Format(CultureInfo.InvariantCulture, format, values);
 }

@@ -1,0 +1,222 @@
+// The operations of a packed model's plan, one public method per PlanOp, with every shape passed explicitly: the
+// interpreter calls them step by step, and generated inference code calls them with literal shapes.
+using System.Runtime.Intrinsics;
+using BnnDsl.Kernels.Cpu;
+using BnnDsl.Runtime.Layers;
+
+namespace BnnDsl.Runtime.Deployment;
+
+/// <summary>
+/// Executes one plan step (<see cref="BnnDsl.Deployment.PlanOp"/>) on <c>count</c> samples. Inputs and outputs are
+/// whole-batch NHWC spans: floats, or packed signs (bit 0 = +1, per position, ceil(C / 64) words, tail bits zero).
+/// Weights come prepared once (<see cref="FloatConvWeights"/>, <see cref="BinaryConv2dPlan"/>, <see cref="XnorPackedB"/>);
+/// any scratch comes from the caller, so no call allocates. <c>path</c> picks the kernels and <c>threads</c> the
+/// cores they use (0: all, 1: run on the calling thread, as each lane of the interpreter does).
+/// </summary>
+public static unsafe class PackedOps
+{
+    /// <summary><see cref="BnnDsl.Deployment.PlanOp.Sign"/>: sign-packs <paramref name="rows"/> rows of <paramref name="channels"/> floats.</summary>
+    public static void Sign(ReadOnlySpan<float> input, int rows, int channels, Span<ulong> output, KernelPath path = KernelPath.Auto) =>
+        SignPacking.Pack(input, rows, channels, output, path);
+
+    /// <summary><see cref="BnnDsl.Deployment.PlanOp.Unpack"/>: <paramref name="rows"/> packed rows of <paramref name="channels"/> signs to ±1 floats, eight channels per vector step.</summary>
+    public static void Unpack(ReadOnlySpan<ulong> input, int rows, int channels, Span<float> output)
+    {
+        int words = SignPacking.WordsFor(channels);
+        Check(input.Length, (long)rows * words, nameof(input));
+        Check(output.Length, (long)rows * channels, nameof(output));
+        var lanes = Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128);
+        var plus = Vector256.Create(1f);
+        var minus = Vector256.Create(-1f);
+        fixed (ulong* src = input)
+        fixed (float* dst = output)
+            for (int r = 0; r < rows; r++)
+            {
+                byte* bytes = (byte*)(src + (long)r * words);
+                float* row = dst + (long)r * channels;
+                int c = 0;
+                for (; c + 8 <= channels; c += 8)
+                {
+                    var set = Vector256.Equals(Vector256.Create((int)bytes[c >> 3]) & lanes, lanes).AsSingle();
+                    Vector256.ConditionalSelect(set, minus, plus).Store(row + c);
+                }
+                for (; c < channels; c++)
+                    row[c] = ((bytes[c >> 3] >> (c & 7)) & 1) == 0 ? 1f : -1f;
+            }
+    }
+
+    /// <summary>
+    /// <see cref="BnnDsl.Deployment.PlanOp.Repack"/>: bits packed per position ([positions][words(C)]) to one flat
+    /// packed vector of positions × C signs per sample.
+    /// </summary>
+    public static void Repack(ReadOnlySpan<ulong> input, int count, int positions, int channels, Span<ulong> output)
+    {
+        int words = SignPacking.WordsFor(channels), flatWords = SignPacking.WordsFor(positions * channels);
+        Check(input.Length, (long)count * positions * words, nameof(input));
+        Check(output.Length, (long)count * flatWords, nameof(output));
+        for (int s = 0; s < count; s++)
+        {
+            var flat = output.Slice(s * flatWords, flatWords);
+            flat.Clear();
+            for (int p = 0; p < positions; p++)
+                for (int c = 0; c < channels; c++)
+                {
+                    ulong bit = (input[(s * positions + p) * words + (c >> 6)] >> (c & 63)) & 1;
+                    int index = p * channels + c;
+                    flat[index >> 6] |= bit << (index & 63);
+                }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="BnnDsl.Deployment.PlanOp.FloatConv"/>: per image, the convolution (+ bias), BatchNorm, an optional
+    /// max pool (<paramref name="poolKernel"/> 0: none) and, when <paramref name="outputBits"/> is not empty,
+    /// sign-packing instead of float output (see <see cref="FloatConvBlock"/>). Bit-identical to the training layers.
+    /// </summary>
+    public static void FloatConv(ReadOnlySpan<float> input, int count, FloatConvWeights conv, int poolKernel, int poolStride,
+        Span<float> outputFloats, Span<ulong> outputBits, KernelPath path = KernelPath.Auto, int threads = 0)
+    {
+        ArgumentNullException.ThrowIfNull(conv);
+        var image = conv.Image;
+        path = KernelDispatch.Resolve(path);
+        int outputHeight = poolKernel == 0 ? image.OutputHeight : (image.OutputHeight - poolKernel) / poolStride + 1;
+        int outputWidth = poolKernel == 0 ? image.OutputWidth : (image.OutputWidth - poolKernel) / poolStride + 1;
+        long outputs = (long)count * outputHeight * outputWidth;
+        Check(input.Length, (long)count * image.Height * image.Width * image.Channels, nameof(input));
+        bool bits = !outputBits.IsEmpty;
+        if (bits)
+            Check(outputBits.Length, outputs * SignPacking.WordsFor(image.Filters), nameof(outputBits));
+        else
+            Check(outputFloats.Length, outputs * image.Filters, nameof(outputFloats));
+        bool direct = FloatConvBlock.SupportsDirect(image, path);
+        fixed (float* inputPtr = input)
+        fixed (float* weight = conv.Weight)
+        fixed (float* weightT = direct ? conv.WeightT : null)
+        fixed (int* offsets = direct ? conv.Offsets : null)
+        fixed (float* bias = conv.Bias)
+        fixed (float* scale = conv.Scale)
+        fixed (float* shift = conv.Shift)
+        fixed (float* floatsPtr = outputFloats)
+        fixed (ulong* bitsPtr = outputBits)
+        {
+            var job = new FloatConvBlock
+            {
+                Image = image, Input = inputPtr, Weight = weight, WeightT = weightT, Offsets = offsets, Bias = bias,
+                Scale = scale, Shift = shift, OutputFloats = bits ? null : floatsPtr, OutputBits = bits ? bitsPtr : null,
+                PoolKernel = poolKernel, PoolStride = poolStride, OutputHeight = outputHeight, OutputWidth = outputWidth, Path = path,
+            };
+            int cores = threads <= 0 ? KernelParallel.MaxThreads : Math.Min(threads, KernelParallel.MaxThreads);
+            job.Parts = direct && count < cores ? Math.Min(outputHeight, (cores + count - 1) / count) : 1;
+            KernelParallel.For(count * job.Parts, threads, ref job);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="BnnDsl.Deployment.PlanOp.FloatDense"/>: <c>y = x · Wᵀ (+ bias)</c> for <paramref name="count"/>
+    /// samples, W [units, inputs] row-major; <paramref name="bias"/> empty for none. As the training DenseLayer computes it.
+    /// </summary>
+    public static void FloatDense(ReadOnlySpan<float> input, int count, int inputs, int units, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+        Span<float> output, KernelPath path = KernelPath.Auto, int threads = 0)
+    {
+        Check(output.Length, (long)count * units, nameof(output));
+        float beta = 0f;
+        if (!bias.IsEmpty)
+        {
+            Check(bias.Length, units, nameof(bias));
+            for (int s = 0; s < count; s++)
+                bias.CopyTo(output.Slice(s * units, units));
+            beta = 1f;
+        }
+        Sgemm.Multiply(false, true, count, units, inputs, 1f, input, inputs, weight, inputs, beta, output, units, path, threads);
+    }
+
+    /// <summary>
+    /// <see cref="BnnDsl.Deployment.PlanOp.BitsDense"/>: a float dense layer on packed ±1 inputs (flat vectors of
+    /// <paramref name="inputs"/> signs), unpacked into <paramref name="scratch"/> (count × inputs floats) first.
+    /// </summary>
+    public static void BitsDense(ReadOnlySpan<ulong> input, int count, int inputs, int units, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias,
+        Span<float> scratch, Span<float> output, KernelPath path = KernelPath.Auto, int threads = 0)
+    {
+        Check(scratch.Length, (long)count * inputs, nameof(scratch));
+        var values = scratch[..(count * inputs)];
+        Unpack(input, count, inputs, values);
+        FloatDense(values, count, inputs, units, weight, bias, output, path, threads);
+    }
+
+    /// <summary><see cref="BnnDsl.Deployment.PlanOp.Affine"/>: <c>y = x * scale[c] + shift[c]</c> (multiply, round, add, round, as BatchNorm's evaluation mode).</summary>
+    public static void Affine(ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, Span<float> output)
+    {
+        int channels = scale.Length;
+        Check(shift.Length, channels, nameof(shift));
+        Check(output.Length, input.Length, nameof(output));
+        for (int i = 0; i < input.Length; i++)
+        {
+            int c = i % channels;
+            output[i] = input[i] * scale[c] + shift[c];
+        }
+    }
+
+    /// <summary><see cref="BnnDsl.Deployment.PlanOp.MaxPool"/>: float max pooling.</summary>
+    public static void MaxPool(Pool2dShape shape, ReadOnlySpan<float> input, Span<float> output, KernelPath path = KernelPath.Auto, int threads = 0) =>
+        FloatPooling.MaxPool(shape, input, output, path, threads);
+
+    /// <summary><see cref="BnnDsl.Deployment.PlanOp.AvgPool"/>: float average pooling.</summary>
+    public static void AvgPool(Pool2dShape shape, ReadOnlySpan<float> input, Span<float> output, KernelPath path = KernelPath.Auto, int threads = 0) =>
+        FloatPooling.AvgPool(shape, input, output, path, threads);
+
+    /// <summary><see cref="BnnDsl.Deployment.PlanOp.GlobalAvgPool"/>: the mean of each channel over height × width.</summary>
+    public static void GlobalAvgPool(int count, int height, int width, int channels, ReadOnlySpan<float> input, Span<float> output,
+        KernelPath path = KernelPath.Auto, int threads = 0) =>
+        FloatPooling.GlobalAvgPool(count, height, width, channels, input, output, path, threads);
+
+    /// <summary><see cref="BnnDsl.Deployment.PlanOp.ReLU"/>: <c>max(x, 0)</c>.</summary>
+    public static void ReLU(ReadOnlySpan<float> input, Span<float> output, int threads = 0) => Elementwise.Relu(input, output, threads);
+
+    /// <summary><see cref="BnnDsl.Deployment.PlanOp.PackedMaxPool"/>: max pooling of packed ±1 values (the AND of each window's words).</summary>
+    public static void PackedMaxPool(ReadOnlySpan<ulong> input, Pool2dShape shape, Span<ulong> output, KernelPath path = KernelPath.Auto, int threads = 0) =>
+        BnnDsl.Kernels.Cpu.PackedMaxPool.Forward(input, shape, output, path, threads);
+
+    /// <summary>
+    /// <see cref="BnnDsl.Deployment.PlanOp.XnorConv"/> writing bits: packed sign of <c>dot &gt;= threshold[filter]</c>
+    /// (a folded BatchNorm + sign). <paramref name="scratch"/>: <see cref="BinaryConv2d.ScratchLength"/> words.
+    /// </summary>
+    public static void XnorConv(ReadOnlySpan<ulong> input, BinaryConv2dPlan plan, Span<ulong> scratch, ReadOnlySpan<int> threshold, Span<ulong> output,
+        KernelPath path = KernelPath.Auto, int threads = 0)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        BinaryConv2d.Forward(input, plan, scratch, XnorOutput.Threshold(output, SignPacking.WordsFor(plan.Shape.Filters), threshold), path, threads);
+    }
+
+    /// <summary>
+    /// <see cref="BnnDsl.Deployment.PlanOp.XnorConv"/> writing floats: <c>scale[filter] * dot + bias[filter]</c>
+    /// (multiply, round, add, round: a BatchNorm folded exactly, or ones and zeros for the bare dot products).
+    /// </summary>
+    public static void XnorConv(ReadOnlySpan<ulong> input, BinaryConv2dPlan plan, Span<ulong> scratch, ReadOnlySpan<float> scale, ReadOnlySpan<float> bias,
+        Span<float> output, KernelPath path = KernelPath.Auto, int threads = 0)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        BinaryConv2d.Forward(input, plan, scratch, XnorOutput.ScaleBias(output, plan.Shape.Filters, scale, bias), path, threads);
+    }
+
+    /// <summary><see cref="BnnDsl.Deployment.PlanOp.XnorDense"/> writing bits through one threshold per unit; input: count flat packed vectors.</summary>
+    public static void XnorDense(ReadOnlySpan<ulong> input, int count, XnorPackedB weights, ReadOnlySpan<int> threshold, Span<ulong> output,
+        KernelPath path = KernelPath.Auto, int threads = 0)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        XnorGemm.Multiply(input, count, weights.KWords, weights, XnorOutput.Threshold(output, SignPacking.WordsFor(weights.N), threshold), default, path, threads);
+    }
+
+    /// <summary><see cref="BnnDsl.Deployment.PlanOp.XnorDense"/> writing <c>scale[unit] * dot + bias[unit]</c> floats.</summary>
+    public static void XnorDense(ReadOnlySpan<ulong> input, int count, XnorPackedB weights, ReadOnlySpan<float> scale, ReadOnlySpan<float> bias,
+        Span<float> output, KernelPath path = KernelPath.Auto, int threads = 0)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        XnorGemm.Multiply(input, count, weights.KWords, weights, XnorOutput.ScaleBias(output, weights.N, scale, bias), default, path, threads);
+    }
+
+    private static void Check(int actual, long required, string name)
+    {
+        if (actual < required)
+            throw new ArgumentException($"{name} holds {actual} elements but the operation needs {required}; pass a span sized for count samples of this step.", name);
+    }
+}

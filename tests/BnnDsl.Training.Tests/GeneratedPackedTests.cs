@@ -1,0 +1,106 @@
+// The generated packed inference classes (Network.Packed) against the interpreter: the same logits bit for bit on every
+// planner fallback, chunked, split into lanes and one sample at a time; allocation-free calls; the wrong model refused.
+using BnnDsl.Kernels.Cpu;
+using BnnDsl.Runtime.Checkpoints;
+using BnnDsl.Runtime.Deployment;
+using BnnDsl.Runtime.Networks;
+
+namespace BnnDsl.Training.Tests;
+
+public sealed class GeneratedPackedTests
+{
+    private static float[] RandomInput(int count, int length, int seed)
+    {
+        var rng = new Random(seed);
+        var input = new float[count * length];
+        for (int i = 0; i < input.Length; i++)
+            input[i] = (float)(rng.NextDouble() * 2 - 0.5);
+        return input;
+    }
+
+    private static PackedModel Convert(Network network) => ModelConverter.Convert(network.Definition, name => network.Parameter(name).Value);
+
+    /// <summary>
+    /// The generated class and the interpreter run the same PackedOps in the same order and split samples into the
+    /// same lanes, so their logits are equal bit for bit, whatever the batch size (37 samples: chunks of 16 split
+    /// into two lanes, a 5-sample chunk on one lane; one sample at a time).
+    /// </summary>
+    private static void AssertEqualsInterpreter(Network network, Func<PackedModel, int, PackedNetwork> create)
+    {
+        var model = Convert(network);
+        const int count = 37;
+        var input = RandomInput(count, model.InputLength, seed: 5);
+        var expected = new float[count * model.OutputLength];
+        model.CreateSession(16).Predict(input, count, expected);
+        foreach (int batchSize in new[] { 16, 1, 64 })
+        {
+            var packed = create(model, batchSize);
+            var logits = new float[expected.Length];
+            packed.Predict(input, count, logits);
+            Assert.True(expected.AsSpan().SequenceEqual(logits), $"{network.Definition.Name}, batch size {batchSize}: logits differ from the interpreter's");
+            Assert.Equal(model.CreateSession(16).Classify(input, count), packed.Classify(input, count));
+        }
+    }
+
+    [Fact]
+    public void LeNetPackedEqualsTheInterpreter() =>
+        AssertEqualsInterpreter(PackedModelTests.Prepared(new GradientLeNet(1), seed: 4), (model, batch) => new GradientLeNet.Packed(model, batch));
+
+    [Fact]
+    public void MixedNetPackedEqualsTheInterpreterOnEveryFallback() =>
+        AssertEqualsInterpreter(PackedModelTests.Prepared(new MixedNet(1), seed: 5), (model, batch) => new MixedNet.Packed(model, batch));
+
+    [Fact]
+    public void TinyNetPackedEqualsTheInterpreterOnEveryKernelPath()
+    {
+        var network = PackedModelTests.Prepared(new TinyNet(1), seed: 6);
+        var model = Convert(network);
+        var input = RandomInput(20, model.InputLength, seed: 7);
+        foreach (var path in KernelDispatch.Runnable)
+        {
+            var expected = new float[20 * model.OutputLength];
+            model.CreateSession(20, path).Predict(input, 20, expected);
+            var logits = new float[expected.Length];
+            new TinyNet.Packed(model, 20, path).Predict(input, 20, logits);
+            Assert.True(expected.AsSpan().SequenceEqual(logits), $"path {path}");
+        }
+    }
+
+    [Fact]
+    public void LoadsAFileAllocatesNothingPerCallAndRefusesAnotherNetwork()
+    {
+        var directory = Directory.CreateTempSubdirectory("bnndsl-packed-");
+        try
+        {
+            var network = PackedModelTests.Prepared(new GradientLeNet(1), seed: 8);
+            string file = Path.Combine(directory.FullName, "lenet.bnnx");
+            Convert(network).Save(file);
+            var packed = GradientLeNet.Packed.Load(file, batchSize: 32);
+            const int count = 32;
+            var input = RandomInput(count, packed.Model.InputLength, seed: 9);
+            var logits = new float[count * 10];
+            Span<int> classes = stackalloc int[count];
+            packed.Predict(input, count, logits);
+            packed.Classify(input, count, classes);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            packed.Predict(input, count, logits);
+            packed.Classify(input, count, classes);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+
+            var error = Assert.Throws<ArgumentException>(() => packed.Predict(input.AsSpan(0, 100), 1, logits));
+            Assert.Contains("1x28x28", error.Message);
+
+            // a model of another network: one typed error naming the file and both networks
+            string tiny = Path.Combine(directory.FullName, "tiny.bnnx");
+            Convert(PackedModelTests.Prepared(new TinyNet(1), seed: 1)).Save(tiny);
+            var refused = Assert.Throws<ModelFileException>(() => GradientLeNet.Packed.Load(tiny));
+            Assert.Equal(tiny, refused.Path);
+            Assert.Contains("'TinyNet'", refused.Message);
+            Assert.Contains("'GradientLeNet'", refused.Message);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+}
