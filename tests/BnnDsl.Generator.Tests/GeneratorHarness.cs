@@ -34,6 +34,10 @@ internal static class GeneratorHarness
         return (Assert.Single(driver.GetRunResult().Results), output);
     }
 
+    /// <summary>The warnings and errors of a run: every diagnostic but the info notes (BNN0100: no Packed class).</summary>
+    public static IEnumerable<Diagnostic> Problems(GeneratorRunResult result) =>
+        result.Diagnostics.Where(d => d.Severity > DiagnosticSeverity.Info);
+
     /// <summary>Emits <paramref name="compilation"/> (failing on any error) and loads it into a collectible context.</summary>
     public static Assembly Load(Compilation compilation)
     {
