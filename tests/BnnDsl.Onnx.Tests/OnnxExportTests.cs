@@ -1,4 +1,5 @@
 // ONNX Runtime runs the exported float reference and must compute what the generated networks compute.
+using BnnDsl.Kernels.Cpu;
 using BnnDsl.Runtime.Checkpoints;
 using BnnDsl.Runtime.Networks;
 using BnnDsl.Runtime.Onnx;
@@ -35,6 +36,11 @@ public sealed class OnnxExportTests
     [InlineData(true, 32)]
     public void TwoBitNetworkMatchesTheGeneratedNetwork(bool dyadic, int seed) => AssertMatches(new TwoBitNet(3), seed, dyadic);
 
+    [Theory]
+    [InlineData(51)]
+    [InlineData(52)]
+    public void QuantizeDequantizeNetworkMatchesTheGeneratedNetwork(int seed) => AssertMatches(new WideBitNet(3), seed, dyadic: false);
+
     [Fact]
     public void ResNet18MatchesTheGeneratedNetworkAtBatch2() => AssertMatches(new ResNet18(2), seed: 41, dyadic: true);
 
@@ -61,6 +67,31 @@ public sealed class OnnxExportTests
         var onnx = OnnxRuntimeRunner.Run(OnnxExport.ToBytes(network), network.Definition.Input, input, 2);
         // The identity layer reads the NHWC flatten order, so the output is sign(input) element for element.
         var expected = input.Select(x => x >= 0f ? 1f : -1f).ToArray();
+        Assert.Equal(expected, network.Output.ToArray());
+        Assert.Equal(expected, onnx);
+    }
+
+    [Fact]
+    public void SixteenBitActivationsAreTheRuntimeCodesExactly()
+    {
+        var network = new WideProbe(4);
+        var weight = network.Parameter("fc1.weight").Value;
+        for (int i = 0; i < 64; i++)
+            weight[i * 64 + i] = 1f;
+        // Ties (q + 1/2) / L, the false tie 0.3 (0.3f * 65535 rounds to a tie in float32), clip bounds and random values.
+        var rng = new Random(16);
+        var input = new float[4 * 64];
+        for (int i = 0; i < input.Length; i++)
+            input[i] = (i % 4) switch
+            {
+                0 => (float)((rng.Next(65535) + 0.5) / 65535),
+                1 => rng.NextSingle() * 1.4f - 0.2f,
+                2 => i % 8 == 2 ? 0.3f : 1f,
+                _ => i % 8 == 3 ? -0f : 1.0000001f,
+            };
+        network.Forward(input, training: false);
+        var onnx = OnnxRuntimeRunner.Run(OnnxExport.ToBytes(network), network.Definition.Input, input, 4);
+        var expected = input.Select(x => UniformQuantizer.ActivationValue(x, 16)).ToArray();
         Assert.Equal(expected, network.Output.ToArray());
         Assert.Equal(expected, onnx);
     }
@@ -136,15 +167,6 @@ public sealed class OnnxExportTests
         {
             Directory.Delete(directory, recursive: true);
         }
-    }
-
-    [Fact]
-    public void NineBitActivationsAreRefusedNamingTheLayer()
-    {
-        var (spec, diagnostics) = BnnTextParser.Parse("network Wide input 4x1x1\nQActivation bits=9\nFlatten\nFullyConnected units=2\n", "wide.bnn");
-        Assert.Empty(diagnostics);
-        var error = Assert.Throws<NotSupportedException>(() => OnnxExport.ToBytes(spec!, name => new float[name.EndsWith("weight") ? 8 : 2]));
-        Assert.Contains("'qact1'", error.Message);
     }
 
     [Fact]

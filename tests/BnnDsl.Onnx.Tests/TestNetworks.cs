@@ -83,9 +83,37 @@ public partial class SmallResNet;
 [SoftmaxCrossEntropy]
 public partial class TwoBitNet;
 
+/// <summary>
+/// Quantize-dequantize widths (run in float by the runtime): a 16-bit QActivation, a 12-bit convolution, mixed 1/32
+/// and 32/1 convolutions (the latter padding with +1), a 31/16-bit and a 4/32-bit dense layer.
+/// </summary>
+[Network(3, 8, 8)]
+[Convolution(8, 3, Pad = 1)]
+[BatchNorm]
+[QActivation(16)]
+[QConvolution(12, 3, Pad = 1, WeightBits = 12, ActBits = 12)]
+[BatchNorm]
+[QConvolution(8, 3, Pad = 1, WeightBits = 1, ActBits = 32)]
+[BatchNorm]
+[QConvolution(8, 3, Pad = 1, WeightBits = 32, ActBits = 1)]
+[BatchNorm]
+[Flatten]
+[QFullyConnected(20, WeightBits = 31, ActBits = 16)]
+[BatchNorm]
+[QFullyConnected(6, WeightBits = 4, ActBits = 32)]
+[SoftmaxCrossEntropy]
+public partial class WideBitNet;
+
 /// <summary>sign(x) straight to the output through an identity dense layer: shows ONNX's value of sign(0).</summary>
 [Network(2, 2, 3)]
 [QActivation(1)]
 [Flatten]
 [FullyConnected(12)]
 public partial class SignProbe;
+
+/// <summary>A 16-bit QActivation straight to the output through an identity dense layer: shows the exported codes.</summary>
+[Network(4, 4, 4)]
+[QActivation(16)]
+[Flatten]
+[FullyConnected(64)]
+public partial class WideProbe;

@@ -48,7 +48,7 @@ public static class OnnxExport
     /// <c>bn1.running_var</c>, …, as <see cref="ModelPlanner.LayerNames"/> names the layers).
     /// </summary>
     /// <exception cref="ArgumentException">The spec is not valid, or a parameter is missing or has the wrong length.</exception>
-    /// <exception cref="NotSupportedException">A layer has 9..31 bits or a padded pooling.</exception>
+    /// <exception cref="NotSupportedException">A padded pooling layer.</exception>
     public static byte[] ToBytes(NetworkSpec spec, Func<string, float[]> parameters, OnnxExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(spec);
@@ -57,7 +57,7 @@ public static class OnnxExport
     }
 
     /// <summary>The ONNX model of <paramref name="network"/> with its current parameter values.</summary>
-    /// <exception cref="NotSupportedException">A layer has 9..31 bits or a padded pooling.</exception>
+    /// <exception cref="NotSupportedException">A padded pooling layer.</exception>
     public static byte[] ToBytes(Network network, OnnxExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(network);
@@ -66,7 +66,7 @@ public static class OnnxExport
 
     /// <summary>Writes the ONNX model of <paramref name="spec"/> to <paramref name="output"/>.</summary>
     /// <exception cref="ArgumentException">The spec is not valid, or a parameter is missing or has the wrong length.</exception>
-    /// <exception cref="NotSupportedException">A layer has 9..31 bits or a padded pooling.</exception>
+    /// <exception cref="NotSupportedException">A padded pooling layer.</exception>
     public static void Write(NetworkSpec spec, Func<string, float[]> parameters, Stream output, OnnxExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(output);
@@ -75,7 +75,7 @@ public static class OnnxExport
 
     /// <summary>Writes the ONNX model of <paramref name="spec"/> to <paramref name="path"/> (a temporary file, then a rename).</summary>
     /// <exception cref="ArgumentException">The spec is not valid, or a parameter is missing or has the wrong length.</exception>
-    /// <exception cref="NotSupportedException">A layer has 9..31 bits or a padded pooling.</exception>
+    /// <exception cref="NotSupportedException">A padded pooling layer.</exception>
     /// <exception cref="ModelFileException">The file cannot be written.</exception>
     public static void Write(NetworkSpec spec, Func<string, float[]> parameters, string path, OnnxExportOptions? options = null)
     {
@@ -84,7 +84,7 @@ public static class OnnxExport
     }
 
     /// <summary>Writes the ONNX model of <paramref name="network"/> to <paramref name="path"/> (a temporary file, then a rename).</summary>
-    /// <exception cref="NotSupportedException">A layer has 9..31 bits or a padded pooling.</exception>
+    /// <exception cref="NotSupportedException">A padded pooling layer.</exception>
     /// <exception cref="ModelFileException">The file cannot be written.</exception>
     public static void Write(Network network, string path, OnnxExportOptions? options = null)
     {
@@ -349,6 +349,8 @@ public static class OnnxExport
                 return x;
             if (bits == 1)
                 return Sign(x, name);
+            if (bits > BitPlanes.MaxBits)
+                return Dequantized(x, bits, name);
             CheckBits(bits, name, layer, "activations");
             int levels = (1 << bits) - 1;
             string quantized = Codes(x, bits, $"{name}.codes");
@@ -364,6 +366,8 @@ public static class OnnxExport
                 return (x, 1);
             if (bits == 1)
                 return (Sign(x, $"{name}.sign"), 1);
+            if (bits > BitPlanes.MaxBits)
+                return (Dequantized(x, bits, $"{name}.dequantized"), 1);
             CheckBits(bits, name, layer, "activations");
             return (Codes(x, bits, $"{name}.codes"), (1 << bits) - 1);
         }
@@ -380,6 +384,13 @@ public static class OnnxExport
                     values[i] = latent[i] >= 0f ? 1f : -1f;
                 return (values, 1);
             }
+            if (bits > BitPlanes.MaxBits)
+            {
+                CheckBits(bits, name, layer, "weights");
+                for (int i = 0; i < values.Length; i++)
+                    values[i] = UniformQuantizer.WeightValue(latent[i], bits);
+                return (values, 1);
+            }
             CheckBits(bits, name, layer, "weights");
             for (int i = 0; i < values.Length; i++)
                 values[i] = BitPlanes.WeightLevel(BitPlanes.QuantizeWeight(latent[i], bits), bits);
@@ -388,9 +399,9 @@ public static class OnnxExport
 
         private void CheckBits(int bits, string name, LayerSpec layer, string operand)
         {
-            if (bits is < 2 or > BitPlanes.MaxBits)
+            if (bits is < UniformQuantizer.MinBits or > UniformQuantizer.MaxBits)
                 throw new NotSupportedException(
-                    Invariant($"Layer '{name}' ({layer.Kind}) of network '{spec.Name}' has {bits}-bit {operand}, which the export does not write; use 1, 2..8 or 32 bits."));
+                    Invariant($"Layer '{name}' ({layer.Kind}) of network '{spec.Name}' has {bits}-bit {operand}, which the export does not write; use 1..32 bits."));
         }
 
         /// <summary>sign(x) with sign(0) = +1: <c>Where(x &gt;= 0, 1, -1)</c>, made once per tensor.</summary>
@@ -416,6 +427,32 @@ public static class OnnxExport
             string rounded = graph.Add("Round", name, [scaled]);
             codes[(x, bits)] = rounded;
             return rounded;
+        }
+
+        /// <summary>
+        /// The 9..31-bit quantize-dequantize value <c>Round(Clip(x, 0, 1) · L) / L</c> (L = 2^k - 1) computed in float64
+        /// and cast back to float32, as the runtime's quantize-dequantize layers compute it: the product of a float32
+        /// and L is exact in float64 up to 29 bits, so the codes are the runtime's exact codes (at 30 and 31 bits a
+        /// product can round onto a tie, moving a code by one level: 2^-30 of the range, below float32's resolution).
+        /// Made once per tensor and width.
+        /// </summary>
+        private string Dequantized(string x, int bits, string name)
+        {
+            if (codes.TryGetValue((x, bits), out string? existing))
+                return existing;
+            double levels = UniformQuantizer.Levels(bits);
+            string wide = graph.Add("Cast", $"{name}.float64", [x], new Attr("to", Int: 11));
+            string zero = graph.Has("zero_float64") ? "zero_float64" : graph.DoubleScalar("zero_float64", 0.0);
+            string one = graph.Has("one_float64") ? "one_float64" : graph.DoubleScalar("one_float64", 1.0);
+            string scale = Invariant($"levels{bits}_float64");
+            if (!graph.Has(scale))
+                graph.DoubleScalar(scale, levels);
+            string clipped = graph.Add("Clip", $"{name}.clipped", [wide, zero, one]);
+            string rounded = graph.Add("Round", $"{name}.codes", [graph.Add("Mul", $"{name}.scaled", [clipped, scale])]);
+            string value = graph.Add("Div", $"{name}.value64", [rounded, scale]);
+            string y = graph.Add("Cast", name, [value], new Attr("to", Int: 1));
+            codes[(x, bits)] = y;
+            return y;
         }
 
         /// <summary>Transposes a C × H × W tensor to NHWC (when H × W &gt; 1) and flattens it, so its order is ours.</summary>

@@ -21,7 +21,7 @@ internal sealed class OnnxGraph
     /// <summary>The default-domain opset the graph's operators are taken from.</summary>
     public const long OpsetVersion = 13;
 
-    private const int FloatType = 1, Int64Type = 7;
+    private const int FloatType = 1, Int64Type = 7, DoubleType = 11;
     private const int AttributeFloat = 1, AttributeInt = 2, AttributeInts = 7;
 
     private readonly List<Node> nodes = [];
@@ -33,7 +33,7 @@ internal sealed class OnnxGraph
 
     private sealed record Node(string OpType, string Name, string[] Inputs, string Output, Attribute[] Attributes);
 
-    private sealed record Initializer(string Name, long[] Dims, float[]? Floats, long[]? Longs);
+    private sealed record Initializer(string Name, long[] Dims, float[]? Floats, long[]? Longs, double[]? Doubles = null);
 
     /// <summary>Adds a float initializer called <paramref name="name"/> (unique) and returns its name.</summary>
     public string Constant(string name, long[] dims, float[] values)
@@ -48,6 +48,14 @@ internal sealed class OnnxGraph
     {
         Reserve(name);
         initializers.Add(new Initializer(name, dims, null, values));
+        return name;
+    }
+
+    /// <summary>Adds a float64 scalar initializer called <paramref name="name"/> (unique) and returns its name.</summary>
+    public string DoubleScalar(string name, double value)
+    {
+        Reserve(name);
+        initializers.Add(new Initializer(name, [], null, null, [value]));
         return name;
     }
 
@@ -138,11 +146,18 @@ internal sealed class OnnxGraph
     {
         foreach (long dim in initializer.Dims)
             w.Int64(1, dim);
-        w.Int64(2, initializer.Floats is null ? Int64Type : FloatType);
+        w.Int64(2, initializer.Floats is not null ? FloatType : initializer.Doubles is not null ? DoubleType : Int64Type);
         w.String(8, initializer.Name);
         if (initializer.Floats is not null)
         {
             w.FloatBytes(9, initializer.Floats);
+        }
+        else if (initializer.Doubles is not null)
+        {
+            var bytes = new byte[initializer.Doubles.Length * sizeof(double)];
+            for (int i = 0; i < initializer.Doubles.Length; i++)
+                System.Buffers.Binary.BinaryPrimitives.WriteDoubleLittleEndian(bytes.AsSpan(i * sizeof(double)), initializer.Doubles[i]);
+            w.Bytes(9, bytes);
         }
         else
         {
