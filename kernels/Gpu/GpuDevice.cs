@@ -1,0 +1,119 @@
+// One ILGPU context and accelerator (CUDA or the CPU accelerator), with every kernel loaded once and cached.
+using System.Collections.Concurrent;
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+
+namespace BnnDsl.Kernels.Gpu;
+
+/// <summary>
+/// An accelerator the GPU kernels run on: CUDA when present (<see cref="GpuDeviceKind.Auto"/>), else ILGPU's CPU
+/// accelerator, which runs the same kernels exactly on CPU threads. Kernels are compiled on first use and cached per
+/// device; cuBLAS is bound on first use on CUDA. Not thread-safe for launches: one device, one caller at a time.
+/// </summary>
+public sealed class GpuDevice : IDisposable
+{
+    private static readonly Lazy<bool> CudaPresent = new(ProbeCuda);
+
+    private readonly Context context;
+    private readonly ConcurrentDictionary<(string Kernel, Type Variant), Delegate> kernels = new();
+    private CuBlas? cuBlas;
+
+    private GpuDevice(Context context, Accelerator accelerator, GpuDeviceKind kind)
+    {
+        this.context = context;
+        Accelerator = accelerator;
+        Kind = kind;
+    }
+
+    /// <summary>Whether this process can open a CUDA device (a driver and at least one device).</summary>
+    public static bool IsCudaPresent => CudaPresent.Value;
+
+    /// <summary>Every kind this machine can open: <see cref="GpuDeviceKind.Cpu"/> always, then CUDA when present.</summary>
+    public static IReadOnlyList<GpuDeviceKind> Present =>
+        IsCudaPresent ? [GpuDeviceKind.Cpu, GpuDeviceKind.Cuda] : [GpuDeviceKind.Cpu];
+
+    /// <summary>The kind actually opened (never <see cref="GpuDeviceKind.Auto"/>).</summary>
+    public GpuDeviceKind Kind { get; }
+
+    /// <summary>The ILGPU accelerator; allocate buffers on it and pass their views to the kernels.</summary>
+    public Accelerator Accelerator { get; }
+
+    /// <summary>The accelerator's name, e.g. "NVIDIA H100 80GB HBM3" or "CPUAccelerator".</summary>
+    public string Name => Accelerator.Name;
+
+    /// <summary>The most threads one group may hold on this accelerator.</summary>
+    public int MaxGroupSize => Accelerator.MaxNumThreadsPerGroup;
+
+    /// <summary>
+    /// Opens <paramref name="kind"/>: Auto takes CUDA when present, else the CPU accelerator. Asking for CUDA where
+    /// none is present throws <see cref="InvalidOperationException"/>.
+    /// </summary>
+    public static GpuDevice Create(GpuDeviceKind kind = GpuDeviceKind.Auto)
+    {
+        if (kind == GpuDeviceKind.Auto)
+            kind = IsCudaPresent ? GpuDeviceKind.Cuda : GpuDeviceKind.Cpu;
+        if (kind == GpuDeviceKind.Cuda)
+        {
+            if (!IsCudaPresent)
+                throw new InvalidOperationException(
+                    "No CUDA device is present (no NVIDIA driver or no device); open GpuDeviceKind.Cpu or Auto instead.");
+            var cudaContext = Context.Create(b => b.Cuda().Optimize(OptimizationLevel.O2));
+            return new GpuDevice(cudaContext, cudaContext.CreateCudaAccelerator(0), GpuDeviceKind.Cuda);
+        }
+        if (kind != GpuDeviceKind.Cpu)
+            throw new ArgumentOutOfRangeException(nameof(kind), kind, "kind must be Auto, Cpu or Cuda.");
+        // The Nvidia-like CPU device: warps of 32 and groups up to 1024 threads, so every tile variant runs unchanged.
+        var cpuContext = Context.Create(b => b.CPU(CPUDeviceKind.Nvidia).Optimize(OptimizationLevel.O2));
+        return new GpuDevice(cpuContext, cpuContext.CreateCPUAccelerator(0), GpuDeviceKind.Cpu);
+    }
+
+    /// <summary>Allocates a dense buffer of <paramref name="length"/> elements on this device.</summary>
+    public MemoryBuffer1D<T, Stride1D.Dense> Allocate<T>(long length) where T : unmanaged
+        => Accelerator.Allocate1D<T>(length);
+
+    /// <summary>Waits until every launched kernel and copy has finished.</summary>
+    public void Synchronize() => Accelerator.Synchronize();
+
+    /// <summary>The kernel <paramref name="name"/> for <paramref name="variant"/>, loaded by <paramref name="load"/> on first use.</summary>
+    internal TDelegate Kernel<TDelegate>(string name, Type variant, Func<Accelerator, TDelegate> load) where TDelegate : Delegate
+        => (TDelegate)kernels.GetOrAdd((name, variant), _ => load(Accelerator));
+
+    /// <summary>cuBLAS bound to this CUDA accelerator's default stream, FP32 math (no TF32, no tensor cores).</summary>
+    internal CuBlas CuBlas
+    {
+        get
+        {
+            if (Accelerator is not CudaAccelerator cuda)
+                throw new InvalidOperationException($"cuBLAS needs a CUDA device; this device is {Kind}. Use GpuSgemmEngine.Tiled.");
+            if (cuBlas is null)
+            {
+                cuBlas = new CuBlas(cuda);
+                cuBlas.MathMode = CuBlasMathMode.DefaultMath;
+            }
+            return cuBlas;
+        }
+    }
+
+    /// <summary>Releases cuBLAS, the accelerator and the context.</summary>
+    public void Dispose()
+    {
+        cuBlas?.Dispose();
+        Accelerator.Dispose();
+        context.Dispose();
+    }
+
+    private static bool ProbeCuda()
+    {
+        try
+        {
+            using var probe = Context.Create(b => b.Cuda());
+            return probe.GetCudaDevices().Count > 0;
+        }
+        catch (Exception e) when (e is DllNotFoundException or TypeInitializationException or NotSupportedException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+}
