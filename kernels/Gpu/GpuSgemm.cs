@@ -173,6 +173,6 @@ public static class GpuSgemm
     }
 
     /// <summary>The scalar arguments of one launch, passed as one struct.</summary>
-    private readonly record struct SgemmShape(int TransposeA, int TransposeB, int M, int N, int K, int Lda, int Ldb, int Ldc,
+    internal readonly record struct SgemmShape(int TransposeA, int TransposeB, int M, int N, int K, int Lda, int Ldb, int Ldc,
         float Alpha, float Beta);
 }
