@@ -39,7 +39,9 @@ internal static class GpuKernelChecks
         }
         catch (Exception e)
         {
-            problem = $"{e.GetType().Name}: {e.Message}";
+            // ILGPU wraps the cause (a missing method, a driver error) in its compiler exception: show the innermost too.
+            var cause = e.GetBaseException();
+            problem = cause == e ? $"{e.GetType().Name}: {e.Message}" : $"{e.GetType().Name}: {e.Message} <- {cause.GetType().Name}: {cause.Message}";
         }
         output.WriteLine(problem is null ? $"check {name}: ok" : $"check {name}: FAILED ({problem})");
         return problem is null ? 0 : 1;
