@@ -8,7 +8,7 @@ namespace BnnDsl.GpuCheck;
 
 /// <summary>
 /// The same checks as tests/BnnDsl.Kernels.Gpu.Tests, small shapes with tails, run on one device: sign packing, XNOR
-/// GEMM for every tile shape (int32 and threshold bits), float GEMM (tiled, and cuBLAS on CUDA). Each writes one line.
+/// GEMM for every tile shape (int32 and threshold bits), bit-serial GEMM, float GEMM (tiled, and cuBLAS on CUDA). Each writes one line.
 /// </summary>
 internal static class GpuKernelChecks
 {
@@ -24,6 +24,9 @@ internal static class GpuKernelChecks
         failed += Check(output, "xnor gemm int32, Tile128x64", () => XnorInt32<Tile128x64>(device));
         failed += Check(output, "xnor gemm int32, Tile32x32", () => XnorInt32<Tile32x32>(device));
         failed += Check(output, "xnor gemm threshold bits", () => XnorThreshold(device));
+        failed += Check(output, "bit-serial gemm A2W1, Tile64x64", () => BitSerial<A2W1, Tile64x64>(device));
+        failed += Check(output, "bit-serial gemm A4W4, Tile32x32", () => BitSerial<A4W4, Tile32x32>(device));
+        failed += Check(output, "bit-serial gemm A8W8, Tile32x32", () => BitSerial<A8W8, Tile32x32>(device));
         failed += Check(output, "sgemm tiled", () => Sgemm(device, GpuSgemmEngine.Tiled));
         if (device.Kind == GpuDeviceKind.Cuda)
             failed += Check(output, "sgemm cuBLAS", () => Sgemm(device, GpuSgemmEngine.CuBlas));
@@ -108,6 +111,25 @@ internal static class GpuKernelChecks
         return null;
     }
 
+    private static string? BitSerial<TBits, TTile>(GpuDevice device) where TBits : struct, IBitWidths where TTile : struct, IGemmTile
+    {
+        var random = new Random(51);
+        int ka = default(TBits).ActivationBits, kw = default(TBits).WeightBits;
+        foreach (var (m, n, k) in XnorShapes)
+        {
+            var aCodes = Codes(random, m * k, ka);
+            var bCodes = Codes(random, n * k, kw);
+            var expected = BitSerialGemmReference.Multiply(aCodes, m, bCodes, n, k, kw);
+            using var a = device.Accelerator.Allocate1D(Planes(aCodes, m, k, ka));
+            using var b = device.Accelerator.Allocate1D(Planes(bCodes, n, k, kw));
+            using var d = device.Allocate<int>(m * n);
+            GpuBitSerialGemm.Multiply<TBits, TTile>(device, a.View, m, b.View, n, k, d.View);
+            if (!expected.AsSpan().SequenceEqual(d.GetAsArray1D()))
+                return $"m={m} n={n} k={k} differs from BitSerialGemmReference";
+        }
+        return null;
+    }
+
     private static string? Sgemm(GpuDevice device, GpuSgemmEngine engine)
     {
         var random = new Random(41);
@@ -138,6 +160,27 @@ internal static class GpuKernelChecks
         for (int i = 0; i < count; i++)
             x[i] = random.NextSingle() * 2f - 1f;
         return x;
+    }
+
+    private static byte[] Codes(Random random, int count, int bits)
+    {
+        var codes = new byte[count];
+        for (int i = 0; i < count; i++)
+            codes[i] = (byte)random.Next(1 << bits);
+        return codes;
+    }
+
+    /// <summary>The BitPlanes row layout, bit by bit: row r, plane p, word w at (r * bits + p) * words + w.</summary>
+    private static ulong[] Planes(byte[] codes, int rows, int k, int bits)
+    {
+        int words = (k + 63) / 64;
+        var planes = new ulong[rows * bits * words];
+        for (int r = 0; r < rows; r++)
+            for (int p = 0; p < bits; p++)
+                for (int c = 0; c < k; c++)
+                    if (((codes[r * k + c] >> p) & 1) != 0)
+                        planes[(r * bits + p) * words + c / 64] |= 1UL << (c % 64);
+        return planes;
     }
 
     private static ulong[] PackedRows(Random random, int rows, int bits)
