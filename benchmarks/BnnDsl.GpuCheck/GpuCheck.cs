@@ -78,11 +78,11 @@ public static class GpuCheck
     /// <summary>
     /// M = N = K = 4096, and the 3×3 convolutions of ResNet-18's four stages at batch 256 as GEMMs: M = 256·H·W
     /// positions, N = filters, K = 9·channels. The smoke shapes keep the order at batch 1 with H and W divided by 8 and
-    /// the channels by 16, small enough for the CPU accelerator.
+    /// the channels by 32, small enough for the CPU accelerator.
     /// </summary>
     internal static IReadOnlyList<GemmShape> Shapes(bool smoke)
     {
-        int batch = smoke ? 1 : 256, sideScale = smoke ? 8 : 1, channelScale = smoke ? 16 : 1, square = smoke ? 64 : 4096;
+        int batch = smoke ? 1 : 256, sideScale = smoke ? 8 : 1, channelScale = smoke ? 32 : 1, square = smoke ? 64 : 4096;
         var shapes = new List<GemmShape> { new($"gemm {square}^3", square, square, square) };
         foreach (var (channels, size) in new[] { (64, 32), (128, 16), (256, 8), (512, 4) })
         {

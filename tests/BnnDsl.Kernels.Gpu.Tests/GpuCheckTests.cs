@@ -19,7 +19,7 @@ public class GpuCheckTests
         int header = Array.FindIndex(lines, line => line.StartsWith("shape "));
         Assert.True(header > 0, "no table header");
         Assert.StartsWith("gemm 64^3", lines[header + 1]);
-        Assert.StartsWith("resnet18 32ch 1x1 b1", lines[header + 5]);
+        Assert.StartsWith("resnet18 16ch 1x1 b1", lines[header + 5]);
         Assert.Contains("n/a", lines[header + 1]);  // no cuBLAS on the CPU accelerator
         Assert.StartsWith("LeNet training images/s", lines[^1]);
     }
