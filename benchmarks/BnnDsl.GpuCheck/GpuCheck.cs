@@ -26,7 +26,7 @@ public static class GpuCheck
                 case "--smoke":
                     smoke = true;
                     break;
-                case "--device" when i + 1 < args.Length && Enum.TryParse(args[i + 1], ignoreCase: true, out kind):
+                case "--device" when i + 1 < args.Length && Enum.TryParse(args[i + 1], ignoreCase: true, out kind) && Enum.IsDefined(kind):
                     i++;
                     break;
                 case "--repeats" when i + 1 < args.Length && int.TryParse(args[i + 1], out repeats) && repeats > 0:
@@ -39,6 +39,11 @@ public static class GpuCheck
             }
         }
 
+        if (!smoke && kind == GpuDeviceKind.Cpu)
+        {
+            output.WriteLine("bnn-gpu-check: the full shapes need CUDA (they would take hours on the CPU accelerator); add --smoke for tiny shapes.");
+            return 2;
+        }
         if (kind == GpuDeviceKind.Cuda || (!smoke && kind == GpuDeviceKind.Auto))
         {
             if (!GpuDevice.IsCudaPresent)
@@ -49,7 +54,9 @@ public static class GpuCheck
             kind = GpuDeviceKind.Cuda;
         }
 
-        using var device = GpuDevice.Create(kind);
+        using var device = Open(kind, output);
+        if (device is null)
+            return 1;
         output.WriteLine($"device: {device.Name} ({device.Kind}), max group {device.MaxGroupSize} threads");
         int failed = GpuKernelChecks.Run(device, output);
         if (failed > 0)
@@ -73,6 +80,20 @@ public static class GpuCheck
         }
         ResultTable.Write(output, device, timings, smoke);
         return 0;
+    }
+
+    /// <summary>Opens the device, or writes why it cannot (a driver or GPU architecture ILGPU cannot use) and returns null.</summary>
+    private static GpuDevice? Open(GpuDeviceKind kind, TextWriter output)
+    {
+        try
+        {
+            return GpuDevice.Create(kind);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            output.WriteLine($"bnn-gpu-check: could not open the {kind} device: {e.GetType().Name}: {e.GetBaseException().Message}");
+            return null;
+        }
     }
 
     /// <summary>

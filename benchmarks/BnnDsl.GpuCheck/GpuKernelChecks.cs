@@ -28,8 +28,10 @@ internal static class GpuKernelChecks
         failed += Check(output, "bit-serial gemm A4W4, Tile32x32", () => BitSerial<A4W4, Tile32x32>(device));
         failed += Check(output, "bit-serial gemm A8W8, Tile32x32", () => BitSerial<A8W8, Tile32x32>(device));
         failed += Check(output, "sgemm tiled", () => Sgemm(device, GpuSgemmEngine.Tiled));
-        if (device.Kind == GpuDeviceKind.Cuda)
+        if (device.IsCuBlasAvailable)
             failed += Check(output, "sgemm cuBLAS", () => Sgemm(device, GpuSgemmEngine.CuBlas));
+        else if (device.Kind == GpuDeviceKind.Cuda)
+            output.WriteLine($"check sgemm cuBLAS: skipped ({device.CuBlasProblem})");
         return failed;
     }
 

@@ -10,7 +10,7 @@ namespace BnnDsl.Kernels.Gpu;
 /// <summary>
 /// An accelerator the GPU kernels run on: CUDA when present (<see cref="GpuDeviceKind.Auto"/>), else ILGPU's CPU
 /// accelerator, which runs the same kernels exactly on CPU threads. Kernels are compiled on first use and cached per
-/// device; cuBLAS is bound on first use on CUDA. Not thread-safe for launches: one device, one caller at a time.
+/// device; cuBLAS is bound on first use on CUDA (see <see cref="IsCuBlasAvailable"/>). Not thread-safe for launches: one device, one caller at a time.
 /// </summary>
 public sealed class GpuDevice : IDisposable
 {
@@ -19,6 +19,7 @@ public sealed class GpuDevice : IDisposable
     private readonly Context context;
     private readonly ConcurrentDictionary<(string Kernel, Type Variant), Delegate> kernels = new();
     private CuBlas? cuBlas;
+    private string? cuBlasProblem;
 
     private GpuDevice(Context context, Accelerator accelerator, GpuDeviceKind kind)
     {
@@ -80,20 +81,45 @@ public sealed class GpuDevice : IDisposable
     internal TDelegate Kernel<TDelegate>(string name, Type variant, Func<Accelerator, TDelegate> load) where TDelegate : Delegate
         => (TDelegate)kernels.GetOrAdd((name, variant), _ => load(Accelerator));
 
-    /// <summary>cuBLAS bound to this CUDA accelerator's default stream, FP32 math (no TF32, no tensor cores).</summary>
-    internal CuBlas CuBlas
+    /// <summary>
+    /// Whether cuBLAS runs here: a CUDA device and a loadable cuBLAS library (it ships with the CUDA toolkit, not the
+    /// driver). Binds cuBLAS on first use; <see cref="CuBlasProblem"/> says why not.
+    /// </summary>
+    public bool IsCuBlasAvailable => LoadCuBlas() is not null;
+
+    /// <summary>Why cuBLAS cannot run on this device, or null when it can.</summary>
+    public string? CuBlasProblem
     {
         get
         {
-            if (Accelerator is not CudaAccelerator cuda)
-                throw new InvalidOperationException($"cuBLAS needs a CUDA device; this device is {Kind}. Use GpuSgemmEngine.Tiled.");
-            if (cuBlas is null)
-            {
-                cuBlas = new CuBlas(cuda);
-                cuBlas.MathMode = CuBlasMathMode.DefaultMath;
-            }
-            return cuBlas;
+            LoadCuBlas();
+            return cuBlasProblem;
         }
+    }
+
+    /// <summary>cuBLAS bound to this CUDA accelerator's default stream, FP32 math (no TF32, no tensor cores).</summary>
+    internal CuBlas CuBlas => LoadCuBlas() ?? throw new InvalidOperationException(
+        $"cuBLAS cannot run on this device: {cuBlasProblem} Use GpuSgemmEngine.Tiled.");
+
+    private CuBlas? LoadCuBlas()
+    {
+        if (cuBlas is not null || cuBlasProblem is not null)
+            return cuBlas;
+        if (Accelerator is not CudaAccelerator cuda)
+        {
+            cuBlasProblem = $"cuBLAS needs a CUDA device; this device is {Kind}.";
+            return null;
+        }
+        try
+        {
+            cuBlas = new CuBlas(cuda) { MathMode = CuBlasMathMode.DefaultMath };
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException
+            or NotSupportedException or CuBlasException)
+        {
+            cuBlasProblem = $"cuBLAS could not be loaded ({e.GetType().Name}: {e.Message}); install the CUDA toolkit's libcublas or add its folder to LD_LIBRARY_PATH.";
+        }
+        return cuBlas;
     }
 
     /// <summary>Releases cuBLAS, the accelerator and the context.</summary>

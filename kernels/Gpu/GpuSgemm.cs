@@ -12,14 +12,17 @@ namespace BnnDsl.Kernels.Gpu;
 /// </summary>
 public static class GpuSgemm
 {
-    /// <summary>Runs the GEMM with <paramref name="engine"/> (Auto: cuBLAS on CUDA, else <see cref="Tile64x64"/>).</summary>
+    /// <summary>
+    /// Runs the GEMM with <paramref name="engine"/> (Auto: cuBLAS where <see cref="GpuDevice.IsCuBlasAvailable"/>, else
+    /// the tiled kernel with <see cref="Tile64x64"/>).
+    /// </summary>
     public static void Multiply(GpuDevice device, bool transposeA, bool transposeB, int m, int n, int k, float alpha,
         ArrayView<float> a, int lda, ArrayView<float> b, int ldb, float beta, ArrayView<float> c, int ldc,
         GpuSgemmEngine engine = GpuSgemmEngine.Auto)
     {
         Check(device, transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc);
         if (engine == GpuSgemmEngine.Auto)
-            engine = device.Kind == GpuDeviceKind.Cuda ? GpuSgemmEngine.CuBlas : GpuSgemmEngine.Tiled;
+            engine = device.IsCuBlasAvailable ? GpuSgemmEngine.CuBlas : GpuSgemmEngine.Tiled;
         switch (engine)
         {
             case GpuSgemmEngine.CuBlas:

@@ -4,7 +4,7 @@ namespace BnnDsl.Kernels.Gpu;
 /// <summary>The implementation behind <see cref="GpuSgemm"/>.</summary>
 public enum GpuSgemmEngine
 {
-    /// <summary>cuBLAS on CUDA, the tiled kernel elsewhere.</summary>
+    /// <summary>cuBLAS where it runs (CUDA with the cuBLAS library), the tiled kernel elsewhere.</summary>
     Auto,
 
     /// <summary>cuBLAS SGEMM in FP32 math (no TF32); CUDA only.</summary>

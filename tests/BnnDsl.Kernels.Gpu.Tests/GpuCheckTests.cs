@@ -29,8 +29,17 @@ public class GpuCheckTests
     {
         var output = new StringWriter();
         Assert.Equal(2, GpuCheck.GpuCheck.Run(["--repeats", "0"], output));
+        Assert.Equal(2, GpuCheck.GpuCheck.Run(["--device", "7"], new StringWriter()));
         Assert.Contains("'--repeats'", output.ToString());
         Assert.Contains("usage: bnn-gpu-check", output.ToString());
+    }
+
+    [Fact]
+    public void FullShapesOnTheCpuAcceleratorAreRefused()
+    {
+        var output = new StringWriter();
+        Assert.Equal(2, GpuCheck.GpuCheck.Run(["--device", "cpu"], output));
+        Assert.Contains("--smoke", output.ToString());
     }
 
     [Fact]

@@ -12,7 +12,7 @@ public class GpuSgemmTests
         foreach (var kind in GpuDevice.Present)
         {
             data.Add(kind, GpuSgemmEngine.Tiled);
-            if (kind == GpuDeviceKind.Cuda)
+            if (kind == GpuDeviceKind.Cuda && GpuTestDevices.Get(kind).IsCuBlasAvailable)
                 data.Add(kind, GpuSgemmEngine.CuBlas);
         }
         return data;
@@ -63,6 +63,8 @@ public class GpuSgemmTests
         var error = Assert.Throws<InvalidOperationException>(() => GpuSgemm.Multiply(device, false, false, 2, 2, 1, 1f,
             buffer.View, 1, buffer.View, 2, 0f, buffer.View, 2, GpuSgemmEngine.CuBlas));
         Assert.Contains("GpuSgemmEngine.Tiled", error.Message);
+        Assert.False(device.IsCuBlasAvailable);
+        Assert.Contains("CUDA", device.CuBlasProblem);
     }
 
     private static void CheckTiled<TTile>(GpuDevice device, Random random) where TTile : struct, IGemmTile
