@@ -10,7 +10,8 @@ namespace BnnDsl.Kernels.Gpu;
 /// <summary>
 /// An accelerator the GPU kernels run on: CUDA when present (<see cref="GpuDeviceKind.Auto"/>), else ILGPU's CPU
 /// accelerator, which runs the same kernels exactly on CPU threads. Kernels are compiled on first use and cached per
-/// device; cuBLAS is bound on first use on CUDA (see <see cref="IsCuBlasAvailable"/>). Not thread-safe for launches: one device, one caller at a time.
+/// device; cuBLAS is bound on first use on CUDA (see <see cref="IsCuBlasAvailable"/>). Not thread-safe for launches:
+/// one device, one caller at a time.
 /// </summary>
 public sealed class GpuDevice : IDisposable
 {
@@ -60,14 +61,26 @@ public sealed class GpuDevice : IDisposable
             if (!IsCudaPresent)
                 throw new InvalidOperationException(
                     "No CUDA device is present (no NVIDIA driver or no device); open GpuDeviceKind.Cpu or Auto instead.");
-            var cudaContext = Context.Create(b => b.Cuda().Optimize(OptimizationLevel.O2));
-            return new GpuDevice(cudaContext, cudaContext.CreateCudaAccelerator(0), GpuDeviceKind.Cuda);
+            return Open(b => b.Cuda(), context => context.CreateCudaAccelerator(0), GpuDeviceKind.Cuda);
         }
         if (kind != GpuDeviceKind.Cpu)
             throw new ArgumentOutOfRangeException(nameof(kind), kind, "kind must be Auto, Cpu or Cuda.");
         // The Nvidia-like CPU device: warps of 32 and groups up to 1024 threads, so every tile variant runs unchanged.
-        var cpuContext = Context.Create(b => b.CPU(CPUDeviceKind.Nvidia).Optimize(OptimizationLevel.O2));
-        return new GpuDevice(cpuContext, cpuContext.CreateCPUAccelerator(0), GpuDeviceKind.Cpu);
+        return Open(b => b.CPU(CPUDeviceKind.Nvidia), context => context.CreateCPUAccelerator(0), GpuDeviceKind.Cpu);
+    }
+
+    private static GpuDevice Open(Func<Context.Builder, Context.Builder> devices, Func<Context, Accelerator> create, GpuDeviceKind kind)
+    {
+        var context = Context.Create(b => devices(b).Optimize(OptimizationLevel.O2));
+        try
+        {
+            return new GpuDevice(context, create(context), kind);
+        }
+        catch
+        {
+            context.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Allocates a dense buffer of <paramref name="length"/> elements on this device.</summary>
