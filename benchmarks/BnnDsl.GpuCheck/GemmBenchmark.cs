@@ -1,0 +1,149 @@
+// Times one GEMM shape three ways (XNOR GEMM per tile shape, cuBLAS SGEMM, our tiled SGEMM), each validated first.
+using System.Diagnostics;
+using BnnDsl.Kernels.Gpu;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace BnnDsl.GpuCheck;
+
+/// <summary>A GEMM shape: C (m × n) = A (m × k) · Bᵀ (B stored n × k); k counts bits for XNOR and floats for SGEMM.</summary>
+internal sealed record GemmShape(string Name, int M, int N, int K)
+{
+    /// <summary>2·m·n·k: one multiply and one add per (i, j, k), the convention for both binary and float GEMM.</summary>
+    public double Operations => 2.0 * M * N * K;
+}
+
+/// <summary>
+/// Seconds per launch of each implementation on one shape; <see cref="CuBlasSeconds"/> is null where cuBLAS could not
+/// run (<see cref="CuBlasNote"/> says why).
+/// </summary>
+internal sealed record GemmTiming(GemmShape Shape, double XnorSeconds, string XnorTile, double? CuBlasSeconds, string? CuBlasNote,
+    double OursSeconds);
+
+internal static class GemmBenchmark
+{
+    private const int Samples = 256;
+
+    /// <summary>
+    /// Makes random float A (m × k) and B (n × k), packs both on the device, and times XNOR GEMM (every tile shape, the
+    /// best one kept), cuBLAS SGEMM (CUDA only) and our tiled SGEMM on them. Every result is first checked against the
+    /// same dot products computed on the host at <see cref="Samples"/> random outputs; a mismatch throws.
+    /// </summary>
+    public static GemmTiming Measure(GpuDevice device, GemmShape shape, int maxRepeats, TextWriter output)
+    {
+        var (m, n, k) = (shape.M, shape.N, shape.K);
+        int words = (k + 63) / 64;
+        var random = new Random(shape.M * 31 + shape.N * 17 + shape.K);
+        var a = Floats(random, (long)m * k);
+        var b = Floats(random, (long)n * k);
+        using var aFloats = device.Accelerator.Allocate1D(a);
+        using var bFloats = device.Accelerator.Allocate1D(b);
+        using var aBits = device.Allocate<ulong>((long)m * words);
+        using var bBits = device.Allocate<ulong>((long)n * words);
+        using var dots = device.Allocate<int>((long)m * n);
+        using var c = device.Allocate<float>((long)m * n);
+        GpuSignPacking.Pack(device, aFloats.View, m, k, aBits.View);
+        GpuSignPacking.Pack(device, bFloats.View, n, k, bBits.View);
+
+        double xnorSeconds = double.MaxValue;
+        string xnorTile = "";
+        foreach (var (tile, run) in new (string, Action)[]
+        {
+            ("64x64", () => GpuXnorGemm.Multiply<Tile64x64>(device, aBits.View, m, bBits.View, n, k, dots.View)),
+            ("128x64", () => GpuXnorGemm.Multiply<Tile128x64>(device, aBits.View, m, bBits.View, n, k, dots.View)),
+            ("32x32", () => GpuXnorGemm.Multiply<Tile32x32>(device, aBits.View, m, bBits.View, n, k, dots.View)),
+        })
+        {
+            dots.View.MemSetToZero();
+            run();
+            ValidateSigns(shape, a, b, dots.GetAsArray1D(), $"XNOR GEMM Tile{tile}");
+            double seconds = SecondsPerRun(device, run, maxRepeats);
+            output.WriteLine($"  {shape.Name}: XNOR GEMM Tile{tile} {ResultTable.Format(Tops(shape, seconds))} TOPS ({seconds * 1e3:F3} ms)");
+            if (seconds < xnorSeconds)
+                (xnorSeconds, xnorTile) = (seconds, tile);
+        }
+
+        double? cuBlasSeconds = null;
+        string? cuBlasNote = null;
+        if (!device.IsCuBlasAvailable)
+            cuBlasNote = device.CuBlasProblem;
+        else
+            cuBlasSeconds = TimeSgemm(device, shape, a, b, aFloats.View, bFloats.View, c, GpuSgemmEngine.CuBlas, maxRepeats, output);
+        double oursSeconds = TimeSgemm(device, shape, a, b, aFloats.View, bFloats.View, c, GpuSgemmEngine.Tiled, maxRepeats, output);
+        return new GemmTiming(shape, xnorSeconds, xnorTile, cuBlasSeconds, cuBlasNote, oursSeconds);
+    }
+
+    /// <summary>Tera-operations per second of one launch of <paramref name="seconds"/>.</summary>
+    public static double Tops(GemmShape shape, double seconds) => shape.Operations / seconds / 1e12;
+
+    private static double TimeSgemm(GpuDevice device, GemmShape shape, float[] a, float[] b, ArrayView<float> aView,
+        ArrayView<float> bView, MemoryBuffer1D<float, Stride1D.Dense> c, GpuSgemmEngine engine, int maxRepeats, TextWriter output)
+    {
+        var (m, n, k) = (shape.M, shape.N, shape.K);
+        void Run() => GpuSgemm.Multiply(device, false, true, m, n, k, 1f, aView, k, bView, k, 0f, c.View, n, engine);
+        c.View.MemSetToZero();
+        Run();
+        ValidateFloats(shape, a, b, c.GetAsArray1D(), $"SGEMM {engine}");
+        double seconds = SecondsPerRun(device, Run, maxRepeats);
+        output.WriteLine($"  {shape.Name}: SGEMM {engine} {ResultTable.Format(Tops(shape, seconds))} TFLOPS ({seconds * 1e3:F3} ms)");
+        return seconds;
+    }
+
+    /// <summary>
+    /// One timed launch (the caller's validated launch was the warm-up) and, when <paramref name="maxRepeats"/> allows,
+    /// enough further launches for about 0.2 s (at most maxRepeats), timed together.
+    /// </summary>
+    private static double SecondsPerRun(GpuDevice device, Action run, int maxRepeats)
+    {
+        var clock = Stopwatch.StartNew();
+        run();
+        device.Synchronize();
+        double once = Math.Max(clock.Elapsed.TotalSeconds, 1e-6);
+        int repeats = (int)Math.Clamp(Math.Ceiling(0.2 / once), 1, maxRepeats);
+        if (repeats == 1)
+            return once;
+        clock.Restart();
+        for (int r = 0; r < repeats; r++)
+            run();
+        device.Synchronize();
+        return clock.Elapsed.TotalSeconds / repeats;
+    }
+
+    private static void ValidateSigns(GemmShape shape, float[] a, float[] b, int[] dots, string what)
+    {
+        var random = new Random(7);
+        for (int s = 0; s < Samples; s++)
+        {
+            int i = random.Next(shape.M), j = random.Next(shape.N);
+            int expected = 0;
+            for (int t = 0; t < shape.K; t++)
+                expected += (a[(long)i * shape.K + t] >= 0f) == (b[(long)j * shape.K + t] >= 0f) ? 1 : -1;
+            int actual = dots[(long)i * shape.N + j];
+            if (actual != expected)
+                throw new InvalidDataException($"{what} on {shape.Name}: dot[{i}, {j}] is {actual}, the signs' dot product is {expected}.");
+        }
+    }
+
+    private static void ValidateFloats(GemmShape shape, float[] a, float[] b, float[] c, string what)
+    {
+        var random = new Random(8);
+        for (int s = 0; s < Samples; s++)
+        {
+            int i = random.Next(shape.M), j = random.Next(shape.N);
+            double expected = 0;
+            for (int t = 0; t < shape.K; t++)
+                expected += (double)a[(long)i * shape.K + t] * b[(long)j * shape.K + t];
+            float actual = c[(long)i * shape.N + j];
+            if (!(Math.Abs(actual - expected) <= 1e-5 * shape.K))
+                throw new InvalidDataException($"{what} on {shape.Name}: C[{i}, {j}] is {actual}, the double-precision dot product is {expected}.");
+        }
+    }
+
+    private static float[] Floats(Random random, long count)
+    {
+        var x = new float[count];
+        for (long i = 0; i < count; i++)
+            x[i] = random.NextSingle() * 2f - 1f;
+        return x;
+    }
+}

@@ -1,0 +1,115 @@
+// The device check: opens the accelerator, runs the kernel checks, times the GEMM shapes and prints one table last.
+using BnnDsl.Kernels.Gpu;
+
+namespace BnnDsl.GpuCheck;
+
+/// <summary>
+/// <c>bnn-gpu-check [--smoke] [--device auto|cpu|cuda] [--repeats N]</c>. Without <c>--smoke</c> it needs CUDA and
+/// times M = N = K = 4096 and the ResNet-18 3×3 convolution GEMMs at batch 256; with <c>--smoke</c> it runs tiny
+/// shapes on any accelerator (the CPU accelerator in CI). Exit code 0: every check and validation passed; 1: one
+/// failed; 2: bad arguments or no CUDA device.
+/// </summary>
+public static class GpuCheck
+{
+    private const string Usage = "usage: bnn-gpu-check [--smoke] [--device auto|cpu|cuda] [--repeats N]";
+
+    /// <summary>Runs the check, writing progress and the final table to <paramref name="output"/>; returns the exit code.</summary>
+    public static int Run(string[] args, TextWriter output)
+    {
+        bool smoke = false;
+        var kind = GpuDeviceKind.Auto;
+        int repeats = 20;
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--smoke":
+                    smoke = true;
+                    break;
+                case "--device" when i + 1 < args.Length && Enum.TryParse(args[i + 1], ignoreCase: true, out kind) && Enum.IsDefined(kind):
+                    i++;
+                    break;
+                case "--repeats" when i + 1 < args.Length && int.TryParse(args[i + 1], out repeats) && repeats > 0:
+                    i++;
+                    break;
+                default:
+                    output.WriteLine($"bnn-gpu-check: unknown or incomplete argument '{args[i]}'.");
+                    output.WriteLine(Usage);
+                    return 2;
+            }
+        }
+
+        if (!smoke && kind == GpuDeviceKind.Cpu)
+        {
+            output.WriteLine("bnn-gpu-check: the full shapes need CUDA (they would take hours on the CPU accelerator); add --smoke for tiny shapes.");
+            return 2;
+        }
+        if (kind == GpuDeviceKind.Cuda || (!smoke && kind == GpuDeviceKind.Auto))
+        {
+            if (!GpuDevice.IsCudaPresent)
+            {
+                output.WriteLine("bnn-gpu-check: no CUDA device found (no NVIDIA driver or no GPU). Run it on the GPU server, or pass --smoke for the CPU accelerator.");
+                return 2;
+            }
+            kind = GpuDeviceKind.Cuda;
+        }
+
+        using var device = Open(kind, output);
+        if (device is null)
+            return 1;
+        output.WriteLine($"device: {device.Name} ({device.Kind}), max group {device.MaxGroupSize} threads");
+        int failed = GpuKernelChecks.Run(device, output);
+        if (failed > 0)
+        {
+            output.WriteLine($"{failed} kernel check(s) failed; no timings taken.");
+            return 1;
+        }
+
+        var timings = new List<GemmTiming>();
+        foreach (var shape in Shapes(smoke))
+        {
+            try
+            {
+                timings.Add(GemmBenchmark.Measure(device, shape, smoke ? 1 : repeats, output));
+            }
+            catch (InvalidDataException e)
+            {
+                output.WriteLine($"validation FAILED: {e.Message}");
+                return 1;
+            }
+        }
+        ResultTable.Write(output, device, timings, smoke);
+        return 0;
+    }
+
+    /// <summary>Opens the device, or writes why it cannot (a driver or GPU architecture ILGPU cannot use) and returns null.</summary>
+    private static GpuDevice? Open(GpuDeviceKind kind, TextWriter output)
+    {
+        try
+        {
+            return GpuDevice.Create(kind);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            output.WriteLine($"bnn-gpu-check: could not open the {kind} device: {e.GetType().Name}: {e.GetBaseException().Message}");
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// M = N = K = 4096, and the 3×3 convolutions of ResNet-18's four stages at batch 256 as GEMMs: M = 256·H·W
+    /// positions, N = filters, K = 9·channels. The smoke shapes keep the order at batch 1 with H and W divided by 8 and
+    /// the channels by 32, small enough for the CPU accelerator.
+    /// </summary>
+    internal static IReadOnlyList<GemmShape> Shapes(bool smoke)
+    {
+        int batch = smoke ? 1 : 256, sideScale = smoke ? 8 : 1, channelScale = smoke ? 32 : 1, square = smoke ? 64 : 4096;
+        var shapes = new List<GemmShape> { new($"gemm {square}^3", square, square, square) };
+        foreach (var (channels, size) in new[] { (64, 32), (128, 16), (256, 8), (512, 4) })
+        {
+            int side = Math.Max(1, size / sideScale), filters = channels / channelScale;
+            shapes.Add(new GemmShape($"resnet18 {filters}ch {side}x{side} b{batch}", batch * side * side, filters, 9 * filters));
+        }
+        return shapes;
+    }
+}

@@ -1,0 +1,64 @@
+// The device check program end to end on the CPU accelerator (--smoke), its arguments and its benchmark shapes.
+using BnnDsl.GpuCheck;
+using BnnDsl.Kernels.Gpu;
+
+namespace BnnDsl.Kernels.Gpu.Tests;
+
+public class GpuCheckTests
+{
+    [Fact]
+    public void SmokeRunPassesEveryCheckAndPrintsTheTableLast()
+    {
+        var output = new StringWriter();
+        int code = GpuCheck.GpuCheck.Run(["--smoke", "--device", "cpu"], output);
+        var lines = output.ToString().Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.True(code == 0, output.ToString());
+        Assert.DoesNotContain(lines, line => line.Contains("FAILED"));
+        Assert.Equal(9, lines.Count(line => line.StartsWith("check ") && line.EndsWith(": ok")));
+        int header = Array.FindIndex(lines, line => line.StartsWith("shape "));
+        Assert.True(header > 0, "no table header");
+        Assert.StartsWith("gemm 64^3", lines[header + 1]);
+        Assert.StartsWith("resnet18 16ch 1x1 b1", lines[header + 5]);
+        Assert.Contains("n/a", lines[header + 1]);  // no cuBLAS on the CPU accelerator
+        Assert.StartsWith("LeNet training images/s", lines[^1]);
+    }
+
+    [Fact]
+    public void UnknownArgumentPrintsUsageAndExitsWith2()
+    {
+        var output = new StringWriter();
+        Assert.Equal(2, GpuCheck.GpuCheck.Run(["--repeats", "0"], output));
+        Assert.Equal(2, GpuCheck.GpuCheck.Run(["--device", "7"], new StringWriter()));
+        Assert.Contains("'--repeats'", output.ToString());
+        Assert.Contains("usage: bnn-gpu-check", output.ToString());
+    }
+
+    [Fact]
+    public void FullShapesOnTheCpuAcceleratorAreRefused()
+    {
+        var output = new StringWriter();
+        Assert.Equal(2, GpuCheck.GpuCheck.Run(["--device", "cpu"], output));
+        Assert.Contains("--smoke", output.ToString());
+    }
+
+    [Fact]
+    public void FullRunWithoutCudaExitsWith2AndPointsToSmoke()
+    {
+        if (GpuDevice.IsCudaPresent)
+            return;  // on a GPU machine the full run is the real device check, not this test's business
+        var output = new StringWriter();
+        Assert.Equal(2, GpuCheck.GpuCheck.Run([], output));
+        Assert.Contains("no CUDA device", output.ToString());
+        Assert.Contains("--smoke", output.ToString());
+    }
+
+    [Fact]
+    public void FullShapesAreTheSquareGemmAndResNet18ConvolutionsAtBatch256()
+    {
+        var shapes = GpuCheck.GpuCheck.Shapes(smoke: false).Select(s => (s.M, s.N, s.K)).ToArray();
+        Assert.Equal(
+            [(4096, 4096, 4096), (256 * 32 * 32, 64, 9 * 64), (256 * 16 * 16, 128, 9 * 128), (256 * 8 * 8, 256, 9 * 256), (256 * 4 * 4, 512, 9 * 512)],
+            shapes);
+    }
+}
