@@ -286,7 +286,7 @@ public sealed class PackedModelTests
             Assert.Contains("checksum", ex.Message);
             Assert.Contains("tiny.bnnx", ex.Message);
 
-            var metadata = new Dictionary<string, string>(model.Metadata) { ["format_version"] = "2" };
+            var metadata = new Dictionary<string, string>(model.Metadata) { ["format_version"] = "3" };
             SafeTensorsFile.Write(path, [.. model.Tensors], metadata);
             ex = Assert.Throws<ModelFileException>(() => PackedModel.Load(path));
             Assert.Contains("version", ex.Message);

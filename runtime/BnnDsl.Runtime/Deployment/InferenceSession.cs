@@ -27,7 +27,8 @@ public sealed unsafe class InferenceSession
     private readonly ulong[][] bits;
     private readonly BinaryConv2dPlan?[][] convPlans;
     private readonly ulong[][] convScratch;
-    private readonly float[][] unpacked;
+    private readonly float[][] floatScratch;
+    private readonly ulong[][] planeScratch;
     private readonly int lanes;
     private readonly KernelPath path;
     private readonly int threads;
@@ -50,12 +51,13 @@ public sealed unsafe class InferenceSession
         bits = new ulong[steps.Length][];
         convPlans = new BinaryConv2dPlan?[steps.Length][];
         var scratch = new int[lanes];
-        var unpack = new int[lanes];
+        var floatLength = new int[lanes];
+        var planeLength = new int[lanes];
         for (int i = 0; i < steps.Length; i++)
         {
             var step = steps[i];
-            floats[i] = step.OutputBits ? [] : GC.AllocateArray<float>((int)(batchSize * step.Output.Elements), pinned: true);
-            bits[i] = step.OutputBits ? GC.AllocateArray<ulong>(batchSize * PackedPlan.Words(step.Output), pinned: true) : [];
+            floats[i] = step.OutputFloats ? GC.AllocateArray<float>((int)(batchSize * step.Output.Elements), pinned: true) : [];
+            bits[i] = step.HasBits ? GC.AllocateArray<ulong>(batchSize * PackedPlan.Words(step.Output), pinned: true) : [];
             convPlans[i] = [];
             if (step.Op == PlanOp.XnorConv)
             {
@@ -63,16 +65,26 @@ public sealed unsafe class InferenceSession
                 for (int lane = 0; lane < lanes; lane++)
                     scratch[lane] = Math.Max(scratch[lane], BinaryConv2d.ScratchLength(ConvShape(step, laneBatch[lane])));
             }
-            if (step.Op == PlanOp.BitsDense)
-                for (int lane = 0; lane < lanes; lane++)
-                    unpack[lane] = Math.Max(unpack[lane], laneBatch[lane] * (int)step.Input.Elements);
+            for (int lane = 0; lane < lanes; lane++)
+            {
+                if (step.Op == PlanOp.BitsDense)
+                    floatLength[lane] = Math.Max(floatLength[lane], laneBatch[lane] * (int)step.Input.Elements);
+                if (model.Data[i].BitSerial is { } weights)
+                {
+                    if (weights.IsConvolution)
+                        floatLength[lane] = Math.Max(floatLength[lane], PackedOps.BitSerialColumnsLength(weights));
+                    planeLength[lane] = Math.Max(planeLength[lane], PackedOps.BitSerialPlanesLength(weights, laneBatch[lane]));
+                }
+            }
         }
         convScratch = new ulong[lanes][];
-        unpacked = new float[lanes][];
+        floatScratch = new float[lanes][];
+        planeScratch = new ulong[lanes][];
         for (int lane = 0; lane < lanes; lane++)
         {
             convScratch[lane] = new ulong[scratch[lane]];
-            unpacked[lane] = new float[unpack[lane]];
+            floatScratch[lane] = new float[floatLength[lane]];
+            planeScratch[lane] = new ulong[planeLength[lane]];
         }
     }
 
@@ -136,11 +148,11 @@ public sealed unsafe class InferenceSession
 
     /// <summary>The packed bits step <paramref name="step"/> wrote for the samples of the last chunk run (empty for a float step).</summary>
     public ReadOnlySpan<ulong> StepBits(int step) =>
-        bits[step].AsSpan(0, steps[step].OutputBits ? lastCount * PackedPlan.Words(steps[step].Output) : 0);
+        bits[step].AsSpan(0, steps[step].HasBits ? lastCount * PackedPlan.Words(steps[step].Output) : 0);
 
     /// <summary>The floats step <paramref name="step"/> wrote for the samples of the last chunk run (empty for a bit step).</summary>
     public ReadOnlySpan<float> StepFloats(int step) =>
-        floats[step].AsSpan(0, steps[step].OutputBits ? 0 : lastCount * (int)steps[step].Output.Elements);
+        floats[step].AsSpan(0, steps[step].OutputFloats ? lastCount * (int)steps[step].Output.Elements : 0);
 
     private void CheckInput(ReadOnlySpan<float> input, int count)
     {
@@ -195,12 +207,10 @@ public sealed unsafe class InferenceSession
             var inShape = step.Input;
             int inElements = (int)inShape.Elements, inWords = PackedPlan.Words(inShape);
             int outElements = (int)step.Output.Elements, outWords = PackedPlan.Words(step.Output);
-            var outFloats = step.OutputBits ? default : new Span<float>(Address(floats[i]) + (long)start * outElements, count * outElements);
-            var outBits = step.OutputBits ? new Span<ulong>(Address(bits[i]) + (long)start * outWords, count * outWords) : default;
-            int source = step.Source;
-            var inFloats = step.InputBits ? default
-                : new ReadOnlySpan<float>(source < 0 ? input : Address(floats[source]) + (long)start * inElements, count * inElements);
-            var inBits = step.InputBits ? new ReadOnlySpan<ulong>(Address(bits[source]) + (long)start * inWords, count * inWords) : default;
+            var outFloats = step.OutputFloats ? new Span<float>(Address(floats[i]) + (long)start * outElements, count * outElements) : default;
+            var outBits = step.HasBits ? new Span<ulong>(Address(bits[i]) + (long)start * outWords, count * outWords) : default;
+            var inFloats = step.InputBits ? default : Floats(step.Source, input, start, count);
+            var inBits = step.InputBits ? new ReadOnlySpan<ulong>(Address(bits[step.Source]) + (long)start * inWords, count * inWords) : default;
             switch (step.Op)
             {
                 case PlanOp.Sign:
@@ -219,7 +229,7 @@ public sealed unsafe class InferenceSession
                     PackedOps.FloatDense(inFloats, count, inElements, step.Spec!.Units, d.Weight, d.Bias, outFloats, path, laneThreads);
                     break;
                 case PlanOp.BitsDense:
-                    PackedOps.BitsDense(inBits, count, inElements, step.Spec!.Units, d.Weight, d.Bias, unpacked[lane], outFloats, path, laneThreads);
+                    PackedOps.BitsDense(inBits, count, inElements, step.Spec!.Units, d.Weight, d.Bias, floatScratch[lane], outFloats, path, laneThreads);
                     break;
                 case PlanOp.Affine:
                     PackedOps.Affine(inFloats, d.Scale, d.Shift, outFloats);
@@ -231,7 +241,7 @@ public sealed unsafe class InferenceSession
                     PackedOps.AvgPool(PoolShape(step, count), inFloats, outFloats, path, laneThreads);
                     break;
                 case PlanOp.GlobalAvgPool:
-                    PackedOps.GlobalAvgPool(count, inShape.Height, inShape.Width, inShape.Channels, inFloats, outFloats, path, laneThreads);
+                    PackedOps.GlobalAvgPool(count, inShape.Height, inShape.Width, inShape.Channels, inFloats, outFloats);
                     break;
                 case PlanOp.ReLU:
                     PackedOps.ReLU(inFloats, outFloats, laneThreads);
@@ -256,8 +266,27 @@ public sealed unsafe class InferenceSession
                     else
                         PackedOps.XnorDense(inBits, count, d.DenseWeights!, d.Scale, d.Shift, outFloats, path, laneThreads);
                     break;
+                case PlanOp.Add:
+                    PackedOps.Add(inFloats, Floats(step.Shortcut, input, start, count), outFloats, step.Output.Channels, outBits);
+                    break;
+                case PlanOp.Quantize:
+                    PackedOps.Quantize(inFloats, step.Bits, outFloats);
+                    break;
+                case PlanOp.BitSerialConv:
+                    PackedOps.BitSerialConv(inFloats, count, d.BitSerial!, floatScratch[lane], planeScratch[lane], outFloats, path, laneThreads);
+                    break;
+                case PlanOp.BitSerialDense:
+                    PackedOps.BitSerialDense(inFloats, count, d.BitSerial!, planeScratch[lane], outFloats, path, laneThreads);
+                    break;
             }
         }
+    }
+
+    /// <summary>The floats step <paramref name="source"/> (-1: the input, which <paramref name="input"/> points at) wrote for samples [start, start + count).</summary>
+    private ReadOnlySpan<float> Floats(int source, float* input, int start, int count)
+    {
+        int elements = source < 0 ? model.InputLength : (int)steps[source].Output.Elements;
+        return new(source < 0 ? input : Address(floats[source]) + (long)start * elements, count * elements);
     }
 
     /// <summary>The address of a step buffer (allocated on the pinned object heap, so it never moves).</summary>

@@ -61,7 +61,6 @@ public sealed unsafe class QuantizeLayer : Layer
         {
             int start = index * ChunkLength, n = Math.Min(ChunkLength, Length - start), i = 0;
             float* x = X + start, dy = Dy + start, output = Output + start;
-            float levels = Levels, inverse = 1f / Levels;
             if (Backward)
             {
                 for (; i + 8 <= n; i += 8)
@@ -74,13 +73,21 @@ public sealed unsafe class QuantizeLayer : Layer
                     output[i] = x[i] >= 0f && x[i] <= 1f ? dy[i] : 0f;
                 return;
             }
-            for (; i + 8 <= n; i += 8)
-            {
-                var clipped = Vector256.Min(Vector256.Max(Vector256.Load(x + i), Vector256<float>.Zero), Vector256.Create(1f));
-                (Vector256.Round(clipped * levels) * inverse).Store(output + i);
-            }
-            for (; i < n; i++)
-                output[i] = MathF.Round(Math.Clamp(x[i], 0f, 1f) * levels) * inverse;
+            Quantize(x, output, n, Levels);
         }
+    }
+
+    /// <summary>The forward formula on <paramref name="n"/> floats (also the packed interpreter's quantize step).</summary>
+    internal static void Quantize(float* x, float* output, int n, int levelCount)
+    {
+        float levels = levelCount, inverse = 1f / levelCount;
+        int i = 0;
+        for (; i + 8 <= n; i += 8)
+        {
+            var clipped = Vector256.Min(Vector256.Max(Vector256.Load(x + i), Vector256<float>.Zero), Vector256.Create(1f));
+            (Vector256.Round(clipped * levels) * inverse).Store(output + i);
+        }
+        for (; i < n; i++)
+            output[i] = MathF.Round(Math.Clamp(x[i], 0f, 1f) * levels) * inverse;
     }
 }
