@@ -14,8 +14,8 @@ namespace BnnDsl.Cli;
 /// <summary>
 /// Runs the packed model (<see cref="InferenceSession"/>) and the checkpoint through <see cref="SpecNetwork"/> on the
 /// same images and compares every plan step with the reference layer whose output it produces (<see cref="PlanStep.Last"/>):
-/// a bit step must equal sign() of the reference values, a float step must lie within <see cref="Tolerance"/> relative,
-/// and both must predict the same classes.
+/// a bit step must equal sign() of the reference values, a float step must lie within <see cref="Tolerance"/> relative
+/// (a residual add that also packs its signs is checked both ways), and both must predict the same classes.
 /// </summary>
 internal static class VerifyCommand
 {
@@ -75,7 +75,7 @@ internal static class VerifyCommand
         {
             var step = steps[i];
             string layers = step.Last == step.Layer ? step.Layer : $"{step.Layer} -> {step.Last}";
-            string shape = (step.OutputBits ? "bits " : "floats ") + step.Output;
+            string shape = (step.OutputBits ? "bits " : step.PackSign ? "floats+bits " : "floats ") + step.Output;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{i + 1,4}  {PlanStep.OpName(step.Op),-15}  {layers,-20}  {shape,-26}  {results[i].Describe(),-31}  {(results[i].Ok ? "ok" : "MISMATCH")}"));
         }
@@ -102,13 +102,13 @@ internal static class VerifyCommand
                     w.WriteString("op", PlanStep.OpName(steps[i].Op));
                     w.WriteString("layer", steps[i].Layer);
                     w.WriteString("last", steps[i].Last);
-                    w.WriteBoolean("bits", steps[i].OutputBits);
-                    if (steps[i].OutputBits)
+                    w.WriteBoolean("bits", steps[i].HasBits);
+                    if (steps[i].HasBits)
                     {
                         w.WriteNumber("differing_bits", results[i].DifferingBits);
                         w.WriteNumber("total_bits", results[i].TotalBits);
                     }
-                    else
+                    if (steps[i].OutputFloats)
                     {
                         Number(w, "max_abs_difference", results[i].MaxAbsolute);
                         Number(w, "max_relative_difference", results[i].MaxRelative);
@@ -160,14 +160,14 @@ internal static class VerifyCommand
         public long TotalBits { get; private set; }
         public double MaxAbsolute { get; private set; }
         public double MaxRelative { get; private set; }
-        public bool Ok => step.OutputBits ? DifferingBits == 0 : MaxRelative <= Tolerance;
+        public bool Ok => (!step.HasBits || DifferingBits == 0) && (!step.OutputFloats || MaxRelative <= Tolerance);
 
         public void Add(InferenceSession session, int index, ReadOnlySpan<float> reference, int count)
         {
             var shape = step.Output;
             int elements = (int)shape.Elements;
             reference = reference[..(count * elements)];
-            if (step.OutputBits)
+            if (step.HasBits)
             {
                 int rows = shape.Rank == 3 ? count * shape.Height * shape.Width : count;
                 int words = rows * SignPacking.WordsFor(shape.Channels);
@@ -178,8 +178,9 @@ internal static class VerifyCommand
                 for (int w = 0; w < words; w++)
                     DifferingBits += BitOperations.PopCount(expected[w] ^ actual[w]);
                 TotalBits += (long)count * elements;
-                return;
             }
+            if (!step.OutputFloats)
+                return;
             var values = session.StepFloats(index);
             for (int i = 0; i < values.Length; i++)
             {
@@ -191,8 +192,10 @@ internal static class VerifyCommand
             }
         }
 
-        public string Describe() => step.OutputBits
-            ? string.Create(CultureInfo.InvariantCulture, $"{DifferingBits:N0} of {TotalBits:N0} bits differ")
-            : string.Create(CultureInfo.InvariantCulture, $"max |diff| {MaxAbsolute:G3} (rel {MaxRelative:G3})");
+        public string Describe() => string.Join("; ", new[]
+        {
+            step.HasBits ? string.Create(CultureInfo.InvariantCulture, $"{DifferingBits:N0} of {TotalBits:N0} bits differ") : null,
+            step.OutputFloats ? string.Create(CultureInfo.InvariantCulture, $"max |diff| {MaxAbsolute:G3} (rel {MaxRelative:G3})") : null,
+        }.OfType<string>());
     }
 }
