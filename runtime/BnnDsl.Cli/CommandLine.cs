@@ -137,7 +137,7 @@ public static class CommandLine
         var bytes = model.Tensors.ToDictionary(t => t.Name, t => (long)t.Data.Length, StringComparer.Ordinal);
         output.WriteLine();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Packed plan ({model.Steps.Count} steps, {model.DataBytes:N0} bytes of tensors):"));
-        output.WriteLine($"{"#",3}  {"op",-16} {"layer -> output",-22} {"reads",-14} {"writes",-24} {"bytes",10}");
+        output.WriteLine($"{"#",3}  {"op",-16} {"layer -> output",-22} {"reads",-16} {"writes",-24} {"bytes",10}");
         foreach (var step in model.Steps)
         {
             string layers = step.Last == step.Layer ? step.Layer : $"{step.Layer} -> {step.Last}";
@@ -145,7 +145,7 @@ public static class CommandLine
             string writes = (step.OutputBits ? "bits " : step.PackSign ? "floats+bits " : "floats ") + step.Output;
             long stepBytes = ModelPlanner.Tensors([step]).Sum(t => bytes[t.Name]);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{step.Index + 1,3}  {PlanStep.OpName(step.Op),-16} {layers,-22} {reads,-14} {writes,-24} {stepBytes,10:N0}"));
+                $"{step.Index + 1,3}  {PlanStep.OpName(step.Op),-16} {layers,-22} {reads,-16} {writes,-24} {stepBytes,10:N0}"));
         }
 
         static string StepName(int index) => index < 0 ? "input" : string.Create(CultureInfo.InvariantCulture, $"step {index + 1}");
