@@ -44,7 +44,7 @@ internal static class VerifyCommand
 
         var network = new SpecNetwork(model.Network, Batch);
         network.Load(checkpointPath);
-        var session = model.CreateSession(Batch);
+        var session = model.CreateSession(Batch, keepStepOutputs: true);
         var steps = model.Steps;
         var results = new StepResult[steps.Count];
         for (int i = 0; i < results.Length; i++)

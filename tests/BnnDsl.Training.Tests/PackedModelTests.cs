@@ -104,7 +104,7 @@ public sealed class PackedModelTests
         var input = RandomInput(count, network.InputLength, seed);
         network.Forward(input, training: false);
         var expected = network.Output.ToArray();
-        var session = model.CreateSession(count, KernelPath.Auto);
+        var session = model.CreateSession(count, KernelPath.Auto, keepStepOutputs: true);
         var logits = new float[count * model.OutputLength];
         session.Predict(input, count, logits);
         for (int i = 0; i < logits.Length; i++)

@@ -127,9 +127,14 @@ public sealed class ResidualPackedModelTests(ITestOutputHelper output)
         oracle.Forward(input, training: false);
         Assert.Equal(expected, oracle.Output.ToArray());
 
-        var session = model.CreateSession(count);
+        var session = model.CreateSession(count, keepStepOutputs: true);
         var logits = new float[count * model.OutputLength];
         session.Predict(input, count, logits);
+        // a session that reuses step buffers computes the same
+        var reused = new float[logits.Length];
+        model.CreateSession(count).Predict(input, count, reused);
+        Assert.Equal(logits, reused);
+        Assert.Throws<InvalidOperationException>(() => model.CreateSession(count).StepFloats(0).Length);
         for (int i = 0; i < logits.Length; i++)
             Assert.True(Math.Abs(logits[i] - expected[i]) <= 1e-4 * Math.Max(1, Math.Abs(expected[i])), $"logit {i}: {logits[i]} vs {expected[i]}");
         var classes = session.Classify(input, count);

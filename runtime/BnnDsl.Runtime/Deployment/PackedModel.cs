@@ -51,6 +51,7 @@ public sealed class PackedModel
         byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
         Data = [.. steps.Select(Prepare)];
         InputLength = (int)network.Input.Elements;
+        MacsPerSample = NetworkSummary.Create(network).Macs;
         OutputLength = (int)steps[^1].Output.Elements;
     }
 
@@ -80,6 +81,9 @@ public sealed class PackedModel
 
     internal StepData[] Data { get; }
 
+    /// <summary>Multiply-accumulates per sample (as <see cref="NetworkSummary.Macs"/> counts them), for the interpreter's lane split.</summary>
+    internal long MacsPerSample { get; }
+
     /// <summary>Loads and checks the packed model at <paramref name="path"/>.</summary>
     /// <exception cref="ModelFileException">The file is missing, damaged, not a packed model, of another version, inconsistent with its network, or fails its checksum.</exception>
     public static PackedModel Load(string path) => FromFile(SafeTensorsFile.Read(path), path);
@@ -98,10 +102,12 @@ public sealed class PackedModel
 
     /// <summary>
     /// A session running up to <paramref name="batchSize"/> samples per kernel call (larger counts run in chunks),
-    /// with its own buffers; use one per thread.
+    /// with its own buffers; use one per thread. With <paramref name="keepStepOutputs"/> every step keeps its output
+    /// (for <see cref="InferenceSession.StepBits"/> and <see cref="InferenceSession.StepFloats"/>, at the cost of
+    /// memory); otherwise steps reuse buffers whose readers have run.
     /// </summary>
-    public InferenceSession CreateSession(int batchSize = PooledBatchSize, KernelPath path = KernelPath.Auto, int threads = 0) =>
-        new(this, batchSize, path, threads);
+    public InferenceSession CreateSession(int batchSize = PooledBatchSize, KernelPath path = KernelPath.Auto, int threads = 0, bool keepStepOutputs = false) =>
+        new(this, batchSize, path, threads, keepStepOutputs);
 
     /// <summary>
     /// Writes the logits of <paramref name="count"/> samples (<paramref name="input"/>: count × <see cref="InputLength"/>
