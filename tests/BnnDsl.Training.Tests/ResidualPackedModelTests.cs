@@ -384,4 +384,32 @@ public sealed class ResidualPackedModelTests(ITestOutputHelper output)
         Assert.Contains("'qact1'", ex.Message);
         Assert.Contains("12 bits", ex.Message);
     }
+
+    [Fact]
+    public void LeNetPlanIsUnchangedAndVersion1FilesStillLoad()
+    {
+        var network = Prepared(new GradientLeNet(2), seed: 14);
+        var model = Convert(network);
+        Assert.Equal("""
+            float_conv conv1 1x28x28 -> bits 64x12x12 k=5/1/0 bias bn=bn1 pool=2/2 last=qact1
+            xnor_conv qconv1 64x12x12 -> bits 64x8x8 k=5/1/0 pad=one threshold=bn2 last=bn2
+            packed_max_pool maxpool2 64x8x8 -> bits 64x4x4 pool=2/2 last=qact2
+            xnor_dense qfc1 1024 -> bits 512 threshold=bn3 last=qact3
+            bits_dense fc1 512 -> floats 10 bias
+            """, ModelPlanner.Text(model.Steps));
+
+        var directory = Directory.CreateTempSubdirectory("bnnx");
+        try
+        {
+            string path = Path.Combine(directory.FullName, "lenet-v1.bnnx");
+            SafeTensorsFile.Write(path, [.. model.Tensors], new Dictionary<string, string>(model.Metadata) { ["format_version"] = PackedModel.PreviousFormatVersion });
+            var old = PackedModel.Load(path);
+            var input = RandomInput(2, model.InputLength, 19);
+            Assert.Equal(model.Classify(input, 2), old.Classify(input, 2));
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
 }
