@@ -28,7 +28,7 @@ public static class CommandLine
           info                                   print the CPU kernel paths of this machine
           summary FILE                           the layer table (bits, parameters, packed memory, MACs) of a checkpoint or packed model
           convert CHECKPOINT -o MODEL.bnnx       pack a training checkpoint into a deployment model
-          verify MODEL.bnnx CHECKPOINT --data DIR [--count N]
+          verify MODEL.bnnx CHECKPOINT --data DIR|FILE [--count N]
                                                  run the packed model and the checkpoint side by side on N test images (default 1000),
                                                  per layer; exit code 1 on a mismatch
           run MODEL.bnnx INPUT [--raw]           classify an IDX image file or a raw float32 file (.f32 or --raw), one class per line

@@ -30,7 +30,7 @@ internal static class VerifyCommand
         if (arguments.Positional.Count != 2)
             throw new UsageException("verify takes a packed model and the checkpoint it was converted from");
         string modelPath = arguments.Positional[0], checkpointPath = arguments.Positional[1];
-        string data = arguments.Value("--data") ?? throw new UsageException("verify needs --data DIR (a directory with t10k-images-idx3-ubyte, or an IDX image file)");
+        string data = arguments.Value("--data") ?? throw new UsageException("verify needs --data DIR (a directory with t10k-images-idx3-ubyte, an IDX image file, or a raw float32 .f32 file)");
         int limit = arguments.Int("--count", 1000, 1);
 
         var model = PackedModel.Load(modelPath);
@@ -38,7 +38,11 @@ internal static class VerifyCommand
         if (!metadata.TryGetValue("network", out var json) || NetworkSpecJson.Read(json, checkpointPath) != model.Network)
             throw new ModelFileException(checkpointPath, $"it does not hold network '{model.Network.Name}' of {modelPath}",
                 "pass the checkpoint the model was converted from");
-        var (samples, count) = InputFiles.ReadImages(ImagesPath(data), model, limit);
+        // a raw float32 file (.f32) feeds networks whose inputs are no MNIST images (e.g. CIFAR's 3x32x32)
+        bool raw = data.EndsWith(".f32", StringComparison.OrdinalIgnoreCase);
+        var (samples, count) = raw ? InputFiles.ReadRaw(data, model) : InputFiles.ReadImages(ImagesPath(data), model, limit);
+        count = Math.Min(count, limit);
+        string source = raw ? data : ImagesPath(data);
         if (count == 0)
             throw new DataFormatException(data, $"{data}: the image file holds no images; pass a file with at least one image.");
 
@@ -68,7 +72,7 @@ internal static class VerifyCommand
         }
 
         bool ok = agree == count && results.All(r => r.Ok);
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{modelPath} against {checkpointPath} on {count:N0} images of {ImagesPath(data)}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{modelPath} against {checkpointPath} on {count:N0} images of {source}"));
         output.WriteLine();
         output.WriteLine($"{"step",4}  {"op",-15}  {"layer -> output",-20}  {"output",-26}  {"difference",-31}  status");
         for (int i = 0; i < steps.Count; i++)

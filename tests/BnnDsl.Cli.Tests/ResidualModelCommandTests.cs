@@ -61,6 +61,16 @@ public sealed class ResidualModelCommandTests : IDisposable
         Assert.Contains("floats+bits", output);
         Assert.Contains("predictions: 40 of 40 agree", output);
 
+        // the same check on raw float32 samples (.f32), the input form of networks that take no MNIST images
+        string raw = Path.Combine(directory, "samples.f32");
+        var samples = new float[12 * 64];
+        for (int i = 0; i < samples.Length; i++)
+            samples[i] = (float)(rng.NextDouble() * 3 - 1);
+        File.WriteAllBytes(raw, System.Runtime.InteropServices.MemoryMarshal.AsBytes(samples.AsSpan()).ToArray());
+        (code, output, error) = Run("verify", model, checkpoint, "--data", raw, "--count", "10");
+        Assert.True(code == CommandLine.Success, output + error);
+        Assert.Contains("predictions: 10 of 10 agree", output);
+
         (code, output, error) = Run("summary", model);
         Assert.True(code == CommandLine.Success, output + error);
         Assert.Contains("Packed plan", output);
