@@ -15,8 +15,8 @@ namespace BnnDsl.Runtime.Deployment;
 /// given chunk size and kept, so repeated calls allocate nothing. A chunk with enough samples (at least
 /// <see cref="LaneSamples"/> per core for a small network, down to one per core for a network of
 /// <see cref="LaneMacs"/> multiply-accumulates per sample or more) is split into contiguous lanes, one per core, each
-/// running the whole plan on its samples with single-threaded kernels: one parallel dispatch per call instead of
-/// one per step, and each lane's intermediates stay in its core's cache. Smaller chunks run as one lane whose
+/// running the whole plan on its samples, a group of them at a time, with single-threaded kernels: one parallel
+/// dispatch per call instead of one per step, and each group's intermediates stay in its core's cache. Smaller chunks run as one lane whose
 /// kernels use every core. A session is not thread-safe: use one per thread (or <see cref="PackedModel.Predict"/>,
 /// which pools them).
 /// </summary>
@@ -261,7 +261,10 @@ public sealed unsafe class InferenceSession
         }
     }
 
-    /// <summary>One lane: samples [Count * lane / Lanes, Count * (lane + 1) / Lanes) with single-threaded kernels.</summary>
+    /// <summary>
+    /// One lane: samples [Count * lane / Lanes, Count * (lane + 1) / Lanes) with single-threaded kernels, in groups of
+    /// the samples that make a lane worth a core (8 for LeNet, one ResNet-18 image).
+    /// </summary>
     private struct LaneJob : IParallelJob
     {
         public InferenceSession Session;
@@ -271,7 +274,13 @@ public sealed unsafe class InferenceSession
         public readonly void Run(int lane)
         {
             int start = (int)((long)Count * lane / Lanes), end = (int)((long)Count * (lane + 1) / Lanes);
-            Session.RunLane(Input + (long)start * Session.model.InputLength, start, end - start, lane, 1);
+            // a lane runs its samples a few at a time, so one group's activations stay in the core's cache
+            int micro = Session.samplesPerLane;
+            for (int first = start; first < end; first += micro)
+            {
+                int n = Math.Min(micro, end - first);
+                Session.RunLane(Input + (long)first * Session.model.InputLength, first, n, lane, 1);
+            }
         }
     }
 
