@@ -291,10 +291,18 @@ public static class PackedPlan
     /// </summary>
     private static void CheckShapes(NetworkSpec spec)
     {
-        var inferred = ShapeInference.Infer(spec with
+        InferenceResult inferred;
+        try
         {
-            Layers = new EquatableArray<LayerSpec>(spec.Layers.Select(l => l with { InputShape = default, OutputShape = default })),
-        });
+            inferred = ShapeInference.Infer(spec with
+            {
+                Layers = new EquatableArray<LayerSpec>(spec.Layers.Select(l => l with { InputShape = default, OutputShape = default })),
+            });
+        }
+        catch (OverflowException ex)
+        {
+            throw new ArgumentException($"Network '{spec.Name}' has layer sizes whose shapes overflow 32-bit integers; describe a network the DSL accepts.", nameof(spec), ex);
+        }
         if (!inferred.Succeeded)
             throw new ArgumentException($"Network '{spec.Name}' is not valid ({inferred.Diagnostics[0].Id}: {inferred.Diagnostics[0].Message}); describe a network the DSL accepts.", nameof(spec));
         var names = LayerNames(spec);

@@ -300,7 +300,8 @@ public sealed class PackedModelTests
             ex = Assert.Throws<ModelFileException>(() => PackedModel.Load(path));
             Assert.Contains("fc1.bias", ex.Message);
 
-            string json = model.Metadata["network"];
+            // a description with shapes (as version 1 wrote it) must carry the inferred ones
+            string json = NetworkSpecJson.Write(model.Network);
             int at = json.IndexOf("\"output_shape\":[8,6,6]", StringComparison.Ordinal);
             Assert.True(at > 0);
             var tampered = new Dictionary<string, string>(model.Metadata)

@@ -402,7 +402,12 @@ public sealed class ResidualPackedModelTests(ITestOutputHelper output)
         try
         {
             string path = Path.Combine(directory.FullName, "lenet-v1.bnnx");
-            SafeTensorsFile.Write(path, [.. model.Tensors], new Dictionary<string, string>(model.Metadata) { ["format_version"] = PackedModel.PreviousFormatVersion });
+            SafeTensorsFile.Write(path, [.. model.Tensors], new Dictionary<string, string>(model.Metadata)
+            {
+                // as version 1 wrote it: the network with every field and its shapes
+                ["format_version"] = PackedModel.PreviousFormatVersion,
+                ["network"] = NetworkSpecJson.Write(model.Network),
+            });
             var old = PackedModel.Load(path);
             var input = RandomInput(2, model.InputLength, 19);
             Assert.Equal(model.Classify(input, 2), old.Classify(input, 2));

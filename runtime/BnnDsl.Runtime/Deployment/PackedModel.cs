@@ -10,7 +10,7 @@ namespace BnnDsl.Runtime.Deployment;
 
 /// <summary>
 /// A converted network (see <see cref="ModelConverter"/>): a safetensors container whose metadata holds
-/// <c>format = bnnx</c>, <c>format_version = 2</c> (1 is still read, see <see cref="PreviousFormatVersion"/>), <c>producer</c>, <c>network</c> (the spec as JSON),
+/// <c>format = bnnx</c>, <c>format_version = 2</c> (1 is still read, see <see cref="PreviousFormatVersion"/>), <c>producer</c>, <c>network</c> (the spec as compact JSON, shapes left out and inferred on load),
 /// <c>plan</c> (<see cref="ModelPlanner.Text"/>) and <c>checksum</c> (SHA-256, see <see cref="ComputeChecksum"/>);
 /// its tensors are exactly those <see cref="ModelPlanner.Tensors"/> lists. Loading checks all of it. The model is
 /// immutable and thread-safe: <see cref="Predict"/> and <see cref="Classify(ReadOnlySpan{float}, int, Span{int})"/>
@@ -175,7 +175,7 @@ public sealed class PackedModel
             [Checkpoint.FormatKey] = FormatName,
             [Checkpoint.VersionKey] = FormatVersion,
             ["producer"] = Producer,
-            ["network"] = NetworkSpecJson.Write(spec),
+            ["network"] = NetworkSpecJson.Write(spec, compact: true),
             ["plan"] = ModelPlanner.Text(steps),
             ["checksum"] = ComputeChecksum(tensors),
         };
@@ -194,6 +194,22 @@ public sealed class PackedModel
                 "use the BnnDsl version that wrote it, or " + ReconvertFix);
         var json = Meta("network") ?? throw new ModelFileException(path, "its metadata has no 'network' entry", ReconvertFix);
         var spec = NetworkSpecJson.Read(json, path);
+        if (spec.Layers.All(l => !l.InputShape.IsKnown && !l.OutputShape.IsKnown))
+        {
+            // a compact description (version 2 writes no layer shapes): shape inference restores them
+            InferenceResult inferred;
+            try
+            {
+                inferred = ShapeInference.Infer(spec);
+            }
+            catch (OverflowException ex)
+            {
+                throw new ModelFileException(path, "its network description has sizes whose shapes overflow 32-bit integers", ReconvertFix, ex);
+            }
+            if (!inferred.Succeeded)
+                throw new ModelFileException(path, $"its network description is not a valid network ({inferred.Diagnostics[0].Id}: {inferred.Diagnostics[0].Message})", ReconvertFix);
+            spec = inferred.Network;
+        }
         IReadOnlyList<PlanStep> steps;
         try
         {
