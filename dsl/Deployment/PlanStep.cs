@@ -43,11 +43,23 @@ public enum PlanOp
     /// <summary>bits → bits: max pooling of ±1 values, the AND of the words of each window.</summary>
     PackedMaxPool,
 
-    /// <summary>bits → bits (folded BatchNorm + sign: integer threshold) or floats (the integer dot products): XNOR convolution.</summary>
+    /// <summary>bits → bits (folded BatchNorm + sign: integer threshold) or floats (the integer dot products, or a folded BatchNorm as scale + bias): XNOR convolution.</summary>
     XnorConv,
 
-    /// <summary>bits → bits (folded threshold) or floats: XNOR fully connected layer.</summary>
+    /// <summary>bits → bits (folded threshold) or floats (the dot products, or a folded BatchNorm as scale + bias): XNOR fully connected layer.</summary>
     XnorDense,
+
+    /// <summary>floats + floats → floats (and, with <see cref="PlanStep.PackSign"/>, their packed signs too): the add that closes a residual block.</summary>
+    Add,
+
+    /// <summary>floats → floats: k-bit activation quantize-dequantize, <c>round(clip(x, 0, 1) * (2^k - 1)) / (2^k - 1)</c>.</summary>
+    Quantize,
+
+    /// <summary>floats → floats: k-bit convolution (activations quantized and packed as bit planes, bit-serial popcount GEMM), then optionally BatchNorm.</summary>
+    BitSerialConv,
+
+    /// <summary>floats → floats: k-bit fully connected layer (bit-serial), then optionally BatchNorm.</summary>
+    BitSerialDense,
 }
 
 /// <summary>
@@ -57,7 +69,9 @@ public enum PlanOp
 /// folded threshold for the XNOR ops); <see cref="PoolKernel"/> and <see cref="PoolStride"/> describe a fused max
 /// pool (FloatConv only); <see cref="OutputBits"/> says whether the step writes packed bits.
 /// <see cref="Index"/> is the step's position in the plan and <see cref="Source"/> the step whose output it reads
-/// (-1: the network input); the plan text names the source only when it is not the previous step.
+/// (-1: the network input); the plan text names the source only when it is not the previous step. An
+/// <see cref="PlanOp.Add"/> also reads <see cref="Shortcut"/>. A step's output lives as long as the run, so a
+/// residual block's input stays readable for its shortcut.
 /// </summary>
 public sealed record PlanStep(PlanOp Op, string Layer, string Last, TensorShape Input, TensorShape Output, bool OutputBits)
 {
@@ -66,6 +80,24 @@ public sealed record PlanStep(PlanOp Op, string Layer, string Last, TensorShape 
 
     /// <summary>The step whose output this step reads (-1: the network input).</summary>
     public int Source { get; init; }
+
+    /// <summary>The second input of an <see cref="PlanOp.Add"/>: the step whose output is the shortcut path's (-1: the network input).</summary>
+    public int Shortcut { get; init; }
+
+    /// <summary>
+    /// For an <see cref="PlanOp.Add"/> whose sum next goes through QActivation(1): the step also writes the sum's packed
+    /// signs, so the next binary convolution reads bits while the next shortcut reads the floats.
+    /// </summary>
+    public bool PackSign { get; init; }
+
+    /// <summary>Activation bits of a <see cref="PlanOp.Quantize"/>, <see cref="PlanOp.BitSerialConv"/> or <see cref="PlanOp.BitSerialDense"/> step (0 otherwise).</summary>
+    public int Bits { get; init; }
+
+    /// <summary>Whether the step writes floats (every step but the bit-only ones: an add with <see cref="PackSign"/> writes both).</summary>
+    public bool OutputFloats => !OutputBits;
+
+    /// <summary>Whether packed bits of the step's output exist: it writes bits, or an add packs its signs too.</summary>
+    public bool HasBits => OutputBits || PackSign;
 
     /// <summary>The fused BatchNorm layer, or null.</summary>
     public string? Norm { get; init; }
@@ -99,13 +131,19 @@ public sealed record PlanStep(PlanOp Op, string Layer, string Last, TensorShape 
         if (Bias)
             text.Append(" bias");
         if (Norm is not null)
-            text.Append(Op is PlanOp.XnorConv or PlanOp.XnorDense ? " threshold=" : " bn=").Append(Norm);
+            text.Append(Op is PlanOp.XnorConv or PlanOp.XnorDense && OutputBits ? " threshold=" : " bn=").Append(Norm);
+        if (Op is PlanOp.BitSerialConv or PlanOp.BitSerialDense && Spec is not null)
+            text.Append(Invariant(" bits={0}/{1}", Bits, Spec.WeightBits));
+        else if (Op == PlanOp.Quantize)
+            text.Append(Invariant(" bits={0}", Bits));
         if (PoolKernel > 0)
             text.Append(Invariant(" pool={0}/{1}", PoolKernel, PoolStride));
         if (Last != Layer)
             text.Append(" last=").Append(Last);
         if (Source != Index - 1)
-            text.Append(Source < 0 ? " in=input" : Invariant(" in={0}", Source + 1));
+            text.Append(" in=").Append(StepName(Source));
+        if (Op == PlanOp.Add)
+            text.Append(" shortcut=").Append(StepName(Shortcut)).Append(PackSign ? " sign" : "");
         return text.ToString();
     }
 
@@ -125,8 +163,15 @@ public sealed record PlanStep(PlanOp Op, string Layer, string Last, TensorShape 
         PlanOp.ReLU => "relu",
         PlanOp.PackedMaxPool => "packed_max_pool",
         PlanOp.XnorConv => "xnor_conv",
-        _ => "xnor_dense",
+        PlanOp.XnorDense => "xnor_dense",
+        PlanOp.Add => "add",
+        PlanOp.Quantize => "quantize",
+        PlanOp.BitSerialConv => "bitserial_conv",
+        _ => "bitserial_dense",
     };
+
+    /// <summary>A step reference in the plan text: its 1-based line number, or <c>input</c>.</summary>
+    private static string StepName(int index) => index < 0 ? "input" : (index + 1).ToString(CultureInfo.InvariantCulture);
 
     private static string Invariant(string format, params object[] values) => string.Format(CultureInfo.InvariantCulture, format, values);
 }

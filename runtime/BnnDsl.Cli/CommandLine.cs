@@ -1,10 +1,12 @@
 // Dispatches `bnn <command>`; unknown commands print the usage and exit with code 2, and a bad file is one line, exit code 2.
 using System.Globalization;
 using System.Runtime.Intrinsics;
+using BnnDsl.Deployment;
 using BnnDsl.Kernels.Cpu;
 using BnnDsl.Runtime;
 using BnnDsl.Runtime.Checkpoints;
 using BnnDsl.Runtime.Data;
+using BnnDsl.Runtime.Deployment;
 
 namespace BnnDsl.Cli;
 
@@ -28,7 +30,7 @@ public static class CommandLine
           convert CHECKPOINT -o MODEL.bnnx       pack a training checkpoint into a deployment model
           export-onnx CHECKPOINT -o MODEL.onnx [--float-peer]
                                                  write the checkpoint's float reference (or its float peer) as an ONNX model
-          verify MODEL.bnnx CHECKPOINT --data DIR [--count N]
+          verify MODEL.bnnx CHECKPOINT --data DIR|FILE [--count N]
                                                  run the packed model and the checkpoint side by side on N test images (default 1000),
                                                  per layer; exit code 1 on a mismatch
           run MODEL.bnnx INPUT [--raw]           classify an IDX image file or a raw float32 file (.f32 or --raw), one class per line
@@ -117,6 +119,8 @@ public static class CommandLine
                     "pass a checkpoint written by Trainer or Network.Save, or a packed .bnnx model");
             var spec = NetworkSpecJson.Read(json, file);
             output.Write(NetworkSummary.Create(spec).ToTable());
+            if (metadata.TryGetValue(Checkpoint.FormatKey, out var format) && format == PackedModel.FormatName)
+                WritePlan(PackedModel.Load(file), output);
             return Success;
         }
         catch (ModelFileException exception)
@@ -129,6 +133,26 @@ public static class CommandLine
             error.WriteLine($"bnn: {file}: the network in its metadata is invalid: {exception.Message}");
             return FileError;
         }
+    }
+
+    /// <summary>The packed model's steps: op, the layers it covers, what it reads and writes, and the bytes of its tensors.</summary>
+    private static void WritePlan(PackedModel model, TextWriter output)
+    {
+        var bytes = model.Tensors.ToDictionary(t => t.Name, t => (long)t.Data.Length, StringComparer.Ordinal);
+        output.WriteLine();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Packed plan ({model.Steps.Count} steps, {model.DataBytes:N0} bytes of tensors):"));
+        output.WriteLine($"{"#",3}  {"op",-16} {"layer -> output",-22} {"reads",-16} {"writes",-24} {"bytes",10}");
+        foreach (var step in model.Steps)
+        {
+            string layers = step.Last == step.Layer ? step.Layer : $"{step.Layer} -> {step.Last}";
+            string reads = StepName(step.Source) + (step.Op == PlanOp.Add ? " + " + StepName(step.Shortcut) : "");
+            string writes = (step.OutputBits ? "bits " : step.PackSign ? "floats+bits " : "floats ") + step.Output;
+            long stepBytes = ModelPlanner.Tensors([step]).Sum(t => bytes[t.Name]);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{step.Index + 1,3}  {PlanStep.OpName(step.Op),-16} {layers,-22} {reads,-16} {writes,-24} {stepBytes,10:N0}"));
+        }
+
+        static string StepName(int index) => index < 0 ? "input" : string.Create(CultureInfo.InvariantCulture, $"step {index + 1}");
     }
 
     private static void Info(TextWriter output)

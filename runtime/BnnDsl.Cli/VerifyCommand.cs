@@ -14,8 +14,8 @@ namespace BnnDsl.Cli;
 /// <summary>
 /// Runs the packed model (<see cref="InferenceSession"/>) and the checkpoint through <see cref="SpecNetwork"/> on the
 /// same images and compares every plan step with the reference layer whose output it produces (<see cref="PlanStep.Last"/>):
-/// a bit step must equal sign() of the reference values, a float step must lie within <see cref="Tolerance"/> relative,
-/// and both must predict the same classes.
+/// a bit step must equal sign() of the reference values, a float step must lie within <see cref="Tolerance"/> relative
+/// (a residual add that also packs its signs is checked both ways), and both must predict the same classes.
 /// </summary>
 internal static class VerifyCommand
 {
@@ -30,7 +30,7 @@ internal static class VerifyCommand
         if (arguments.Positional.Count != 2)
             throw new UsageException("verify takes a packed model and the checkpoint it was converted from");
         string modelPath = arguments.Positional[0], checkpointPath = arguments.Positional[1];
-        string data = arguments.Value("--data") ?? throw new UsageException("verify needs --data DIR (a directory with t10k-images-idx3-ubyte, or an IDX image file)");
+        string data = arguments.Value("--data") ?? throw new UsageException("verify needs --data DIR (a directory with t10k-images-idx3-ubyte, an IDX image file, or a raw float32 .f32 file)");
         int limit = arguments.Int("--count", 1000, 1);
 
         var model = PackedModel.Load(modelPath);
@@ -38,13 +38,17 @@ internal static class VerifyCommand
         if (!metadata.TryGetValue("network", out var json) || NetworkSpecJson.Read(json, checkpointPath) != model.Network)
             throw new ModelFileException(checkpointPath, $"it does not hold network '{model.Network.Name}' of {modelPath}",
                 "pass the checkpoint the model was converted from");
-        var (samples, count) = InputFiles.ReadImages(ImagesPath(data), model, limit);
+        // a raw float32 file (.f32) feeds networks whose inputs are no MNIST images (e.g. CIFAR's 3x32x32)
+        bool raw = data.EndsWith(".f32", StringComparison.OrdinalIgnoreCase);
+        var (samples, count) = raw ? InputFiles.ReadRaw(data, model) : InputFiles.ReadImages(ImagesPath(data), model, limit);
+        count = Math.Min(count, limit);
+        string source = raw ? data : ImagesPath(data);
         if (count == 0)
             throw new DataFormatException(data, $"{data}: the image file holds no images; pass a file with at least one image.");
 
         var network = new SpecNetwork(model.Network, Batch);
         network.Load(checkpointPath);
-        var session = model.CreateSession(Batch);
+        var session = model.CreateSession(Batch, keepStepOutputs: true);
         var steps = model.Steps;
         var results = new StepResult[steps.Count];
         for (int i = 0; i < results.Length; i++)
@@ -68,14 +72,14 @@ internal static class VerifyCommand
         }
 
         bool ok = agree == count && results.All(r => r.Ok);
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{modelPath} against {checkpointPath} on {count:N0} images of {ImagesPath(data)}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{modelPath} against {checkpointPath} on {count:N0} images of {source}"));
         output.WriteLine();
         output.WriteLine($"{"step",4}  {"op",-15}  {"layer -> output",-20}  {"output",-26}  {"difference",-31}  status");
         for (int i = 0; i < steps.Count; i++)
         {
             var step = steps[i];
             string layers = step.Last == step.Layer ? step.Layer : $"{step.Layer} -> {step.Last}";
-            string shape = (step.OutputBits ? "bits " : "floats ") + step.Output;
+            string shape = (step.OutputBits ? "bits " : step.PackSign ? "floats+bits " : "floats ") + step.Output;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{i + 1,4}  {PlanStep.OpName(step.Op),-15}  {layers,-20}  {shape,-26}  {results[i].Describe(),-31}  {(results[i].Ok ? "ok" : "MISMATCH")}"));
         }
@@ -102,13 +106,13 @@ internal static class VerifyCommand
                     w.WriteString("op", PlanStep.OpName(steps[i].Op));
                     w.WriteString("layer", steps[i].Layer);
                     w.WriteString("last", steps[i].Last);
-                    w.WriteBoolean("bits", steps[i].OutputBits);
-                    if (steps[i].OutputBits)
+                    w.WriteBoolean("bits", steps[i].HasBits);
+                    if (steps[i].HasBits)
                     {
                         w.WriteNumber("differing_bits", results[i].DifferingBits);
                         w.WriteNumber("total_bits", results[i].TotalBits);
                     }
-                    else
+                    if (steps[i].OutputFloats)
                     {
                         Number(w, "max_abs_difference", results[i].MaxAbsolute);
                         Number(w, "max_relative_difference", results[i].MaxRelative);
@@ -160,14 +164,14 @@ internal static class VerifyCommand
         public long TotalBits { get; private set; }
         public double MaxAbsolute { get; private set; }
         public double MaxRelative { get; private set; }
-        public bool Ok => step.OutputBits ? DifferingBits == 0 : MaxRelative <= Tolerance;
+        public bool Ok => (!step.HasBits || DifferingBits == 0) && (!step.OutputFloats || MaxRelative <= Tolerance);
 
         public void Add(InferenceSession session, int index, ReadOnlySpan<float> reference, int count)
         {
             var shape = step.Output;
             int elements = (int)shape.Elements;
             reference = reference[..(count * elements)];
-            if (step.OutputBits)
+            if (step.HasBits)
             {
                 int rows = shape.Rank == 3 ? count * shape.Height * shape.Width : count;
                 int words = rows * SignPacking.WordsFor(shape.Channels);
@@ -178,8 +182,9 @@ internal static class VerifyCommand
                 for (int w = 0; w < words; w++)
                     DifferingBits += BitOperations.PopCount(expected[w] ^ actual[w]);
                 TotalBits += (long)count * elements;
-                return;
             }
+            if (!step.OutputFloats)
+                return;
             var values = session.StepFloats(index);
             for (int i = 0; i < values.Length; i++)
             {
@@ -191,8 +196,10 @@ internal static class VerifyCommand
             }
         }
 
-        public string Describe() => step.OutputBits
-            ? string.Create(CultureInfo.InvariantCulture, $"{DifferingBits:N0} of {TotalBits:N0} bits differ")
-            : string.Create(CultureInfo.InvariantCulture, $"max |diff| {MaxAbsolute:G3} (rel {MaxRelative:G3})");
+        public string Describe() => string.Join("; ", new[]
+        {
+            step.HasBits ? string.Create(CultureInfo.InvariantCulture, $"{DifferingBits:N0} of {TotalBits:N0} bits differ") : null,
+            step.OutputFloats ? string.Create(CultureInfo.InvariantCulture, $"max |diff| {MaxAbsolute:G3} (rel {MaxRelative:G3})") : null,
+        }.OfType<string>());
     }
 }

@@ -1,5 +1,6 @@
 // 2-bit networks end to end: the generated forward (logits, loss) and backward of a LeNet-shaped network and of a
-// small residual network equal the double-precision reference, a 2-bit TinyNet learns, the packed converter refuses them.
+// small residual network equal the double-precision reference, a 2-bit TinyNet learns, the packed converter runs them
+// and refuses 9..31-bit layers by name.
 using BnnDsl.Runtime.Deployment;
 using BnnDsl.Runtime.Training;
 
@@ -108,19 +109,25 @@ public sealed class LowBitNetworkTests : IDisposable
     }
 
     [Fact]
-    public void ThePackedConverterRefusesKBitLayersByName()
+    public void ThePackedConverterRefusesWideAndMixedLayersByName()
     {
         var network = new TwoBitLeNet(1);
         network.Initialize(1);
-        var error = Assert.Throws<NotSupportedException>(() => ModelConverter.Convert(network.Definition, name => network.Parameter(name).Value));
-        Assert.Contains("'qact1'", error.Message);
-        Assert.Contains("2 bits", error.Message);
-
-        // With the activations back at 1 bit, the 2-bit convolution is the refused layer.
+        var model = ModelConverter.Convert(network.Definition, name => network.Parameter(name).Value);
+        Assert.Contains(model.Steps, s => s.Op == BnnDsl.Deployment.PlanOp.BitSerialConv);
         var spec = network.Definition;
+        var wide = spec with
+        {
+            Layers = new EquatableArray<LayerSpec>(spec.Layers.Select(l => l.Kind == LayerKind.QActivation ? l with { ActivationBits = 12 } : l)),
+        };
+        var error = Assert.Throws<NotSupportedException>(() => ModelConverter.Convert(wide, name => network.Parameter(name).Value));
+        Assert.Contains("'qact1'", error.Message);
+        Assert.Contains("12 bits", error.Message);
+
+        // With the activations at 1 bit, the 2-bit convolution mixes widths the kernels do not run.
         var weightsOnly = spec with
         {
-            Layers = new EquatableArray<LayerSpec>(spec.Layers.Select(l => l.Kind == LayerKind.QActivation ? l with { ActivationBits = 1 } : l)),
+            Layers = new EquatableArray<LayerSpec>(spec.Layers.Select(l => l.Kind is LayerKind.QActivation or LayerKind.QConvolution ? l with { ActivationBits = 1 } : l)),
         };
         error = Assert.Throws<NotSupportedException>(() => ModelConverter.Convert(weightsOnly, name => network.Parameter(name).Value));
         Assert.Contains("'qconv1'", error.Message);

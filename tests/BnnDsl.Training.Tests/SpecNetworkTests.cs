@@ -63,10 +63,15 @@ public sealed class SpecNetworkTests
     }
 
     [Fact]
-    public void RefusesResidualBlocksAndUnknownLayerNames()
+    public void RefusesWideQuantizedLayersAndUnknownLayerNames()
     {
-        var ex = Assert.Throws<NotSupportedException>(() => new SpecNetwork(SmallResNet.Spec, 1));
-        Assert.Contains("residual", ex.Message);
+        Assert.NotNull(new SpecNetwork(SmallResNet.Spec, 1));
+        var wide = SmallResNet.Spec with
+        {
+            Layers = new EquatableArray<LayerSpec>(SmallResNet.Spec.Layers.Select(l => l.Kind == LayerKind.QActivation ? l with { ActivationBits = 12 } : l)),
+        };
+        var ex = Assert.Throws<NotSupportedException>(() => new SpecNetwork(wide, 1));
+        Assert.Contains("12 bits", ex.Message);
 
         var spec = new SpecNetwork(TinyNet.Spec, 1);
         Assert.Throws<KeyNotFoundException>(() => spec.LayerOutput("conv9"));

@@ -29,7 +29,15 @@ public static class NetworkSpecJson
 
     /// <summary>The JSON text of <paramref name="spec"/>.</summary>
     /// <exception cref="ArgumentException">A shape is not one <see cref="TensorShape"/>'s factories make (so it would not read back equal).</exception>
-    public static string Write(NetworkSpec spec)
+    public static string Write(NetworkSpec spec) => Write(spec, compact: false);
+
+    /// <summary>
+    /// The JSON text of <paramref name="spec"/>; with <paramref name="compact"/>, layer fields equal to their
+    /// defaults and the inferred layer shapes are left out (they read back as defaults and unknown shapes, which
+    /// <see cref="ShapeInference"/> restores), as packed models store their network.
+    /// </summary>
+    /// <exception cref="ArgumentException">A shape is not one <see cref="TensorShape"/>'s factories make (so it would not read back equal).</exception>
+    public static string Write(NetworkSpec spec, bool compact)
     {
         ArgumentNullException.ThrowIfNull(spec);
         var buffer = new ArrayBufferWriter<byte>();
@@ -44,15 +52,25 @@ public static class NetworkSpecJson
                 var layer = spec.Layers[i];
                 json.WriteStartObject();
                 json.WriteString("kind", layer.Kind.ToString());
-                json.WriteNumber("units", layer.Units);
-                json.WriteNumber("kernel", layer.Kernel);
-                json.WriteNumber("stride", layer.Stride);
-                json.WriteNumber("pad", layer.Pad);
-                json.WriteString("padding", layer.Padding.ToString());
-                json.WriteNumber("weight_bits", layer.WeightBits);
-                json.WriteNumber("activation_bits", layer.ActivationBits);
-                WriteShape(json, "input_shape", layer.InputShape, $"layer {i + 1}'s input");
-                WriteShape(json, "output_shape", layer.OutputShape, $"layer {i + 1}'s output");
+                if (!compact || layer.Units != 0)
+                    json.WriteNumber("units", layer.Units);
+                if (!compact || layer.Kernel != 0)
+                    json.WriteNumber("kernel", layer.Kernel);
+                if (!compact || layer.Stride != 1)
+                    json.WriteNumber("stride", layer.Stride);
+                if (!compact || layer.Pad != 0)
+                    json.WriteNumber("pad", layer.Pad);
+                if (!compact || layer.Padding != Padding.One)
+                    json.WriteString("padding", layer.Padding.ToString());
+                if (!compact || layer.WeightBits != 0)
+                    json.WriteNumber("weight_bits", layer.WeightBits);
+                if (!compact || layer.ActivationBits != 0)
+                    json.WriteNumber("activation_bits", layer.ActivationBits);
+                if (!compact)
+                {
+                    WriteShape(json, "input_shape", layer.InputShape, $"layer {i + 1}'s input");
+                    WriteShape(json, "output_shape", layer.OutputShape, $"layer {i + 1}'s output");
+                }
                 json.WriteEndObject();
             }
             json.WriteEndArray();
@@ -62,7 +80,7 @@ public static class NetworkSpecJson
     }
 
     /// <summary>Reads the network that <paramref name="json"/> describes.</summary>
-    /// <param name="json">Text written by <see cref="Write"/> (or by hand in the same form).</param>
+    /// <param name="json">Text written by <see cref="Write(NetworkSpec, bool)"/> (or by hand in the same form).</param>
     /// <param name="source">Where the text came from, for error messages (e.g. the checkpoint's path).</param>
     /// <exception cref="ModelFileException">The text is not a well-formed network description.</exception>
     public static NetworkSpec Read(string json, string source = DefaultSource)

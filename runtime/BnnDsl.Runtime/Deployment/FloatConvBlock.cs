@@ -15,7 +15,8 @@ namespace BnnDsl.Runtime.Deployment;
 /// mode), max over the window, then sign (bit 1 for v &lt; 0 or NaN): the bits equal sign() of the training
 /// network's values exactly. Scratch is per thread ([ThreadStatic], grown once), so calls allocate nothing.
 /// <para>
-/// On the Avx2 path, for unpadded convolutions with a multiple of 16 filters (LeNet's conv1), a direct kernel
+/// On the Avx2 path, for convolutions with a multiple of 16 filters and K &lt;= 256 (LeNet's conv1, ResNet-18's stem
+/// on a zero-padded copy of each image, its 1x1 shortcuts), a direct kernel
 /// replaces im2col + SGEMM: tiles of 6 output positions × 16 filters in 12 accumulators, each K step two weight
 /// loads (weights transposed to K × Filters), six broadcasts read straight from the image, 12 FMAs, with the bias
 /// and BatchNorm applied in registers before the store. Its accumulators start at zero and take the FMAs in the
@@ -26,6 +27,7 @@ internal unsafe struct FloatConvBlock : IParallelJob
 {
     [ThreadStatic] private static float[]? columnsBuffer;
     [ThreadStatic] private static float[]? productBuffer;
+    [ThreadStatic] private static float[]? paddedBuffer;
 
     public Conv2dShape Image; // Batch = 1
     public float* Input, Weight, WeightT, Bias, Scale, Shift, OutputFloats;
@@ -52,7 +54,16 @@ internal unsafe struct FloatConvBlock : IParallelJob
         {
             if (WeightT != null)
             {
-                Direct(Input + (long)image * imageInput, p, convFirst * shape.OutputWidth, convEnd * shape.OutputWidth, k);
+                float* source = Input + (long)image * imageInput;
+                if (shape.PadH == 0 && shape.PadW == 0)
+                {
+                    Direct(source, p, convFirst * shape.OutputWidth, convEnd * shape.OutputWidth, k);
+                }
+                else
+                {
+                    fixed (float* padded = Pad(source))
+                        Direct(padded, p, convFirst * shape.OutputWidth, convEnd * shape.OutputWidth, k);
+                }
             }
             else
             {
@@ -88,31 +99,44 @@ internal unsafe struct FloatConvBlock : IParallelJob
     }
 
     /// <summary>
-    /// Whether <see cref="Direct"/> runs <paramref name="shape"/> on <paramref name="path"/>: AVX2 + FMA, no padding,
-    /// filters a multiple of 16, and K at most 256, the SGEMM's K slice (a longer K is summed slice by slice there,
-    /// which the direct kernel's single chain would not reproduce bit for bit).
+    /// Whether <see cref="Direct"/> runs <paramref name="shape"/> on <paramref name="path"/>: AVX2 + FMA, filters a
+    /// multiple of 16, and K at most 256, the SGEMM's K slice (a longer K is summed slice by slice there, which the
+    /// direct kernel's single chain would not reproduce bit for bit). A padded convolution reads a zero-padded copy of
+    /// each image: the padded taps add <c>0 * w</c> to the chain, as the zero columns of im2col do in the SGEMM.
     /// </summary>
     public static bool SupportsDirect(Conv2dShape shape, KernelPath path) =>
-        path == KernelPath.Avx2 && Fma.IsSupported && shape.PadH == 0 && shape.PadW == 0 && shape.Filters % 16 == 0
-        && shape.KernelH * shape.KernelW * shape.Channels <= 256;
+        path == KernelPath.Avx2 && Fma.IsSupported && shape.Filters % 16 == 0 && shape.KernelH * shape.KernelW * shape.Channels <= 256;
 
-    /// <summary>Input offsets of the K steps, (ky, kx, c) order, relative to a window's top-left cell.</summary>
+    /// <summary>Input offsets of the K steps, (ky, kx, c) order, relative to a window's top-left cell of the (zero-padded) image.</summary>
     public static int[] DirectOffsets(Conv2dShape shape)
     {
         var offsets = new int[shape.KernelH * shape.KernelW * shape.Channels];
-        int k = 0;
+        int k = 0, width = shape.Width + 2 * shape.PadW;
         for (int ky = 0; ky < shape.KernelH; ky++)
             for (int kx = 0; kx < shape.KernelW; kx++)
                 for (int c = 0; c < shape.Channels; c++)
-                    offsets[k++] = (ky * shape.Width + kx) * shape.Channels + c;
+                    offsets[k++] = (ky * width + kx) * shape.Channels + c;
         return offsets;
     }
 
-    /// <summary>The direct kernel (see the class summary): transformed values of output positions [start, end) of one image into <paramref name="p"/>.</summary>
+    /// <summary>The image at <paramref name="source"/> with PadH zero rows and PadW zero columns around it, in a per-thread buffer.</summary>
+    private readonly float[] Pad(float* source)
+    {
+        var shape = Image;
+        int channels = shape.Channels, width = shape.Width + 2 * shape.PadW, height = shape.Height + 2 * shape.PadH;
+        var padded = Grow(ref paddedBuffer, height * width * channels);
+        padded.AsSpan(0, height * width * channels).Clear();
+        for (int y = 0; y < shape.Height; y++)
+            new ReadOnlySpan<float>(source + (long)y * shape.Width * channels, shape.Width * channels)
+                .CopyTo(padded.AsSpan(((y + shape.PadH) * width + shape.PadW) * channels, shape.Width * channels));
+        return padded;
+    }
+
+    /// <summary>The direct kernel (see the class summary): transformed values of output positions [start, end) of one (zero-padded) image into <paramref name="p"/>.</summary>
     private readonly void Direct(float* image, float* p, int start, int end, int k)
     {
         var shape = Image;
-        int filters = shape.Filters, outputWidth = shape.OutputWidth;
+        int filters = shape.Filters, outputWidth = shape.OutputWidth, width = shape.Width + 2 * shape.PadW;
         float** windows = stackalloc float*[6];
         for (int p0 = start; p0 < end; p0 += 6)
         {
@@ -120,7 +144,7 @@ internal unsafe struct FloatConvBlock : IParallelJob
             for (int r = 0; r < 6; r++)
             {
                 int position = p0 + Math.Min(r, valid - 1), oy = position / outputWidth, ox = position % outputWidth;
-                windows[r] = image + ((long)oy * shape.StrideH * shape.Width + (long)ox * shape.StrideW) * shape.Channels;
+                windows[r] = image + ((long)oy * shape.StrideH * width + (long)ox * shape.StrideW) * shape.Channels;
             }
             for (int f = 0; f < filters; f += 16)
                 DirectTile(windows, p + (long)p0 * filters + f, f, k, valid);

@@ -8,54 +8,68 @@ namespace BnnDsl.Runtime.Deployment;
 
 /// <summary>
 /// The interpreter: executes <see cref="PackedModel.Steps"/> in order on up to <see cref="BatchSize"/> samples at
-/// a time (more run in chunks). Every step writes its own buffer, sized once for <see cref="BatchSize"/>; binary
-/// convolution plans are built on the first call with a given chunk size and kept, so repeated calls allocate
-/// nothing. A chunk of at least <see cref="LaneSamples"/> samples per core is split into contiguous lanes, one per
-/// core, each running the whole plan on its samples with single-threaded kernels: one parallel dispatch per call
-/// instead of one per step, and each lane's intermediates stay in its core's cache. Smaller chunks run as one lane
-/// whose kernels use every core. A session is not thread-safe: use one per thread (or
-/// <see cref="PackedModel.Predict"/>, which pools them).
+/// a time (more run in chunks). Step outputs live in buffers sized once for <see cref="BatchSize"/>: a buffer is
+/// reused by a later step once every step reading it has run (a residual block's input stays until its add), so
+/// the working set stays small; with <c>keepStepOutputs</c> every step keeps its own buffer, for
+/// <see cref="StepBits"/> and <see cref="StepFloats"/>. Binary convolution plans are built on the first call with a
+/// given chunk size and kept, so repeated calls allocate nothing. A chunk with enough samples (at least
+/// <see cref="LaneSamples"/> per core for a small network, down to one per core for a network of
+/// <see cref="LaneMacs"/> multiply-accumulates per sample or more) is split into contiguous lanes, one per core, each
+/// running the whole plan on its samples, a group of them at a time, with single-threaded kernels: one parallel
+/// dispatch per call instead of one per step, and each group's intermediates stay in its core's cache. Smaller chunks run as one lane whose
+/// kernels use every core. A session is not thread-safe: use one per thread (or <see cref="PackedModel.Predict"/>,
+/// which pools them).
 /// </summary>
 public sealed unsafe class InferenceSession
 {
-    /// <summary>Fewest samples per lane: below this a chunk runs as one lane with multi-threaded kernels.</summary>
+    /// <summary>Most samples a lane needs: below this (for small networks) a chunk runs as one lane with multi-threaded kernels.</summary>
     public const int LaneSamples = 8;
+
+    /// <summary>Multiply-accumulates that make a lane worth its own core (LeNet's 8 samples); bigger networks need fewer samples per lane.</summary>
+    public const long LaneMacs = 64_000_000;
 
     private readonly PackedModel model;
     private readonly PlanStep[] steps;
-    private readonly float[][] floats;
-    private readonly ulong[][] bits;
+    private readonly float[][] floatBuffers;
+    private readonly ulong[][] bitBuffers;
+    private readonly int[] floatBufferOf, bitBufferOf;
+    private readonly int[] floatStride, bitStride;
     private readonly BinaryConv2dPlan?[][] convPlans;
     private readonly ulong[][] convScratch;
-    private readonly float[][] unpacked;
-    private readonly int lanes;
+    private readonly float[][] floatScratch;
+    private readonly ulong[][] planeScratch;
+    private readonly int lanes, samplesPerLane;
+    private readonly bool keepStepOutputs;
     private readonly KernelPath path;
     private readonly int threads;
     private int lastCount;
 
-    internal InferenceSession(PackedModel model, int batchSize, KernelPath path, int threads)
+    internal InferenceSession(PackedModel model, int batchSize, KernelPath path, int threads, bool keepStepOutputs)
     {
         if (batchSize < 1)
             throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be at least 1; pass the most samples one call should run at once.");
         this.model = model;
         this.path = KernelDispatch.Resolve(path);
         this.threads = threads;
+        this.keepStepOutputs = keepStepOutputs;
         BatchSize = batchSize;
         steps = [.. model.Steps];
+        samplesPerLane = (int)Math.Clamp((LaneMacs + model.MacsPerSample - 1) / Math.Max(1, model.MacsPerSample), 1, LaneSamples);
         int cores = threads <= 0 ? KernelParallel.MaxThreads : Math.Min(threads, KernelParallel.MaxThreads);
-        lanes = Math.Max(1, Math.Min(cores, batchSize / LaneSamples));
+        lanes = Math.Max(1, Math.Min(cores, batchSize / samplesPerLane));
         // lane 0 alone runs chunks too small to split (up to the whole batch); split chunks give a lane at most half
         int[] laneBatch = [.. Enumerable.Range(0, lanes).Select(lane => lane == 0 ? batchSize : (batchSize + 1) / 2)];
-        floats = new float[steps.Length][];
-        bits = new ulong[steps.Length][];
+        (floatBufferOf, floatStride) = AssignBuffers(steps, s => s.OutputFloats, s => (int)s.Output.Elements, keepStepOutputs);
+        (bitBufferOf, bitStride) = AssignBuffers(steps, s => s.HasBits, s => PackedPlan.Words(s.Output), keepStepOutputs);
+        floatBuffers = [.. floatStride.Select(stride => GC.AllocateArray<float>(batchSize * stride, pinned: true))];
+        bitBuffers = [.. bitStride.Select(stride => GC.AllocateArray<ulong>(batchSize * stride, pinned: true))];
         convPlans = new BinaryConv2dPlan?[steps.Length][];
         var scratch = new int[lanes];
-        var unpack = new int[lanes];
+        var floatLength = new int[lanes];
+        var planeLength = new int[lanes];
         for (int i = 0; i < steps.Length; i++)
         {
             var step = steps[i];
-            floats[i] = step.OutputBits ? [] : GC.AllocateArray<float>((int)(batchSize * step.Output.Elements), pinned: true);
-            bits[i] = step.OutputBits ? GC.AllocateArray<ulong>(batchSize * PackedPlan.Words(step.Output), pinned: true) : [];
             convPlans[i] = [];
             if (step.Op == PlanOp.XnorConv)
             {
@@ -63,17 +77,70 @@ public sealed unsafe class InferenceSession
                 for (int lane = 0; lane < lanes; lane++)
                     scratch[lane] = Math.Max(scratch[lane], BinaryConv2d.ScratchLength(ConvShape(step, laneBatch[lane])));
             }
-            if (step.Op == PlanOp.BitsDense)
-                for (int lane = 0; lane < lanes; lane++)
-                    unpack[lane] = Math.Max(unpack[lane], laneBatch[lane] * (int)step.Input.Elements);
+            for (int lane = 0; lane < lanes; lane++)
+            {
+                if (step.Op == PlanOp.BitsDense)
+                    floatLength[lane] = Math.Max(floatLength[lane], laneBatch[lane] * (int)step.Input.Elements);
+                if (model.Data[i].BitSerial is { } weights)
+                {
+                    if (weights.IsConvolution)
+                        floatLength[lane] = Math.Max(floatLength[lane], PackedOps.BitSerialColumnsLength(weights));
+                    planeLength[lane] = Math.Max(planeLength[lane], PackedOps.BitSerialPlanesLength(weights, laneBatch[lane]));
+                }
+            }
         }
         convScratch = new ulong[lanes][];
-        unpacked = new float[lanes][];
+        floatScratch = new float[lanes][];
+        planeScratch = new ulong[lanes][];
         for (int lane = 0; lane < lanes; lane++)
         {
             convScratch[lane] = new ulong[scratch[lane]];
-            unpacked[lane] = new float[unpack[lane]];
+            floatScratch[lane] = new float[floatLength[lane]];
+            planeScratch[lane] = new ulong[planeLength[lane]];
         }
+    }
+
+    /// <summary>
+    /// Gives each step that writes (<paramref name="writes"/>) a buffer: a free one (every reader of its last
+    /// occupant has run) or a new one; the last step and, with <paramref name="keep"/>, every step gets its own.
+    /// A buffer's stride is the largest per-sample length of its occupants; a lane's samples start at
+    /// <c>start × stride</c>, so lanes never share a buffer's region even when occupants differ in size.
+    /// </summary>
+    private static (int[] BufferOf, int[] Stride) AssignBuffers(PlanStep[] steps, Func<PlanStep, bool> writes, Func<PlanStep, int> length, bool keep)
+    {
+        var lastUse = new int[steps.Length];
+        for (int i = 0; i < steps.Length; i++)
+        {
+            lastUse[i] = i;
+            if (steps[i].Source >= 0)
+                lastUse[steps[i].Source] = i;
+            if (steps[i].Op == PlanOp.Add && steps[i].Shortcut >= 0)
+                lastUse[steps[i].Shortcut] = i;
+        }
+        var bufferOf = new int[steps.Length];
+        var strides = new List<int>();
+        var occupant = new List<int>();
+        for (int i = 0; i < steps.Length; i++)
+        {
+            bufferOf[i] = -1;
+            if (!writes(steps[i]))
+                continue;
+            int buffer = -1;
+            if (!keep && i < steps.Length - 1)
+                for (int b = 0; b < occupant.Count && buffer < 0; b++)
+                    if (lastUse[occupant[b]] < i && occupant[b] != steps.Length - 1)
+                        buffer = b;
+            if (buffer < 0)
+            {
+                strides.Add(0);
+                occupant.Add(i);
+                buffer = strides.Count - 1;
+            }
+            occupant[buffer] = i;
+            strides[buffer] = Math.Max(strides[buffer], length(steps[i]));
+            bufferOf[i] = buffer;
+        }
+        return (bufferOf, [.. strides]);
     }
 
     /// <summary>The most samples one pass of the plan runs.</summary>
@@ -98,7 +165,7 @@ public sealed unsafe class InferenceSession
         {
             int chunk = Math.Min(BatchSize, count - first);
             Run(input.Slice(first * model.InputLength, chunk * model.InputLength), chunk);
-            floats[^1].AsSpan(0, chunk * classes).CopyTo(logits.Slice(first * classes, chunk * classes));
+            LastFloats(chunk).CopyTo(logits.Slice(first * classes, chunk * classes));
         }
     }
 
@@ -113,7 +180,7 @@ public sealed unsafe class InferenceSession
         {
             int chunk = Math.Min(BatchSize, count - first);
             Run(input.Slice(first * model.InputLength, chunk * model.InputLength), chunk);
-            var values = floats[^1].AsSpan(0, chunk * outputs);
+            var values = LastFloats(chunk);
             for (int s = 0; s < chunk; s++)
             {
                 var row = values.Slice(s * outputs, outputs);
@@ -134,13 +201,37 @@ public sealed unsafe class InferenceSession
         return classes;
     }
 
-    /// <summary>The packed bits step <paramref name="step"/> wrote for the samples of the last chunk run (empty for a float step).</summary>
-    public ReadOnlySpan<ulong> StepBits(int step) =>
-        bits[step].AsSpan(0, steps[step].OutputBits ? lastCount * PackedPlan.Words(steps[step].Output) : 0);
+    /// <summary>
+    /// The packed bits step <paramref name="step"/> wrote for the samples of the last chunk run (empty for a float
+    /// step). Needs a session created with <c>keepStepOutputs</c>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The session reuses its buffers (created without keepStepOutputs).</exception>
+    public ReadOnlySpan<ulong> StepBits(int step)
+    {
+        CheckKept();
+        return steps[step].HasBits ? bitBuffers[bitBufferOf[step]].AsSpan(0, lastCount * PackedPlan.Words(steps[step].Output)) : default;
+    }
 
-    /// <summary>The floats step <paramref name="step"/> wrote for the samples of the last chunk run (empty for a bit step).</summary>
-    public ReadOnlySpan<float> StepFloats(int step) =>
-        floats[step].AsSpan(0, steps[step].OutputBits ? 0 : lastCount * (int)steps[step].Output.Elements);
+    /// <summary>
+    /// The floats step <paramref name="step"/> wrote for the samples of the last chunk run (empty for a bit step).
+    /// Needs a session created with <c>keepStepOutputs</c>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The session reuses its buffers (created without keepStepOutputs).</exception>
+    public ReadOnlySpan<float> StepFloats(int step)
+    {
+        CheckKept();
+        return steps[step].OutputFloats ? floatBuffers[floatBufferOf[step]].AsSpan(0, lastCount * (int)steps[step].Output.Elements) : default;
+    }
+
+    private void CheckKept()
+    {
+        if (!keepStepOutputs)
+            throw new InvalidOperationException("This session reuses step buffers, so earlier steps' outputs are gone; create it with keepStepOutputs: true to read them.");
+    }
+
+    /// <summary>The last step's floats for the chunk just run (its buffer is its own, so samples lie contiguously).</summary>
+    private ReadOnlySpan<float> LastFloats(int count) =>
+        floatBuffers[floatBufferOf[^1]].AsSpan(0, count * model.OutputLength);
 
     private void CheckInput(ReadOnlySpan<float> input, int count)
     {
@@ -157,7 +248,7 @@ public sealed unsafe class InferenceSession
     private void Run(ReadOnlySpan<float> input, int count)
     {
         lastCount = count;
-        int used = Math.Min(lanes, count / LaneSamples);
+        int used = Math.Min(lanes, count / samplesPerLane);
         fixed (float* inputPtr = input)
         {
             if (used <= 1)
@@ -170,7 +261,10 @@ public sealed unsafe class InferenceSession
         }
     }
 
-    /// <summary>One lane: samples [Count * lane / Lanes, Count * (lane + 1) / Lanes) with single-threaded kernels.</summary>
+    /// <summary>
+    /// One lane: samples [Count * lane / Lanes, Count * (lane + 1) / Lanes) with single-threaded kernels, in groups of
+    /// the samples that make a lane worth a core (8 for LeNet, one ResNet-18 image).
+    /// </summary>
     private struct LaneJob : IParallelJob
     {
         public InferenceSession Session;
@@ -180,7 +274,13 @@ public sealed unsafe class InferenceSession
         public readonly void Run(int lane)
         {
             int start = (int)((long)Count * lane / Lanes), end = (int)((long)Count * (lane + 1) / Lanes);
-            Session.RunLane(Input + (long)start * Session.model.InputLength, start, end - start, lane, 1);
+            // a lane runs its samples a few at a time, so one group's activations stay in the core's cache
+            int micro = Session.samplesPerLane;
+            for (int first = start; first < end; first += micro)
+            {
+                int n = Math.Min(micro, end - first);
+                Session.RunLane(Input + (long)first * Session.model.InputLength, first, n, lane, 1);
+            }
         }
     }
 
@@ -195,12 +295,10 @@ public sealed unsafe class InferenceSession
             var inShape = step.Input;
             int inElements = (int)inShape.Elements, inWords = PackedPlan.Words(inShape);
             int outElements = (int)step.Output.Elements, outWords = PackedPlan.Words(step.Output);
-            var outFloats = step.OutputBits ? default : new Span<float>(Address(floats[i]) + (long)start * outElements, count * outElements);
-            var outBits = step.OutputBits ? new Span<ulong>(Address(bits[i]) + (long)start * outWords, count * outWords) : default;
-            int source = step.Source;
-            var inFloats = step.InputBits ? default
-                : new ReadOnlySpan<float>(source < 0 ? input : Address(floats[source]) + (long)start * inElements, count * inElements);
-            var inBits = step.InputBits ? new ReadOnlySpan<ulong>(Address(bits[source]) + (long)start * inWords, count * inWords) : default;
+            var outFloats = step.OutputFloats ? new Span<float>(FloatsAt(i, start), count * outElements) : default;
+            var outBits = step.HasBits ? new Span<ulong>(BitsAt(i, start), count * outWords) : default;
+            var inFloats = step.InputBits ? default : Floats(step.Source, input, start, count);
+            var inBits = step.InputBits ? new ReadOnlySpan<ulong>(BitsAt(step.Source, start), count * inWords) : default;
             switch (step.Op)
             {
                 case PlanOp.Sign:
@@ -219,7 +317,7 @@ public sealed unsafe class InferenceSession
                     PackedOps.FloatDense(inFloats, count, inElements, step.Spec!.Units, d.Weight, d.Bias, outFloats, path, laneThreads);
                     break;
                 case PlanOp.BitsDense:
-                    PackedOps.BitsDense(inBits, count, inElements, step.Spec!.Units, d.Weight, d.Bias, unpacked[lane], outFloats, path, laneThreads);
+                    PackedOps.BitsDense(inBits, count, inElements, step.Spec!.Units, d.Weight, d.Bias, floatScratch[lane], outFloats, path, laneThreads);
                     break;
                 case PlanOp.Affine:
                     PackedOps.Affine(inFloats, d.Scale, d.Shift, outFloats);
@@ -231,7 +329,7 @@ public sealed unsafe class InferenceSession
                     PackedOps.AvgPool(PoolShape(step, count), inFloats, outFloats, path, laneThreads);
                     break;
                 case PlanOp.GlobalAvgPool:
-                    PackedOps.GlobalAvgPool(count, inShape.Height, inShape.Width, inShape.Channels, inFloats, outFloats, path, laneThreads);
+                    PackedOps.GlobalAvgPool(count, inShape.Height, inShape.Width, inShape.Channels, inFloats, outFloats);
                     break;
                 case PlanOp.ReLU:
                     PackedOps.ReLU(inFloats, outFloats, laneThreads);
@@ -256,8 +354,41 @@ public sealed unsafe class InferenceSession
                     else
                         PackedOps.XnorDense(inBits, count, d.DenseWeights!, d.Scale, d.Shift, outFloats, path, laneThreads);
                     break;
+                case PlanOp.Add:
+                    PackedOps.Add(inFloats, Floats(step.Shortcut, input, start, count), outFloats, step.Output.Channels, outBits);
+                    break;
+                case PlanOp.Quantize:
+                    PackedOps.Quantize(inFloats, step.Bits, outFloats);
+                    break;
+                case PlanOp.BitSerialConv:
+                    PackedOps.BitSerialConv(inFloats, count, d.BitSerial!, floatScratch[lane], planeScratch[lane], outFloats, path, laneThreads);
+                    break;
+                case PlanOp.BitSerialDense:
+                    PackedOps.BitSerialDense(inFloats, count, d.BitSerial!, planeScratch[lane], outFloats, path, laneThreads);
+                    break;
             }
         }
+    }
+
+    /// <summary>The floats step <paramref name="source"/> (-1: the input, which <paramref name="input"/> points at) wrote for samples [start, start + count).</summary>
+    private ReadOnlySpan<float> Floats(int source, float* input, int start, int count)
+    {
+        int elements = source < 0 ? model.InputLength : (int)steps[source].Output.Elements;
+        return new(source < 0 ? input : FloatsAt(source, start), count * elements);
+    }
+
+    /// <summary>Where step <paramref name="step"/>'s floats for sample <paramref name="start"/> of the chunk lie.</summary>
+    private float* FloatsAt(int step, int start)
+    {
+        int buffer = floatBufferOf[step];
+        return Address(floatBuffers[buffer]) + (long)start * floatStride[buffer];
+    }
+
+    /// <summary>Where step <paramref name="step"/>'s bits for sample <paramref name="start"/> of the chunk lie.</summary>
+    private ulong* BitsAt(int step, int start)
+    {
+        int buffer = bitBufferOf[step];
+        return Address(bitBuffers[buffer]) + (long)start * bitStride[buffer];
     }
 
     /// <summary>The address of a step buffer (allocated on the pinned object heap, so it never moves).</summary>

@@ -9,9 +9,12 @@ namespace BnnDsl.Runtime.Deployment;
 /// Builds a <see cref="PackedModel"/> from a network's float parameters following <see cref="ModelPlanner.Plan"/>:
 /// 1-bit weights are sign-packed (conv OHWI rows of ceil(C / 64) words per tap, dense rows of ceil(inputs / 64)
 /// words); a BatchNorm + sign after a binary layer becomes one I32 threshold per channel
-/// (<see cref="ThresholdFolding"/>), with the channel's weight bits flipped where the scale is negative; a BatchNorm
-/// that stays float is stored as F32 scale and shift computed exactly as the training code's evaluation mode does,
-/// so the interpreter reproduces the float path bit for bit. Float layers keep their F32 weights and biases.
+/// (<see cref="ThresholdFolding"/>), with the channel's weight bits flipped where the scale is negative; k-bit
+/// weights are quantized to their codes and stored as <c>bits</c> planes of ceil(K / 64) words per output
+/// (<see cref="BitPlanes"/>' row layout, K in (ky, kx, c) order); a BatchNorm that stays float (alone, or folded
+/// into a binary or k-bit layer's float output) is stored as F32 scale and shift computed exactly as the training
+/// code's evaluation mode does, so the interpreter reproduces the float path bit for bit. Float layers keep their
+/// F32 weights and biases.
 /// </summary>
 public static class ModelConverter
 {
@@ -145,7 +148,13 @@ public static class ModelConverter
                     var weights = Get($"{step.Layer}.weight", (long)outputs * taps * channels);
                     var packed = new ulong[outputs * taps * words];
                     SignPacking.Pack(weights, outputs * taps, channels, packed);
-                    if (step.Norm is not null)
+                    if (step.Norm is not null && !step.OutputBits)
+                    {
+                        var (scale, shift) = Norm(step.Norm, outputs);
+                        AddFloats($"{step.Norm}.scale", [outputs], scale);
+                        AddFloats($"{step.Norm}.shift", [outputs], shift);
+                    }
+                    else if (step.Norm is not null)
                     {
                         var (scale, shift) = Norm(step.Norm, outputs);
                         var thresholds = new int[outputs];
@@ -159,6 +168,24 @@ public static class ModelConverter
                     }
                     int[] shape = conv ? [outputs, layer.Kernel, layer.Kernel, words] : [outputs, words];
                     tensors.Add(SafeTensor.Create<ulong>($"{step.Layer}.packed_weight", shape, packed));
+                    break;
+                }
+                case PlanOp.BitSerialConv or PlanOp.BitSerialDense:
+                {
+                    int outputs = layer!.Units, k = ModelPlanner.PatchLength(step), bits = layer.WeightBits;
+                    var weights = Get($"{step.Layer}.weight", (long)outputs * k);
+                    var codes = new byte[weights.Length];
+                    for (int i = 0; i < codes.Length; i++)
+                        codes[i] = BitPlanes.QuantizeWeight(weights[i], bits);
+                    var planes = new ulong[outputs * BitPlanes.RowWords(k, bits)];
+                    BitPlanes.PackActivationCodes(codes, outputs, k, bits, planes);
+                    tensors.Add(SafeTensor.Create<ulong>($"{step.Layer}.packed_weight", [outputs, bits, BitPlanes.WordsFor(k)], planes));
+                    if (step.Norm is not null)
+                    {
+                        var (scale, shift) = Norm(step.Norm, outputs);
+                        AddFloats($"{step.Norm}.scale", [outputs], scale);
+                        AddFloats($"{step.Norm}.shift", [outputs], shift);
+                    }
                     break;
                 }
             }

@@ -38,10 +38,7 @@ public static class ModelPlanner
                     if (step.Bias)
                         tensors.Add(($"{step.Layer}.bias", SafeTensorDType.F32, [spec.Units]));
                     if (step.Norm is not null)
-                    {
-                        tensors.Add(($"{step.Norm}.scale", SafeTensorDType.F32, [spec.Units]));
-                        tensors.Add(($"{step.Norm}.shift", SafeTensorDType.F32, [spec.Units]));
-                    }
+                        AddNorm(tensors, step.Norm, spec.Units);
                     break;
                 case PlanOp.FloatDense or PlanOp.BitsDense:
                     tensors.Add(($"{step.Layer}.weight", SafeTensorDType.F32, [spec!.Units, (int)step.Input.Elements]));
@@ -52,19 +49,41 @@ public static class ModelPlanner
                     tensors.Add(($"{step.Layer}.scale", SafeTensorDType.F32, [step.Input.Channels]));
                     tensors.Add(($"{step.Layer}.shift", SafeTensorDType.F32, [step.Input.Channels]));
                     break;
-                case PlanOp.XnorConv:
-                    tensors.Add(($"{step.Layer}.packed_weight", SafeTensorDType.U64,
-                        [spec!.Units, spec.Kernel, spec.Kernel, SignPacking.WordsFor(spec.InputShape.Channels)]));
-                    if (step.Norm is not null)
+                case PlanOp.XnorConv or PlanOp.XnorDense:
+                    tensors.Add(($"{step.Layer}.packed_weight", SafeTensorDType.U64, step.Op == PlanOp.XnorConv
+                        ? [spec!.Units, spec.Kernel, spec.Kernel, SignPacking.WordsFor(spec.InputShape.Channels)]
+                        : [spec!.Units, SignPacking.WordsFor((int)step.Input.Elements)]));
+                    if (step.Norm is not null && step.OutputBits)
                         tensors.Add(($"{step.Layer}.threshold", SafeTensorDType.I32, [spec.Units]));
+                    else if (step.Norm is not null)
+                        AddNorm(tensors, step.Norm, spec.Units);
                     break;
-                case PlanOp.XnorDense:
-                    tensors.Add(($"{step.Layer}.packed_weight", SafeTensorDType.U64, [spec!.Units, SignPacking.WordsFor((int)step.Input.Elements)]));
+                case PlanOp.BitSerialConv or PlanOp.BitSerialDense:
+                    tensors.Add(($"{step.Layer}.packed_weight", SafeTensorDType.U64, [spec!.Units, spec.WeightBits, BitPlanes.WordsFor(PatchLength(step))]));
                     if (step.Norm is not null)
-                        tensors.Add(($"{step.Layer}.threshold", SafeTensorDType.I32, [spec.Units]));
+                        AddNorm(tensors, step.Norm, spec.Units);
                     break;
             }
         }
         return tensors;
+    }
+
+    /// <summary>
+    /// Weights per output of a weighted step: kernel × kernel × input channels for a convolution (the im2col row, in
+    /// (ky, kx, c) order), the input features for a dense layer.
+    /// </summary>
+    public static int PatchLength(PlanStep step)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        var spec = step.Spec ?? throw new ArgumentException($"Step '{step}' has no layer spec; pass a convolution or dense step.", nameof(step));
+        return spec.Kind is LayerKind.Convolution or LayerKind.QConvolution
+            ? spec.Kernel * spec.Kernel * spec.InputShape.Channels
+            : (int)step.Input.Elements;
+    }
+
+    private static void AddNorm(List<(string, SafeTensorDType, int[])> tensors, string norm, int channels)
+    {
+        tensors.Add(($"{norm}.scale", SafeTensorDType.F32, [channels]));
+        tensors.Add(($"{norm}.shift", SafeTensorDType.F32, [channels]));
     }
 }

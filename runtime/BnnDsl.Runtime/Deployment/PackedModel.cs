@@ -10,7 +10,7 @@ namespace BnnDsl.Runtime.Deployment;
 
 /// <summary>
 /// A converted network (see <see cref="ModelConverter"/>): a safetensors container whose metadata holds
-/// <c>format = bnnx</c>, <c>format_version = 1</c>, <c>producer</c>, <c>network</c> (the spec as JSON),
+/// <c>format = bnnx</c>, <c>format_version = 2</c> (1 is still read, see <see cref="PreviousFormatVersion"/>), <c>producer</c>, <c>network</c> (the spec as compact JSON, shapes left out and inferred on load),
 /// <c>plan</c> (<see cref="ModelPlanner.Text"/>) and <c>checksum</c> (SHA-256, see <see cref="ComputeChecksum"/>);
 /// its tensors are exactly those <see cref="ModelPlanner.Tensors"/> lists. Loading checks all of it. The model is
 /// immutable and thread-safe: <see cref="Predict"/> and <see cref="Classify(ReadOnlySpan{float}, int, Span{int})"/>
@@ -22,8 +22,15 @@ public sealed class PackedModel
     /// <summary>Value of the <c>format</c> metadata.</summary>
     public const string FormatName = "bnnx";
 
-    /// <summary>The format version this code writes and reads.</summary>
-    public const string FormatVersion = "1";
+    /// <summary>The format version this code writes (2: plans with residual adds, k-bit steps and folded float BatchNorms).</summary>
+    public const string FormatVersion = "2";
+
+    /// <summary>
+    /// The older version this code still reads: a version-1 file loads when its plan text is the one this version
+    /// derives (networks without residual blocks, k-bit layers or a binary layer's float BatchNorm), else it is
+    /// refused as a plan mismatch.
+    /// </summary>
+    public const string PreviousFormatVersion = "1";
 
     /// <summary>Samples per pooled session of <see cref="Predict"/>.</summary>
     public const int PooledBatchSize = 128;
@@ -44,6 +51,7 @@ public sealed class PackedModel
         byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
         Data = [.. steps.Select(Prepare)];
         InputLength = (int)network.Input.Elements;
+        MacsPerSample = NetworkSummary.Create(network).Macs;
         OutputLength = (int)steps[^1].Output.Elements;
     }
 
@@ -73,6 +81,9 @@ public sealed class PackedModel
 
     internal StepData[] Data { get; }
 
+    /// <summary>Multiply-accumulates per sample (as <see cref="NetworkSummary.Macs"/> counts them), for the interpreter's lane split.</summary>
+    internal long MacsPerSample { get; }
+
     /// <summary>Loads and checks the packed model at <paramref name="path"/>.</summary>
     /// <exception cref="ModelFileException">The file is missing, damaged, not a packed model, of another version, inconsistent with its network, or fails its checksum.</exception>
     public static PackedModel Load(string path) => FromFile(SafeTensorsFile.Read(path), path);
@@ -91,10 +102,12 @@ public sealed class PackedModel
 
     /// <summary>
     /// A session running up to <paramref name="batchSize"/> samples per kernel call (larger counts run in chunks),
-    /// with its own buffers; use one per thread.
+    /// with its own buffers; use one per thread. With <paramref name="keepStepOutputs"/> every step keeps its output
+    /// (for <see cref="InferenceSession.StepBits"/> and <see cref="InferenceSession.StepFloats"/>, at the cost of
+    /// memory); otherwise steps reuse buffers whose readers have run.
     /// </summary>
-    public InferenceSession CreateSession(int batchSize = PooledBatchSize, KernelPath path = KernelPath.Auto, int threads = 0) =>
-        new(this, batchSize, path, threads);
+    public InferenceSession CreateSession(int batchSize = PooledBatchSize, KernelPath path = KernelPath.Auto, int threads = 0, bool keepStepOutputs = false) =>
+        new(this, batchSize, path, threads, keepStepOutputs);
 
     /// <summary>
     /// Writes the logits of <paramref name="count"/> samples (<paramref name="input"/>: count × <see cref="InputLength"/>
@@ -162,7 +175,7 @@ public sealed class PackedModel
             [Checkpoint.FormatKey] = FormatName,
             [Checkpoint.VersionKey] = FormatVersion,
             ["producer"] = Producer,
-            ["network"] = NetworkSpecJson.Write(spec),
+            ["network"] = NetworkSpecJson.Write(spec, compact: true),
             ["plan"] = ModelPlanner.Text(steps),
             ["checksum"] = ComputeChecksum(tensors),
         };
@@ -176,11 +189,27 @@ public sealed class PackedModel
         if (Meta(Checkpoint.FormatKey) is var format && format != FormatName)
             throw new ModelFileException(path, $"it is not a packed BnnDsl model (metadata '{Checkpoint.FormatKey}' is {(format is null ? "missing" : $"'{format}'")}, expected '{FormatName}')",
                 format == Checkpoint.FormatName ? "it is a training checkpoint: convert it first (ModelConverter.Convert or 'bnn convert')" : ReconvertFix);
-        if (Meta(Checkpoint.VersionKey) is var version && version != FormatVersion)
-            throw new ModelFileException(path, $"its format version is {(version is null ? "missing" : $"'{version}'")}; this build reads version {FormatVersion}",
+        if (Meta(Checkpoint.VersionKey) is var version && version != FormatVersion && version != PreviousFormatVersion)
+            throw new ModelFileException(path, $"its format version is {(version is null ? "missing" : $"'{version}'")}; this build reads versions {PreviousFormatVersion} and {FormatVersion}",
                 "use the BnnDsl version that wrote it, or " + ReconvertFix);
         var json = Meta("network") ?? throw new ModelFileException(path, "its metadata has no 'network' entry", ReconvertFix);
         var spec = NetworkSpecJson.Read(json, path);
+        if (spec.Layers.All(l => !l.InputShape.IsKnown && !l.OutputShape.IsKnown))
+        {
+            // a compact description (version 2 writes no layer shapes): shape inference restores them
+            InferenceResult inferred;
+            try
+            {
+                inferred = ShapeInference.Infer(spec);
+            }
+            catch (OverflowException ex)
+            {
+                throw new ModelFileException(path, "its network description has sizes whose shapes overflow 32-bit integers", ReconvertFix, ex);
+            }
+            if (!inferred.Succeeded)
+                throw new ModelFileException(path, $"its network description is not a valid network ({inferred.Diagnostics[0].Id}: {inferred.Diagnostics[0].Message})", ReconvertFix);
+            spec = inferred.Network;
+        }
         IReadOnlyList<PlanStep> steps;
         try
         {
@@ -216,9 +245,10 @@ public sealed class PackedModel
         return new PackedModel(spec, steps, [.. file.Tensors.OrderBy(t => t.Name, StringComparer.Ordinal)], metadata, path);
     }
 
+    private float[] Floats(string name) => byName[name].As<float>().ToArray();
+
     private StepData Prepare(PlanStep step)
     {
-        float[] Floats(string name) => byName[name].As<float>().ToArray();
         var data = new StepData();
         var layer = step.Spec;
         switch (step.Op)
@@ -255,16 +285,50 @@ public sealed class PackedModel
                 SetXnorOutput(data, step, layer.Units);
                 break;
             }
+            case PlanOp.BitSerialConv or PlanOp.BitSerialDense:
+            {
+                int k = ModelPlanner.PatchLength(step), bits = layer!.WeightBits;
+                var weights = BitSerialPackedB.PackCodes(Codes(byName[$"{step.Layer}.packed_weight"].As<ulong>(), layer.Units, k, bits), layer.Units, k, bits);
+                var input = layer.InputShape;
+                var image = step.Op == PlanOp.BitSerialConv
+                    ? new Conv2dShape(1, input.Height, input.Width, input.Channels, layer.Units, layer.Kernel, layer.Kernel, layer.Stride, layer.Stride, layer.Pad, layer.Pad)
+                    : default;
+                data.BitSerial = new BitSerialWeights(weights, step.Bits, image,
+                    step.Norm is null ? null : Floats($"{step.Norm}.scale"), step.Norm is null ? null : Floats($"{step.Norm}.shift"));
+                break;
+            }
         }
         return data;
     }
 
-    /// <summary>An XNOR step's output stage: its thresholds, or ones and zeros as scale and bias for the bare dot products.</summary>
+    /// <summary>The weight codes of <paramref name="rows"/> rows of <paramref name="k"/> weights stored as <paramref name="bits"/> planes per row.</summary>
+    private static byte[] Codes(ReadOnlySpan<ulong> planes, int rows, int k, int bits)
+    {
+        int words = BitPlanes.WordsFor(k), rowWords = bits * words;
+        var codes = new byte[rows * k];
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < k; c++)
+            {
+                int code = 0;
+                for (int i = 0; i < bits; i++)
+                    code |= (int)((planes[r * rowWords + i * words + (c >> 6)] >> (c & 63)) & 1) << i;
+                codes[r * k + c] = (byte)code;
+            }
+        return codes;
+    }
+
+    /// <summary>An XNOR step's output stage: its thresholds, its folded BatchNorm's scale and shift, or ones and zeros for the bare dot products.</summary>
     private void SetXnorOutput(StepData data, PlanStep step, int units)
     {
         if (step.OutputBits)
         {
             data.Threshold = byName[$"{step.Layer}.threshold"].As<int>().ToArray();
+            return;
+        }
+        if (step.Norm is not null)
+        {
+            data.Scale = Floats($"{step.Norm}.scale");
+            data.Shift = Floats($"{step.Norm}.shift");
             return;
         }
         data.Scale = new float[units];
@@ -293,6 +357,7 @@ internal sealed class StepData
     public float[] Weight = [], Bias = [], Scale = [], Shift = [];
     public int[] Threshold = [];
     public FloatConvWeights? Conv;
+    public BitSerialWeights? BitSerial;
     public BinaryConvWeights? ConvWeights;
     public XnorPackedB? DenseWeights;
 }

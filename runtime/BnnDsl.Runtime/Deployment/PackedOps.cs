@@ -143,17 +143,30 @@ public static unsafe class PackedOps
         FloatDense(values, count, inputs, units, weight, bias, output, path, threads);
     }
 
-    /// <summary><see cref="BnnDsl.Deployment.PlanOp.Affine"/>: <c>y = x * scale[c] + shift[c]</c> (multiply, round, add, round, as BatchNorm's evaluation mode).</summary>
+    /// <summary>
+    /// <see cref="BnnDsl.Deployment.PlanOp.Affine"/>: <c>y = x * scale[c] + shift[c]</c> over rows of
+    /// scale.Length channels (multiply, round, add, round, as BatchNorm's evaluation mode); may run in place.
+    /// </summary>
     public static void Affine(ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, Span<float> output)
     {
         int channels = scale.Length;
         Check(shift.Length, channels, nameof(shift));
         Check(output.Length, input.Length, nameof(output));
-        for (int i = 0; i < input.Length; i++)
-        {
-            int c = i % channels;
-            output[i] = input[i] * scale[c] + shift[c];
-        }
+        if (channels == 0 || input.Length % channels != 0)
+            throw new ArgumentException($"scale holds {channels} floats, which does not divide the input's {input.Length}; pass one per channel.", nameof(scale));
+        fixed (float* x = input)
+        fixed (float* y = output)
+        fixed (float* a = scale)
+        fixed (float* b = shift)
+            for (long offset = 0; offset < input.Length; offset += channels)
+            {
+                float* xr = x + offset, yr = y + offset;
+                int c = 0;
+                for (; c + 8 <= channels; c += 8)
+                    (Vector256.Load(xr + c) * Vector256.Load(a + c) + Vector256.Load(b + c)).Store(yr + c);
+                for (; c < channels; c++)
+                    yr[c] = xr[c] * a[c] + b[c];
+            }
     }
 
     /// <summary><see cref="BnnDsl.Deployment.PlanOp.MaxPool"/>: float max pooling.</summary>
@@ -164,10 +177,42 @@ public static unsafe class PackedOps
     public static void AvgPool(Pool2dShape shape, ReadOnlySpan<float> input, Span<float> output, KernelPath path = KernelPath.Auto, int threads = 0) =>
         FloatPooling.AvgPool(shape, input, output, path, threads);
 
-    /// <summary><see cref="BnnDsl.Deployment.PlanOp.GlobalAvgPool"/>: the mean of each channel over height × width.</summary>
-    public static void GlobalAvgPool(int count, int height, int width, int channels, ReadOnlySpan<float> input, Span<float> output,
-        KernelPath path = KernelPath.Auto, int threads = 0) =>
-        FloatPooling.GlobalAvgPool(count, height, width, channels, input, output, path, threads);
+    /// <summary>
+    /// <see cref="BnnDsl.Deployment.PlanOp.GlobalAvgPool"/>: the mean of each channel over height × width, summed in
+    /// double position by position and rounded once, as the training GlobalAvgPoolLayer computes it (bit for bit).
+    /// </summary>
+    public static void GlobalAvgPool(int count, int height, int width, int channels, ReadOnlySpan<float> input, Span<float> output)
+    {
+        int positions = height * width;
+        Check(input.Length, (long)count * positions * channels, nameof(input));
+        Check(output.Length, (long)count * channels, nameof(output));
+        fixed (float* x = input)
+        fixed (float* y = output)
+            for (int s = 0; s < count; s++)
+            {
+                float* image = x + (long)s * positions * channels, mean = y + (long)s * channels;
+                int c = 0;
+                for (; c + 8 <= channels; c += 8)
+                {
+                    Vector256<double> low = default, high = default;
+                    for (int p = 0; p < positions; p++)
+                    {
+                        var values = Vector256.Load(image + (long)p * channels + c);
+                        low += Vector256.WidenLower(values);
+                        high += Vector256.WidenUpper(values);
+                    }
+                    var divisor = Vector256.Create((double)positions);
+                    Vector256.Narrow(low / divisor, high / divisor).Store(mean + c);
+                }
+                for (; c < channels; c++)
+                {
+                    double sum = 0;
+                    for (int p = 0; p < positions; p++)
+                        sum += image[(long)p * channels + c];
+                    mean[c] = (float)(sum / positions);
+                }
+            }
+    }
 
     /// <summary><see cref="BnnDsl.Deployment.PlanOp.ReLU"/>: <c>max(x, 0)</c>.</summary>
     public static void ReLU(ReadOnlySpan<float> input, Span<float> output, int threads = 0) => Elementwise.Relu(input, output, threads);
@@ -212,6 +257,144 @@ public static unsafe class PackedOps
     {
         ArgumentNullException.ThrowIfNull(weights);
         XnorGemm.Multiply(input, count, weights.KWords, weights, XnorOutput.ScaleBias(output, weights.N, scale, bias), default, path, threads);
+    }
+
+    /// <summary>
+    /// <see cref="BnnDsl.Deployment.PlanOp.Add"/>: <c>output = main + shortcut</c>, element-wise (as the training
+    /// ResidualAdd), and, when <paramref name="signs"/> is not empty, the sum's packed signs in the same pass: rows of
+    /// <paramref name="channels"/> values (positions of an image, or whole vectors), ceil(channels / 64) words each.
+    /// </summary>
+    public static void Add(ReadOnlySpan<float> main, ReadOnlySpan<float> shortcut, Span<float> output, int channels, Span<ulong> signs)
+    {
+        int length = output.Length, words = SignPacking.WordsFor(channels);
+        Check(main.Length, length, nameof(main));
+        Check(shortcut.Length, length, nameof(shortcut));
+        if (channels <= 0 || length % channels != 0)
+            throw new ArgumentOutOfRangeException(nameof(channels), channels, $"channels must divide the output length ({length}); pass the channels of one position.");
+        int rows = length / channels;
+        if (!signs.IsEmpty)
+            Check(signs.Length, (long)rows * words, nameof(signs));
+        fixed (float* a = main)
+        fixed (float* b = shortcut)
+        fixed (float* y = output)
+        fixed (ulong* bits = signs)
+        {
+            if (bits == null)
+            {
+                int i = 0;
+                for (; i + 8 <= length; i += 8)
+                    (Vector256.Load(a + i) + Vector256.Load(b + i)).Store(y + i);
+                for (; i < length; i++)
+                    y[i] = a[i] + b[i];
+                return;
+            }
+            for (int r = 0; r < rows; r++)
+            {
+                long offset = (long)r * channels;
+                float* ra = a + offset, rb = b + offset, ry = y + offset;
+                ulong* row = bits + (long)r * words;
+                for (int w = 0; w < words; w++)
+                    row[w] = 0;
+                int c = 0;
+                for (; c + 8 <= channels; c += 8)
+                {
+                    var sum = Vector256.Load(ra + c) + Vector256.Load(rb + c);
+                    sum.Store(ry + c);
+                    uint positive = Vector256.GreaterThanOrEqual(sum, Vector256<float>.Zero).ExtractMostSignificantBits();
+                    row[c >> 6] |= (ulong)(~positive & 0xFFu) << (c & 63);
+                }
+                for (; c < channels; c++)
+                {
+                    float sum = ra[c] + rb[c];
+                    ry[c] = sum;
+                    if (!(sum >= 0f))
+                        row[c >> 6] |= 1UL << (c & 63);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="BnnDsl.Deployment.PlanOp.Quantize"/>: <c>round(clip(x, 0, 1) * (2^bits - 1)) / (2^bits - 1)</c>
+    /// (halves to even), as the training QuantizeLayer computes it; <paramref name="bits"/> in 2..8.
+    /// </summary>
+    public static void Quantize(ReadOnlySpan<float> input, int bits, Span<float> output)
+    {
+        if (bits is < BitPlanes.MinActivationBits or > BitPlanes.MaxBits)
+            throw new ArgumentOutOfRangeException(nameof(bits), bits, "bits must lie in 2..8 (1 bit is the sign op).");
+        Check(output.Length, input.Length, nameof(output));
+        fixed (float* x = input)
+        fixed (float* y = output)
+            QuantizeLayer.Quantize(x, y, input.Length, (1 << bits) - 1);
+    }
+
+    /// <summary>Floats of the im2col scratch <see cref="BitSerialConv"/> needs: one image's output positions × K.</summary>
+    public static int BitSerialColumnsLength(BitSerialWeights weights)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        return weights.Image.OutputHeight * weights.Image.OutputWidth * weights.Weights.K;
+    }
+
+    /// <summary>Words of the bit-plane scratch of <see cref="BitSerialConv"/> (one image) or <see cref="BitSerialDense"/> (<paramref name="count"/> samples).</summary>
+    public static int BitSerialPlanesLength(BitSerialWeights weights, int count)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        int rows = weights.IsConvolution ? weights.Image.OutputHeight * weights.Image.OutputWidth : count;
+        return rows * weights.RowWords;
+    }
+
+    /// <summary>
+    /// <see cref="BnnDsl.Deployment.PlanOp.BitSerialConv"/>: per image, the float im2col (zero padding, code 0),
+    /// quantized and packed into <see cref="BitSerialWeights.ActivationBits"/> planes, then the bit-serial GEMM
+    /// writing <c>dot / ((2^ka - 1)(2^kw - 1))</c>, then the BatchNorm if any (multiply, round, add, round): the
+    /// training QuantizedConv2dLayer and BatchNormLayer's values bit for bit. Scratch: <see cref="BitSerialColumnsLength"/>
+    /// floats and <see cref="BitSerialPlanesLength"/> words.
+    /// </summary>
+    public static void BitSerialConv(ReadOnlySpan<float> input, int count, BitSerialWeights weights, Span<float> columns, Span<ulong> planes,
+        Span<float> output, KernelPath path = KernelPath.Auto, int threads = 0)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        var image = weights.Image;
+        if (!weights.IsConvolution)
+            throw new ArgumentException("The weights are a dense layer's; use BitSerialDense.", nameof(weights));
+        int positions = image.OutputHeight * image.OutputWidth, k = weights.Weights.K, filters = weights.Weights.N;
+        int imageInput = image.Height * image.Width * image.Channels, rowWords = weights.RowWords;
+        Check(input.Length, (long)count * imageInput, nameof(input));
+        Check(output.Length, (long)count * positions * filters, nameof(output));
+        Check(columns.Length, (long)positions * k, nameof(columns));
+        Check(planes.Length, (long)positions * rowWords, nameof(planes));
+        var cols = columns[..(positions * k)];
+        for (int s = 0; s < count; s++)
+        {
+            FloatConv2d.Im2Col(image, input.Slice(s * imageInput, imageInput), cols, threads: 1);
+            BitPlanes.PackActivations(cols, positions, k, weights.ActivationBits, planes, rowWords, path);
+            var y = output.Slice(s * positions * filters, positions * filters);
+            BitSerialGemm.Multiply(planes, positions, rowWords, weights.ActivationBits, weights.Weights,
+                XnorOutput.ScaleBias(y, filters, weights.DotScale, weights.Zeros), path, threads);
+            if (weights.Scale is not null)
+                Affine(y, weights.Scale, weights.Shift!, y);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="BnnDsl.Deployment.PlanOp.BitSerialDense"/>: the <paramref name="count"/> input vectors quantized
+    /// and packed into planes (scratch: <see cref="BitSerialPlanesLength"/> words), the bit-serial GEMM, then the
+    /// BatchNorm if any; as the training QuantizedDenseLayer and BatchNormLayer compute them.
+    /// </summary>
+    public static void BitSerialDense(ReadOnlySpan<float> input, int count, BitSerialWeights weights, Span<ulong> planes, Span<float> output,
+        KernelPath path = KernelPath.Auto, int threads = 0)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        int k = weights.Weights.K, units = weights.Weights.N, rowWords = weights.RowWords;
+        Check(input.Length, (long)count * k, nameof(input));
+        Check(output.Length, (long)count * units, nameof(output));
+        Check(planes.Length, (long)count * rowWords, nameof(planes));
+        BitPlanes.PackActivations(input[..(count * k)], count, k, weights.ActivationBits, planes, rowWords, path);
+        var y = output[..(count * units)];
+        BitSerialGemm.Multiply(planes, count, rowWords, weights.ActivationBits, weights.Weights,
+            XnorOutput.ScaleBias(y, units, weights.DotScale, weights.Zeros), path, threads);
+        if (weights.Scale is not null)
+            Affine(y, weights.Scale, weights.Shift!, y);
     }
 
     private static void Check(int actual, long required, string name)

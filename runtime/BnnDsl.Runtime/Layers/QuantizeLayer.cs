@@ -89,14 +89,21 @@ public sealed unsafe class QuantizeLayer : Layer
                     output[i] = UniformQuantizer.ActivationValue(x[i], Bits);
                 return;
             }
-            float levels = (1 << Bits) - 1, inverse = 1f / levels;
-            for (; i + 8 <= n; i += 8)
-            {
-                var clipped = Vector256.Min(Vector256.Max(Vector256.Load(x + i), Vector256<float>.Zero), Vector256.Create(1f));
-                (Vector256.Round(clipped * levels) * inverse).Store(output + i);
-            }
-            for (; i < n; i++)
-                output[i] = MathF.Round(Math.Clamp(x[i], 0f, 1f) * levels) * inverse;
+            Quantize(x, output, n, (1 << Bits) - 1);
         }
+    }
+
+    /// <summary>The forward formula on <paramref name="n"/> floats (also the packed interpreter's quantize step).</summary>
+    internal static void Quantize(float* x, float* output, int n, int levelCount)
+    {
+        float levels = levelCount, inverse = 1f / levelCount;
+        int i = 0;
+        for (; i + 8 <= n; i += 8)
+        {
+            var clipped = Vector256.Min(Vector256.Max(Vector256.Load(x + i), Vector256<float>.Zero), Vector256.Create(1f));
+            (Vector256.Round(clipped * levels) * inverse).Store(output + i);
+        }
+        for (; i < n; i++)
+            output[i] = MathF.Round(Math.Clamp(x[i], 0f, 1f) * levels) * inverse;
     }
 }

@@ -13,75 +13,108 @@ namespace BnnDsl.Runtime.Networks;
 /// <see cref="QuantizedConv2dLayer"/> (2..8 bits both), <see cref="Conv2dLayer"/> (32/32, and quantize-dequantize for
 /// 9..31 bits and mixed widths); FullyConnected and QFullyConnected likewise with the dense layers; BatchNorm, MaxPool,
 /// AvgPool, GlobalAvgPool; QActivation → <see cref="SignLayer"/> (1 bit) or <see cref="QuantizeLayer"/> (2..32 bits);
-/// ReLU; Flatten passes its input's buffer on. Layers are named as <see cref="ModelPlanner.LayerNames"/> names them, so
-/// <see cref="Network.Load"/> reads a generated network's checkpoint and the forward pass computes the same values bit
-/// for bit. It runs <see cref="Network.Forward"/> and
-/// <see cref="Network.ForwardReference"/> only: training goes through the generated class. Residual blocks
-/// and padded poolings are refused.
+/// ReLU; a residual block's end → <see cref="ResidualAdd"/> of the main path and the shortcut path (or the block
+/// input); Flatten and the markers pass a buffer on. Layers are named as <see cref="ModelPlanner.LayerNames"/> names
+/// them, so <see cref="Network.Load"/> reads a generated network's checkpoint and the forward pass computes the same
+/// values bit for bit. It runs <see cref="Network.Forward"/> and <see cref="Network.ForwardReference"/> only: training
+/// goes through the generated class. Padded poolings are refused.
 /// </summary>
 public sealed class SpecNetwork : Network
 {
-    private readonly Layer[] layers;
+    private readonly Operation[] operations;
     private readonly float[][] buffers;
     private readonly Dictionary<string, int> outputOf;
     private readonly float[] logits;
     private readonly float[] lastInput;
 
+    /// <summary>One forward call: a layer, or the add closing a residual block; buffer indices (-1: the input).</summary>
+    private readonly record struct Operation(Layer? Layer, ResidualAdd? Add, int Input, int Shortcut, int Output);
+
     /// <summary>Builds the network of <paramref name="spec"/> (as <see cref="ShapeInference"/> returns it) for batches of <paramref name="batchSize"/>.</summary>
     /// <exception cref="ArgumentException">The spec's shapes are not the ones shape inference gives.</exception>
-    /// <exception cref="NotSupportedException">The spec has a residual block or a padded pooling.</exception>
+    /// <exception cref="NotSupportedException">The spec has a padded pooling.</exception>
     public SpecNetwork(NetworkSpec spec, int batchSize, KernelPath path = KernelPath.Auto, int threads = 0)
         : base(spec, batchSize, (int)Checked(spec).Input.Elements, OutputElements(spec), hasLoss: false)
     {
         var names = ModelPlanner.LayerNames(spec);
-        var built = new List<Layer>();
+        var layerList = new List<Layer>();
+        var layerOutputs = new List<float[]>();
+        var built = new List<Operation>();
         var outputs = new List<float[]>();
-        // outputOf: index into buffers of each layer's output (-1: the input); Flatten and the loss head reuse their input's
+        // outputOf: index into buffers of each layer's output (-1: the input); Flatten, the markers and the loss head pass a buffer on
         outputOf = new Dictionary<string, int>(StringComparer.Ordinal) { ["input"] = -1 };
+        var blocks = new Stack<(int Input, int? Main)>();
         int current = -1;
         for (int i = 0; i < spec.Layers.Count; i++)
         {
             var layer = spec.Layers[i];
-            var created = Create(layer, names[i], batchSize, path, threads);
-            if (created is not null)
+            switch (layer.Kind)
             {
-                built.Add(created);
-                outputs.Add(new float[created.OutputLength]);
-                current = built.Count - 1;
+                case LayerKind.Residual:
+                    blocks.Push((current, null));
+                    break;
+                case LayerKind.Shortcut:
+                {
+                    var (input, _) = blocks.Pop();
+                    blocks.Push((input, current));
+                    current = input;
+                    break;
+                }
+                case LayerKind.EndResidual:
+                {
+                    var (input, main) = blocks.Pop();
+                    outputs.Add(new float[batchSize * (int)layer.OutputShape.Elements]);
+                    built.Add(new Operation(null, new ResidualAdd(names[i], batchSize, (int)layer.OutputShape.Elements, path, threads),
+                        main ?? current, main is null ? input : current, outputs.Count - 1));
+                    current = outputs.Count - 1;
+                    break;
+                }
+                default:
+                    if (Create(layer, names[i], batchSize, path, threads) is { } created)
+                    {
+                        outputs.Add(new float[created.OutputLength]);
+                        built.Add(new Operation(created, null, current, -1, outputs.Count - 1));
+                        layerList.Add(created);
+                        layerOutputs.Add(outputs[^1]);
+                        current = outputs.Count - 1;
+                    }
+                    break;
             }
             outputOf[names[i]] = current;
         }
-        layers = [.. built];
+        operations = [.. built];
         buffers = [.. outputs];
         lastInput = new float[batchSize * InputLength];
         logits = current < 0 ? lastInput : buffers[current];
-        Register(layers, buffers);
+        Register([.. layerList], [.. layerOutputs]);
     }
 
     /// <summary>The output of the last <see cref="Network.Forward"/>: the last layer's values (the logits).</summary>
     public override ReadOnlySpan<float> Output => logits;
 
     /// <summary>
-    /// The output of the layer called <paramref name="name"/> (<c>conv1</c>, <c>qact2</c>, …, or <c>input</c>) in
-    /// the last <see cref="Network.Forward"/>, for the whole batch; Flatten's is its input's.
+    /// The output of the layer called <paramref name="name"/> (<c>conv1</c>, <c>qact2</c>, <c>add1</c>, …, or
+    /// <c>input</c>) in the last <see cref="Network.Forward"/>, for the whole batch; Flatten's is its input's, a
+    /// Residual marker's the block input, a Shortcut marker's the block input.
     /// </summary>
     /// <exception cref="KeyNotFoundException">The network has no layer of that name.</exception>
     public ReadOnlySpan<float> LayerOutput(string name)
     {
         if (!outputOf.TryGetValue(name, out int index))
             throw new KeyNotFoundException($"Network '{Definition.Name}' has no layer '{name}'; its layers are {string.Join(", ", outputOf.Keys)}.");
-        return index < 0 ? lastInput : buffers[index];
+        return Buffer(index);
     }
 
     /// <inheritdoc/>
     protected override void ForwardLayers(ReadOnlySpan<float> input, bool training)
     {
         input.CopyTo(lastInput);
-        ReadOnlySpan<float> x = input;
-        for (int i = 0; i < layers.Length; i++)
+        foreach (var operation in operations)
         {
-            layers[i].Forward(x, buffers[i], training);
-            x = buffers[i];
+            if (operation.Layer is { } layer)
+                layer.Forward(Buffer(operation.Input), buffers[operation.Output], training);
+            else
+                operation.Add!.Forward(Buffer(operation.Input), Buffer(operation.Shortcut), buffers[operation.Output]);
         }
     }
 
@@ -89,13 +122,16 @@ public sealed class SpecNetwork : Network
     protected override void ForwardReferenceLayers(ReadOnlySpan<float> input)
     {
         input.CopyTo(lastInput);
-        ReadOnlySpan<float> x = input;
-        for (int i = 0; i < layers.Length; i++)
+        foreach (var operation in operations)
         {
-            layers[i].ForwardReference(x, buffers[i]);
-            x = buffers[i];
+            if (operation.Layer is { } layer)
+                layer.ForwardReference(Buffer(operation.Input), buffers[operation.Output]);
+            else
+                operation.Add!.Forward(Buffer(operation.Input), Buffer(operation.Shortcut), buffers[operation.Output]);
         }
     }
+
+    private float[] Buffer(int index) => index < 0 ? lastInput : buffers[index];
 
     private static NetworkSpec Checked(NetworkSpec spec)
     {
@@ -104,15 +140,9 @@ public sealed class SpecNetwork : Network
         for (int i = 0; i < spec.Layers.Count; i++)
         {
             var layer = spec.Layers[i];
-            string? problem = layer.Kind switch
-            {
-                LayerKind.Residual or LayerKind.Shortcut or LayerKind.EndResidual => "belongs to a residual block",
-                LayerKind.MaxPool or LayerKind.AvgPool when layer.Pad != 0 => $"has padding {layer.Pad}",
-                _ => null,
-            };
-            if (problem is not null)
+            if (layer.Kind is LayerKind.MaxPool or LayerKind.AvgPool && layer.Pad != 0)
                 throw new NotSupportedException(
-                    $"Layer '{names[i]}' ({layer.Kind}) of network '{spec.Name}' {problem}, which SpecNetwork does not run; use the network's generated class.");
+                    $"Layer '{names[i]}' ({layer.Kind}) of network '{spec.Name}' has padding {layer.Pad}, which SpecNetwork does not run; use the network's generated class.");
         }
         var inferred = ShapeInference.Infer(spec with { Layers = new EquatableArray<LayerSpec>([.. spec.Layers.Select(l => l with { InputShape = default, OutputShape = default })]) });
         if (!inferred.Succeeded)
@@ -131,7 +161,7 @@ public sealed class SpecNetwork : Network
         return (int)(computed.Count == 0 ? spec.Input.Elements : computed[^1].OutputShape.Elements);
     }
 
-    /// <summary>The layer the generator constructs for <paramref name="layer"/>, or null for Flatten and the loss head.</summary>
+    /// <summary>The layer the generator constructs for <paramref name="layer"/>, or null for Flatten, the residual markers and the loss head.</summary>
     private static Layer? Create(LayerSpec layer, string name, int batch, KernelPath path, int threads)
     {
         var input = layer.InputShape;
