@@ -19,19 +19,16 @@ public sealed partial class PackedModelFuzzTests(ITestOutputHelper log)
     private static readonly TimeSpan CaseLimit = TimeSpan.FromSeconds(2);
 
     /// <summary>
-    /// What a load may allocate beyond twice the input: the parsed header (JSON document, metadata strings, the spec,
-    /// the plan and its text), the decoded weights of a model that loads (re-laid-out packed weights, float copies),
-    /// and a rejection's exception. Measured: at most about 70 KB beyond twice the input, for a successful load of this
-    /// 20.5 KB model (110 KB in all); the data block itself is copied once.
+    /// The binary LeNet of the examples (random weights): the model this project deploys, a 112 KB file whose data
+    /// outweighs its header as in any real model. A load may allocate at most twice the size of that file, whatever
+    /// the mutation: a load copies the data block once and re-lays out some weights, and parsing the header, spec and
+    /// plan costs a fixed ~70 KB, so a model much smaller than this one would exceed 2x by that fixed part.
     /// </summary>
-    private const long ParseAllowance = 96 * 1024;
-
-    /// <summary>A model whose data outweighs its header: a float conv, a binary conv with a threshold, a binary and a float dense layer.</summary>
-    private static readonly NetworkSpec Spec = ShapeInference.Infer(new NetworkSpec("Fuzz", TensorShape.Image(1, 12, 12), new EquatableArray<LayerSpec>(new LayerAttribute[]
+    private static readonly NetworkSpec Spec = ShapeInference.Infer(new NetworkSpec("Fuzz", TensorShape.Image(1, 28, 28), new EquatableArray<LayerSpec>(new LayerAttribute[]
     {
-        new ConvolutionAttribute(16, 3), new BatchNormAttribute(), new MaxPoolAttribute(2), new QActivationAttribute(1),
-        new QConvolutionAttribute(70, 3) { Pad = 1 }, new BatchNormAttribute(), new QActivationAttribute(1), new FlattenAttribute(),
-        new QFullyConnectedAttribute(40), new BatchNormAttribute(), new QActivationAttribute(1), new FullyConnectedAttribute(10),
+        new ConvolutionAttribute(64, 5), new BatchNormAttribute(), new MaxPoolAttribute(2), new QActivationAttribute(1),
+        new QConvolutionAttribute(64, 5), new BatchNormAttribute(), new MaxPoolAttribute(2), new QActivationAttribute(1), new FlattenAttribute(),
+        new QFullyConnectedAttribute(512), new BatchNormAttribute(), new QActivationAttribute(1), new FullyConnectedAttribute(10),
         new SoftmaxCrossEntropyAttribute(),
     }.Select(a => a.ToLayerSpec())))).GetNetworkOrThrow();
 
@@ -165,7 +162,7 @@ public sealed partial class PackedModelFuzzTests(ITestOutputHelper log)
         var rejected = new Dictionary<string, int>();
         var clock = Stopwatch.StartNew();
         var logits = new float[expected.Length];
-        long worst = 0, worstExcess = 0;
+        long worst = 0;
         foreach (var (kind, bytes) in cases)
         {
             var watch = Stopwatch.StartNew();
@@ -184,10 +181,10 @@ public sealed partial class PackedModelFuzzTests(ITestOutputHelper log)
                 Assert.Fail($"{kind}: {ex.GetType().Name} instead of ModelFileException: {ex}");
             }
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            worst = Math.Max(worst, allocated * 100 / Math.Max(1, bytes.Length));
+            worst = Math.Max(worst, allocated);
             Assert.True(watch.Elapsed < CaseLimit, $"{kind}: Load took {watch.Elapsed.TotalSeconds:F1} s");
-            worstExcess = Math.Max(worstExcess, allocated - 2L * bytes.Length);
-            Assert.True(allocated <= 2L * bytes.Length + ParseAllowance, $"{kind}: Load of {bytes.Length:N0} bytes allocated {allocated:N0} bytes");
+            long bound = 2L * Math.Max(valid.Length, bytes.Length);
+            Assert.True(allocated <= bound, $"{kind}: Load of {bytes.Length:N0} bytes allocated {allocated:N0} bytes, more than twice the model's size");
             var counts = model is null ? rejected : loaded;
             counts[kind] = counts.GetValueOrDefault(kind) + 1;
             if (model is not null)
@@ -196,7 +193,7 @@ public sealed partial class PackedModelFuzzTests(ITestOutputHelper log)
                 Assert.True(expected.AsSpan().SequenceEqual(logits), $"{kind}: loaded, but predicts other logits");
             }
         }
-        log.WriteLine($"{cases.Count} cases in {clock.Elapsed.TotalSeconds:F1} s; file {valid.Length:N0} bytes, header {headerEnd:N0}; worst allocation {worst}% of the input, at most {worstExcess:N0} bytes over twice the input");
+        log.WriteLine($"{cases.Count} cases in {clock.Elapsed.TotalSeconds:F1} s; file {valid.Length:N0} bytes, header {headerEnd:N0}; largest allocation of one load {worst:N0} bytes ({100.0 * worst / valid.Length:F0} % of the model)");
         foreach (var kind in cases.Select(c => c.Kind).Distinct())
             log.WriteLine($"{kind,-22} loaded {loaded.GetValueOrDefault(kind),5}  rejected {rejected.GetValueOrDefault(kind),5}");
     }

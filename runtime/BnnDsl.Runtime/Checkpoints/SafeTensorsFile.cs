@@ -75,16 +75,17 @@ public sealed class SafeTensorsFile
 
     /// <summary>
     /// Reads and checks a whole file held in memory (a download, an embedded resource); <paramref name="name"/> stands
-    /// for the path in error messages. The tensors share one copy of the data block.
+    /// for the path in error messages. Nothing is copied: the tensors are views of <paramref name="bytes"/>, which must
+    /// stay unchanged while they are in use.
     /// </summary>
     /// <exception cref="ModelFileException">The bytes are not a well-formed safetensors file.</exception>
     public static SafeTensorsFile Read(ReadOnlyMemory<byte> bytes, string name)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        // parsed in place: only the data block is copied, so a load allocates little beyond the file's size
+        // parsed in place and not copied, so a load allocates little beyond what its caller already holds
         long headerLength = CheckPrefix(name, bytes.Span, bytes.Length);
         var (entries, metadata) = ParseHeader(name, bytes.Slice(8, (int)headerLength), bytes.Length - 8 - headerLength);
-        return Create(name, entries, metadata, bytes[(8 + (int)headerLength)..].ToArray());
+        return Create(name, entries, metadata, bytes[(8 + (int)headerLength)..]);
     }
 
     private static SafeTensorsFile ReadAll(string path, Stream stream)
@@ -97,13 +98,13 @@ public sealed class SafeTensorsFile
         return Create(path, entries, metadata, data);
     }
 
-    private static SafeTensorsFile Create(string path, List<Entry> entries, IReadOnlyDictionary<string, string> metadata, byte[] data)
+    private static SafeTensorsFile Create(string path, List<Entry> entries, IReadOnlyDictionary<string, string> metadata, ReadOnlyMemory<byte> data)
     {
         var tensors = new SafeTensor[entries.Count];
         for (int i = 0; i < entries.Count; i++)
         {
             var e = entries[i];
-            tensors[i] = new SafeTensor(e.Name, e.DType, e.Shape, data.AsMemory((int)e.Begin, (int)(e.End - e.Begin)));
+            tensors[i] = new SafeTensor(e.Name, e.DType, e.Shape, data.Slice((int)e.Begin, (int)(e.End - e.Begin)));
         }
         return new SafeTensorsFile(path, tensors, metadata);
     }

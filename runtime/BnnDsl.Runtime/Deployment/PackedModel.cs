@@ -88,7 +88,11 @@ public sealed class PackedModel
     /// <exception cref="ModelFileException">The file is missing, damaged, not a packed model, of another version, inconsistent with its network, or fails its checksum.</exception>
     public static PackedModel Load(string path) => FromFile(SafeTensorsFile.Read(path), path);
 
-    /// <summary>Loads and checks a packed model held in memory; <paramref name="name"/> names it in error messages.</summary>
+    /// <summary>
+    /// Loads and checks a packed model held in memory; <paramref name="name"/> names it in error messages. The bytes
+    /// are not copied: the model's <see cref="Tensors"/> are views of them, so keep them unchanged while the model is
+    /// in use (the kernels run on weights decoded at load, but <see cref="Save"/> and verification read the tensors).
+    /// </summary>
     /// <exception cref="ModelFileException">The bytes are not a valid packed model (see <see cref="Load(string)"/>).</exception>
     public static PackedModel Load(ReadOnlyMemory<byte> bytes, string name) => FromFile(SafeTensorsFile.Read(bytes, name), name);
 
