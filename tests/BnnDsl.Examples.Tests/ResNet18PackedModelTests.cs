@@ -1,13 +1,12 @@
 // ResNet-18 from resnet18.bnn, briefly trained on generated data, packed by `convert` and run by `infer` and `bench`:
-// the packed model gives the float path's logits and classes. Needs the residual converter (branch deploy); until it
-// is merged ModelConverter refuses residual networks and these tests fail.
+// the packed model gives the float path's logits and classes.
 using BnnDsl.Examples.ResNet18;
 using BnnDsl.Runtime.Checkpoints;
 using BnnDsl.Runtime.Deployment;
 
 namespace BnnDsl.Examples.Tests;
 
-/// <summary>One short training run on generated data, shared by the tests of <see cref="ResNet18PackedAfterDeployTests"/>.</summary>
+/// <summary>One short training run on generated data, shared by the tests of <see cref="ResNet18PackedModelTests"/>.</summary>
 public sealed class TrainedResNet18 : IDisposable
 {
     public const int Synthetic = 32;
@@ -23,7 +22,7 @@ public sealed class TrainedResNet18 : IDisposable
     public void Dispose() => Directory.Delete(Run, recursive: true);
 }
 
-public sealed class ResNet18PackedAfterDeployTests(TrainedResNet18 trained) : IClassFixture<TrainedResNet18>
+public sealed class ResNet18PackedModelTests(TrainedResNet18 trained) : IClassFixture<TrainedResNet18>
 {
     private const int Synthetic = TrainedResNet18.Synthetic;
     private readonly string run = trained.Run;
