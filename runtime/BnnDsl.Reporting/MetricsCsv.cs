@@ -83,7 +83,7 @@ public sealed class MetricsCsv : ITrainingObserver
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(rows);
-        AtomicFile.WriteAllBytes(path, Encoding.UTF8.GetBytes(Format(rows)));
+        ReportFile.WriteAllBytes(path, Encoding.UTF8.GetBytes(Format(rows)));
     }
 
     /// <summary>The text of a metrics.csv holding <paramref name="rows"/>: the header, then one "\n"-ended line per row.</summary>

@@ -113,7 +113,7 @@ public sealed class TrainingPlot : ITrainingObserver
         }
 
         byte[] png = figure.Render(width, height).GetImageBytes(ImageFormat.Png, 100);
-        AtomicFile.WriteAllBytes(path, png);
+        ReportFile.WriteAllBytes(path, png);
     }
 
     private static void AddSeries(Plot plot, IReadOnlyList<EpochMetrics> epochs, Func<EpochMetrics, double> value,

@@ -142,32 +142,15 @@ public sealed class SafeTensorsFile
                 throw new ArgumentException($"Two tensors are named '{tensor.Name}'; names must be unique.", nameof(tensors));
         byte[] header = Header(sorted, metadata);
 
-        string temporary = $"{path}.tmp-{Guid.NewGuid():N}";
-        bool renamed = false;
-        try
+        AtomicFile.WriteModel(path, stream =>
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                Span<byte> length = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
-                stream.Write(length);
-                stream.Write(header);
-                foreach (var tensor in sorted)
-                    stream.Write(tensor.Data.Span);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, path, overwrite: true);
-            renamed = true;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new ModelFileException(path, $"cannot write the file ({ex.Message})", "check that its directory exists, is writable and has free space", ex);
-        }
-        finally
-        {
-            if (!renamed)
-                TryDelete(temporary);
-        }
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+            stream.Write(length);
+            stream.Write(header);
+            foreach (var tensor in sorted)
+                stream.Write(tensor.Data.Span);
+        });
     }
 
     private static byte[] Header(SafeTensor[] sorted, IReadOnlyDictionary<string, string>? metadata)
@@ -370,16 +353,4 @@ public sealed class SafeTensorsFile
     private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
 
     private static string N(ulong value) => value.ToString("N0", CultureInfo.InvariantCulture);
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // The temporary file stays behind; the target was never touched, which is what matters.
-        }
-    }
 }

@@ -80,7 +80,8 @@ public static class OnnxExport
     public static void Write(NetworkSpec spec, Func<string, float[]> parameters, string path, OnnxExportOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        WriteFile(path, ToBytes(spec, parameters, options));
+        byte[] model = ToBytes(spec, parameters, options);
+        AtomicFile.WriteModel(path, stream => stream.Write(model));
     }
 
     /// <summary>Writes the ONNX model of <paramref name="network"/> to <paramref name="path"/> (a temporary file, then a rename).</summary>
@@ -89,7 +90,8 @@ public static class OnnxExport
     public static void Write(Network network, string path, OnnxExportOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        WriteFile(path, ToBytes(network, options));
+        byte[] model = ToBytes(network, options);
+        AtomicFile.WriteModel(path, stream => stream.Write(model));
     }
 
     /// <summary>
@@ -127,7 +129,7 @@ public static class OnnxExport
         {
             throw new ModelFileException(checkpointPath, ex.Message, "export a checkpoint of this network written by BnnDsl training", ex);
         }
-        WriteFile(outputPath, model);
+        AtomicFile.WriteModel(outputPath, stream => stream.Write(model));
         return spec;
     }
 
@@ -141,40 +143,6 @@ public static class OnnxExport
             throw new ArgumentException(
                 $"Network '{spec.Name}' is not valid ({inferred.Diagnostics[0].Id}: {inferred.Diagnostics[0].Message}); export a network the DSL accepts.", nameof(spec));
         return inferred.Network;
-    }
-
-    private static void WriteFile(string path, byte[] bytes)
-    {
-        string temporary = $"{path}.tmp-{Guid.NewGuid():N}";
-        bool renamed = false;
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, path, overwrite: true);
-            renamed = true;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new ModelFileException(path, $"cannot write the file ({ex.Message})", "check that its directory exists, is writable and has free space", ex);
-        }
-        finally
-        {
-            if (!renamed)
-            {
-                try
-                {
-                    File.Delete(temporary);
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    // The temporary file stays behind; the write error above is the one to report.
-                }
-            }
-        }
     }
 
     /// <summary>Builds the graph of one network, layer by layer.</summary>
