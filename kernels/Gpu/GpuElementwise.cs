@@ -14,39 +14,49 @@ public static class GpuElementwise
 {
     /// <summary><c>y = x &gt;= 0 ? +1 : −1</c> for the first <paramref name="count"/> elements.</summary>
     public static void Sign(GpuDevice device, ArrayView<float> x, ArrayView<float> y, int count)
-        => Unary(device, "sign", x, y, count, SignKernel);
+    {
+        CheckUnary(device, x, y, count);
+        device.Kernel("sign", typeof(float), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(SignKernel))(count, x, y);
+    }
 
     /// <summary>The straight-through estimator of sign: <c>dx = |x| &lt;= 1 ? dy : 0</c>.</summary>
     public static void SignBackward(GpuDevice device, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dx, int count)
-        => Binary(device, "sign-backward", x, dy, dx, count, SignBackwardKernel);
+    {
+        CheckBinary(device, x, dy, dx, count);
+        device.Kernel("sign-backward", typeof(float), a =>
+            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(SignBackwardKernel))(count, x, dy, dx);
+    }
 
     /// <summary><c>y = max(x, 0)</c>.</summary>
     public static void Relu(GpuDevice device, ArrayView<float> x, ArrayView<float> y, int count)
-        => Unary(device, "relu", x, y, count, ReluKernel);
+    {
+        CheckUnary(device, x, y, count);
+        device.Kernel("relu", typeof(float), a => a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>>(ReluKernel))(count, x, y);
+    }
 
     /// <summary><c>dx = x &gt; 0 ? dy : 0</c>.</summary>
     public static void ReluBackward(GpuDevice device, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dx, int count)
-        => Binary(device, "relu-backward", x, dy, dx, count, ReluBackwardKernel);
+    {
+        CheckBinary(device, x, dy, dx, count);
+        device.Kernel("relu-backward", typeof(float), a =>
+            a.LoadAutoGroupedStreamKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ReluBackwardKernel))(count, x, dy, dx);
+    }
 
-    private static void Unary(GpuDevice device, string name, ArrayView<float> x, ArrayView<float> y, int count,
-        Action<Index1D, ArrayView<float>, ArrayView<float>> body)
+    private static void CheckUnary(GpuDevice device, ArrayView<float> x, ArrayView<float> y, int count)
     {
         GpuChecks.Device(device, nameof(device));
         GpuChecks.Positive(count, nameof(count));
         GpuChecks.Length(x, count, nameof(x), "count");
         GpuChecks.Length(y, count, nameof(y), "count");
-        device.Kernel(name, typeof(float), accelerator => accelerator.LoadAutoGroupedStreamKernel(body))(count, x, y);
     }
 
-    private static void Binary(GpuDevice device, string name, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dx, int count,
-        Action<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> body)
+    private static void CheckBinary(GpuDevice device, ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dx, int count)
     {
         GpuChecks.Device(device, nameof(device));
         GpuChecks.Positive(count, nameof(count));
         GpuChecks.Length(x, count, nameof(x), "count");
         GpuChecks.Length(dy, count, nameof(dy), "count");
         GpuChecks.Length(dx, count, nameof(dx), "count");
-        device.Kernel(name, typeof(float), accelerator => accelerator.LoadAutoGroupedStreamKernel(body))(count, x, dy, dx);
     }
 
     private static void SignKernel(Index1D i, ArrayView<float> x, ArrayView<float> y) => y[i] = x[i] >= 0f ? 1f : -1f;

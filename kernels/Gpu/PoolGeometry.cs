@@ -1,5 +1,6 @@
 // The scalar arguments of the GPU pooling kernels, and the window arithmetic they share.
 using BnnDsl.Kernels.Cpu;
+using ILGPU;
 
 namespace BnnDsl.Kernels.Gpu;
 
@@ -22,7 +23,5 @@ internal readonly record struct PoolGeometry(int Height, int Width, int Channels
     }
 
     /// <summary>The last output row (or column) whose window holds input row <paramref name="i"/>, at most <paramref name="outputs"/> − 1.</summary>
-    public static int LastWindow(int i, int pad, int stride, int outputs) => IntrinsicMin((i + pad) / stride, outputs - 1);
-
-    private static int IntrinsicMin(int a, int b) => a < b ? a : b;
+    public static int LastWindow(int i, int pad, int stride, int outputs) => IntrinsicMath.Min((i + pad) / stride, outputs - 1);
 }
