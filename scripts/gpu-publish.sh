@@ -19,7 +19,7 @@ out=artifacts/gpu-check
 rm -rf "$out"
 common=(benchmarks/BnnDsl.GpuCheck -c Release -r linux-x64 --self-contained -p:DebugType=none -o "$out")
 if [ "$mode" = trimmed ]; then
-  dotnet publish "${common[@]}" -p:PublishTrimmed=true
+  dotnet publish "${common[@]}" -p:GpuCheckTrimmed=true  # the project sets PublishTrimmed from it
 else
   dotnet publish "${common[@]}" -p:PublishSingleFile=true -p:EnableCompressionInSingleFile=true \
     -p:IncludeNativeLibrariesForSelfExtract=true

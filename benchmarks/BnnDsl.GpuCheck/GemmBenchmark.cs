@@ -1,13 +1,17 @@
 // Times one GEMM shape three ways (XNOR GEMM per tile shape, cuBLAS SGEMM, our tiled SGEMM), each validated first.
 using System.Diagnostics;
+using BnnDsl.Kernels.Cpu;
 using BnnDsl.Kernels.Gpu;
 using ILGPU;
 using ILGPU.Runtime;
 
 namespace BnnDsl.GpuCheck;
 
-/// <summary>A GEMM shape: C (m × n) = A (m × k) · Bᵀ (B stored n × k); k counts bits for XNOR and floats for SGEMM.</summary>
-internal sealed record GemmShape(string Name, int M, int N, int K)
+/// <summary>
+/// A GEMM shape: C (m × n) = A (m × k) · Bᵀ (B stored n × k); k counts bits for XNOR and floats for SGEMM. Where the
+/// GEMM is a convolution's im2col, <see cref="Convolution"/> is that convolution (timed as a binary convolution too).
+/// </summary>
+internal sealed record GemmShape(string Name, int M, int N, int K, Conv2dShape? Convolution = null)
 {
     /// <summary>2·m·n·k: one multiply and one add per (i, j, k), the convention for both binary and float GEMM.</summary>
     public double Operations => 2.0 * M * N * K;
@@ -15,10 +19,10 @@ internal sealed record GemmShape(string Name, int M, int N, int K)
 
 /// <summary>
 /// Seconds per launch of each implementation on one shape; <see cref="CuBlasSeconds"/> is null where cuBLAS could not
-/// run (<see cref="CuBlasNote"/> says why).
+/// run (<see cref="CuBlasNote"/> says why); <see cref="Convolution"/> is the binary convolution's, where the shape has one.
 /// </summary>
 internal sealed record GemmTiming(GemmShape Shape, double XnorSeconds, string XnorTile, double? CuBlasSeconds, string? CuBlasNote,
-    double OursSeconds);
+    double OursSeconds, ConvTiming? Convolution = null);
 
 internal static class GemmBenchmark
 {

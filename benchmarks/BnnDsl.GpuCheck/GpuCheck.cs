@@ -1,4 +1,5 @@
 // The device check: opens the accelerator, runs the kernel checks, times the GEMM shapes and prints one table last.
+using BnnDsl.Kernels.Cpu;
 using BnnDsl.Kernels.Gpu;
 
 namespace BnnDsl.GpuCheck;
@@ -70,7 +71,10 @@ public static class GpuCheck
         {
             try
             {
-                timings.Add(GemmBenchmark.Measure(device, shape, smoke ? 1 : repeats, output));
+                var timing = GemmBenchmark.Measure(device, shape, smoke ? 1 : repeats, output);
+                if (shape.Convolution is Conv2dShape convolution)
+                    timing = timing with { Convolution = ConvBenchmark.Measure(device, shape.Name, convolution, smoke ? 1 : repeats, output) };
+                timings.Add(timing);
             }
             catch (InvalidDataException e)
             {
@@ -97,8 +101,8 @@ public static class GpuCheck
     }
 
     /// <summary>
-    /// M = N = K = 4096, and the 3×3 convolutions of ResNet-18's four stages at batch 256 as GEMMs: M = 256·H·W
-    /// positions, N = filters, K = 9·channels. The smoke shapes keep the order at batch 1 with H and W divided by 8 and
+    /// M = N = K = 4096, and the 3×3 convolutions of ResNet-18's four stages at batch 256 (stride 1, pad 1) as GEMMs:
+    /// M = 256·H·W positions, N = filters, K = 9·channels; those rows also time the binary convolution itself. The smoke shapes keep the order at batch 1 with H and W divided by 8 and
     /// the channels by 32, small enough for the CPU accelerator.
     /// </summary>
     internal static IReadOnlyList<GemmShape> Shapes(bool smoke)
@@ -108,7 +112,8 @@ public static class GpuCheck
         foreach (var (channels, size) in new[] { (64, 32), (128, 16), (256, 8), (512, 4) })
         {
             int side = Math.Max(1, size / sideScale), filters = channels / channelScale;
-            shapes.Add(new GemmShape($"resnet18 {filters}ch {side}x{side} b{batch}", batch * side * side, filters, 9 * filters));
+            shapes.Add(new GemmShape($"resnet18 {filters}ch {side}x{side} b{batch}", batch * side * side, filters, 9 * filters,
+                Conv2dShape.Square(batch, side, filters, filters, 3, 1, 1)));
         }
         return shapes;
     }

@@ -8,7 +8,8 @@ namespace BnnDsl.GpuCheck;
 
 /// <summary>
 /// The same checks as tests/BnnDsl.Kernels.Gpu.Tests, small shapes with tails, run on one device: sign packing, XNOR
-/// GEMM for every tile shape (int32 and threshold bits), bit-serial GEMM, float GEMM (tiled, and cuBLAS on CUDA). Each writes one line.
+/// GEMM for every tile shape (int32 and threshold bits), bit-serial GEMM, binary convolution and the training kernels
+/// (<see cref="GpuTrainingChecks"/>), float GEMM (tiled, and cuBLAS on CUDA). Each writes one line.
 /// </summary>
 internal static class GpuKernelChecks
 {
@@ -27,6 +28,13 @@ internal static class GpuKernelChecks
         failed += Check(output, "bit-serial gemm A2W1, Tile64x64", () => BitSerial<A2W1, Tile64x64>(device));
         failed += Check(output, "bit-serial gemm A4W4, Tile32x32", () => BitSerial<A4W4, Tile32x32>(device));
         failed += Check(output, "bit-serial gemm A8W8, Tile32x32", () => BitSerial<A8W8, Tile32x32>(device));
+        failed += Check(output, "binary conv int32, Tile64x64, both paddings", () => GpuTrainingChecks.BinaryConv(device, thresholdBits: false));
+        failed += Check(output, "binary conv threshold bits, Tile32x32, both paddings", () => GpuTrainingChecks.BinaryConv(device, thresholdBits: true));
+        failed += Check(output, "training sign (STE) and relu", () => GpuTrainingChecks.SignAndRelu(device));
+        failed += Check(output, "training batch norm", () => GpuTrainingChecks.BatchNorm(device));
+        failed += Check(output, "training max / avg / global avg pooling", () => GpuTrainingChecks.Pooling(device));
+        failed += Check(output, "training softmax cross-entropy", () => GpuTrainingChecks.SoftmaxCrossEntropy(device));
+        failed += Check(output, "training adam", () => GpuTrainingChecks.Adam(device));
         failed += Check(output, "sgemm tiled", () => Sgemm(device, GpuSgemmEngine.Tiled));
         if (device.IsCuBlasAvailable)
             failed += Check(output, "sgemm cuBLAS", () => Sgemm(device, GpuSgemmEngine.CuBlas));

@@ -1,6 +1,7 @@
 // One ILGPU context and accelerator (CUDA or the CPU accelerator), with every kernel loaded once and cached.
 using System.Collections.Concurrent;
 using ILGPU;
+using ILGPU.Algorithms;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
@@ -71,7 +72,8 @@ public sealed class GpuDevice : IDisposable
 
     private static GpuDevice Open(Func<Context.Builder, Context.Builder> devices, Func<Context, Accelerator> create, GpuDeviceKind kind)
     {
-        var context = Context.Create(b => devices(b).Optimize(OptimizationLevel.O2));
+        // EnableAlgorithms gives the PTX backend its implementations of Math.Exp / Math.Log (the loss kernel needs them).
+        var context = Context.Create(b => devices(b).Optimize(OptimizationLevel.O2).EnableAlgorithms());
         try
         {
             return new GpuDevice(context, create(context), kind);

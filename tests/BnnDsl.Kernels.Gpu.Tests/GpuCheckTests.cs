@@ -1,5 +1,6 @@
 // The device check program end to end on the CPU accelerator (--smoke), its arguments and its benchmark shapes.
 using BnnDsl.GpuCheck;
+using BnnDsl.Kernels.Cpu;
 using BnnDsl.Kernels.Gpu;
 
 namespace BnnDsl.Kernels.Gpu.Tests;
@@ -15,12 +16,16 @@ public class GpuCheckTests
 
         Assert.True(code == 0, output.ToString());
         Assert.DoesNotContain(lines, line => line.Contains("FAILED"));
-        Assert.Equal(9, lines.Count(line => line.StartsWith("check ") && line.EndsWith(": ok")));
+        Assert.Equal(16, lines.Count(line => line.StartsWith("check ") && line.EndsWith(": ok")));
         int header = Array.FindIndex(lines, line => line.StartsWith("shape "));
         Assert.True(header > 0, "no table header");
         Assert.StartsWith("gemm 64^3", lines[header + 1]);
         Assert.StartsWith("resnet18 16ch 1x1 b1", lines[header + 5]);
         Assert.Contains("n/a", lines[header + 1]);  // no cuBLAS on the CPU accelerator
+        Assert.EndsWith("-", lines[header + 1]);  // the square GEMM is no convolution
+        for (int row = header + 2; row <= header + 5; row++)
+            Assert.Matches(@"\| +\d\.\d\dE[-+]\d+ +\d\.\d\dE[-+]\d+ +n/a$", lines[row]);  // binary conv and its bits output timed
+        Assert.Contains(lines, line => line.Contains("binary conv -> bits Tile"));
         Assert.StartsWith("LeNet training images/s", lines[^1]);
     }
 
@@ -56,9 +61,18 @@ public class GpuCheckTests
     [Fact]
     public void FullShapesAreTheSquareGemmAndResNet18ConvolutionsAtBatch256()
     {
-        var shapes = GpuCheck.GpuCheck.Shapes(smoke: false).Select(s => (s.M, s.N, s.K)).ToArray();
+        var all = GpuCheck.GpuCheck.Shapes(smoke: false);
+        var shapes = all.Select(s => (s.M, s.N, s.K)).ToArray();
         Assert.Equal(
             [(4096, 4096, 4096), (256 * 32 * 32, 64, 9 * 64), (256 * 16 * 16, 128, 9 * 128), (256 * 8 * 8, 256, 9 * 256), (256 * 4 * 4, 512, 9 * 512)],
             shapes);
+        Assert.Null(all[0].Convolution);
+        // Each ResNet-18 row's convolution (3x3, stride 1, pad 1) has that row's GEMM as its im2col.
+        foreach (var shape in all.Skip(1))
+        {
+            var convolution = Assert.IsType<Conv2dShape>(shape.Convolution);
+            Assert.Equal((3, 1, 1, 256), (convolution.KernelH, convolution.StrideH, convolution.PadH, convolution.Batch));
+            Assert.Equal((shape.M, shape.N, shape.K), (convolution.OutputPositions, convolution.Filters, 9 * convolution.Channels));
+        }
     }
 }

@@ -1,0 +1,67 @@
+// GPU sign (with its STE gradient) and ReLU (with its gradient) against the runtime's SignLayer and ReLULayer: exact.
+using BnnDsl.Kernels.Gpu;
+using BnnDsl.Runtime.Layers;
+
+namespace BnnDsl.Kernels.Gpu.Tests;
+
+public class GpuElementwiseTests
+{
+    public static TheoryData<GpuDeviceKind> Kinds => GpuTestDevices.Kinds();
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void SignAndStraightThroughGradientEqualSignLayer(GpuDeviceKind kind)
+    {
+        var (x, dy) = Inputs(31);
+        var layer = new SignLayer("sign", 1, x.Length);
+        var (y, dx) = (new float[x.Length], new float[x.Length]);
+        layer.Forward(x, y, training: true);
+        layer.Backward(x, y, dy, dx);
+
+        var device = GpuTestDevices.Get(kind);
+        using var xBuffer = device.Accelerator.Allocate1D(x);
+        using var dyBuffer = device.Accelerator.Allocate1D(dy);
+        using var yBuffer = device.Allocate<float>(x.Length);
+        using var dxBuffer = device.Allocate<float>(x.Length);
+        GpuElementwise.Sign(device, xBuffer.View, yBuffer.View, x.Length);
+        GpuElementwise.SignBackward(device, xBuffer.View, dyBuffer.View, dxBuffer.View, x.Length);
+        Assert.Equal(y, yBuffer.GetAsArray1D());
+        Assert.Equal(dx, dxBuffer.GetAsArray1D());
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void ReluAndGradientEqualReLULayer(GpuDeviceKind kind)
+    {
+        var (x, dy) = Inputs(32);
+        var layer = new ReLULayer("relu", 1, x.Length);
+        var (y, dx) = (new float[x.Length], new float[x.Length]);
+        layer.Forward(x, y, training: true);
+        layer.Backward(x, y, dy, dx);
+
+        var device = GpuTestDevices.Get(kind);
+        using var xBuffer = device.Accelerator.Allocate1D(x);
+        using var dyBuffer = device.Accelerator.Allocate1D(dy);
+        using var yBuffer = device.Allocate<float>(x.Length);
+        using var dxBuffer = device.Allocate<float>(x.Length);
+        GpuElementwise.Relu(device, xBuffer.View, yBuffer.View, x.Length);
+        GpuElementwise.ReluBackward(device, xBuffer.View, dyBuffer.View, dxBuffer.View, x.Length);
+        Assert.Equal(y, yBuffer.GetAsArray1D());
+        Assert.Equal(dx, dxBuffer.GetAsArray1D());
+    }
+
+    /// <summary>Random values in (−2, 2) with the edge cases first: ±1, the next float past 1, ±0 and NaN.</summary>
+    private static (float[] X, float[] Dy) Inputs(int seed)
+    {
+        var random = new Random(seed);
+        var x = new float[1001];
+        var dy = new float[x.Length];
+        float[] edges = [1f, -1f, MathF.BitIncrement(1f), MathF.BitDecrement(-1f), 0f, -0f, float.NaN];
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = i < edges.Length ? edges[i] : random.NextSingle() * 4f - 2f;
+            dy[i] = random.NextSingle() * 2f - 1f;
+        }
+        return (x, dy);
+    }
+}
