@@ -8,7 +8,8 @@ namespace BnnDsl.Runtime.Deployment;
 
 /// <summary>
 /// Runs a packed model (<c>.bnnx</c>) through code generated for one network: the generated subclass holds the
-/// model's tensors, decoded once, and one buffer per plan step sized for <see cref="BatchSize"/> samples, and
+/// model's decoded tensors (<see cref="PackedModel.StepWeights"/>) and step buffers sized for <see cref="BatchSize"/>
+/// samples (a buffer is reused by a later step once every step reading it has run, as in the interpreter), and
 /// implements <see cref="RunLane"/> as a flat list of <see cref="PackedOps"/> calls with every shape a literal.
 /// This class does what <see cref="InferenceSession"/> does around its steps: calls of more than
 /// <see cref="BatchSize"/> samples run in chunks; a chunk of at least <see cref="LaneSamples"/> samples per core is
@@ -22,7 +23,6 @@ public abstract unsafe class PackedNetwork
     /// <summary>Fewest samples per lane, as in <see cref="InferenceSession.LaneSamples"/>.</summary>
     public const int LaneSamples = InferenceSession.LaneSamples;
 
-    private readonly Dictionary<string, SafeTensor> tensors;
     private readonly int[] laneCapacity;
 
     /// <summary>
@@ -50,7 +50,6 @@ public abstract unsafe class PackedNetwork
         BatchSize = batchSize;
         Path = KernelDispatch.Resolve(path);
         Threads = threads;
-        tensors = model.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
         int cores = threads <= 0 ? KernelParallel.MaxThreads : Math.Min(threads, KernelParallel.MaxThreads);
         int lanes = Math.Max(1, Math.Min(cores, batchSize / LaneSamples));
         // lane 0 alone runs chunks too small to split (up to the whole batch); split chunks give a lane at most half
@@ -137,28 +136,18 @@ public abstract unsafe class PackedNetwork
     /// </summary>
     protected abstract void RunLane(ReadOnlySpan<float> input, int start, int count, int lane, int threads);
 
-    /// <summary>The F32 tensor <paramref name="name"/> of the model, copied once.</summary>
-    protected float[] Floats(string name) => Tensor(name).As<float>().ToArray();
+    /// <summary>
+    /// The tensors of plan step <paramref name="step"/> as the model decoded them on load (see
+    /// <see cref="PackedModel.StepWeights"/>): the generated class runs the very weights the interpreter runs.
+    /// </summary>
+    protected PackedStepWeights StepWeights(int step) => Model.StepWeights(step);
 
-    /// <summary>The I32 tensor <paramref name="name"/> of the model, copied once.</summary>
-    protected int[] Ints(string name) => Tensor(name).As<int>().ToArray();
-
-    /// <summary>The U64 tensor <paramref name="name"/> of the model (packed weights), read in place.</summary>
-    protected ReadOnlySpan<ulong> Words(string name) => Tensor(name).As<ulong>();
-
-    /// <summary>Samples [<paramref name="start"/>, start + <paramref name="count"/>) of a step buffer of <paramref name="perSample"/> elements per sample.</summary>
-    protected static Span<T> Slice<T>(T[] buffer, int start, int count, int perSample) => buffer.AsSpan(start * perSample, count * perSample);
-
-    /// <summary><paramref name="length"/> ones: the scale of an XNOR step that writes its bare dot products.</summary>
-    protected static float[] Ones(int length)
-    {
-        var ones = new float[length];
-        ones.AsSpan().Fill(1f);
-        return ones;
-    }
-
-    private SafeTensor Tensor(string name) => tensors.TryGetValue(name, out var tensor) ? tensor
-        : throw new ModelFileException(Model.Source, $"it has no tensor '{name}'", "convert the checkpoint again");
+    /// <summary>
+    /// Samples [<paramref name="start"/>, start + <paramref name="count"/>) of a step buffer whose samples lie
+    /// <paramref name="stride"/> elements apart (steps of different sizes share a buffer once their readers have
+    /// run), <paramref name="perSample"/> elements each.
+    /// </summary>
+    protected static Span<T> Slice<T>(T[] buffer, int start, int count, int stride, int perSample) => buffer.AsSpan(start * stride, count * perSample);
 
     private static NetworkSpec WithoutLocations(NetworkSpec spec) => spec with
     {
