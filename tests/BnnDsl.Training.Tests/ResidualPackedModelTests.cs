@@ -47,7 +47,7 @@ public partial class MixedBitResNet;
 public sealed class ResidualPackedModelTests(ITestOutputHelper output)
 {
     /// <summary>BatchNorm statistics of both signs on the scale of each BatchNorm's input; gamma 0 on every seventh channel.</summary>
-    private static Network Prepared(Network network, int seed)
+    internal static Network Prepared(Network network, int seed)
     {
         network.Initialize(seed);
         var rng = new Random(seed * 7 + 1);
