@@ -143,7 +143,8 @@ internal static class Emitter
         ["buffers"] = new ScriptArray(packed.Buffers.Select(Field)),
         ["steps"] = Statements(packed.Steps.Select(s => (s.Location, s.Code, true))),
         ["logits"] = packed.Logits,
-        ["unpack_length"] = packed.UnpackLength,
+        ["float_scratch"] = packed.FloatScratch,
+        ["plane_scratch"] = packed.PlaneScratch,
         ["any_line"] = packed.Steps.Any(s => s.Location is not null),
     };
 

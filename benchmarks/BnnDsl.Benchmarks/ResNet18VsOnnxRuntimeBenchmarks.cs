@@ -1,5 +1,5 @@
-// Binary / 2-bit / 4-bit ResNet-18 CIFAR through the packed interpreter against the float ResNet-18 of the same
-// architecture in ONNX Runtime (CPU provider), batch 1 and 32, 1 and 2 intra-op threads.
+// Binary / 2-bit / 4-bit ResNet-18 CIFAR through the packed interpreter and the generated packed classes against the
+// float ResNet-18 of the same architecture in ONNX Runtime (CPU provider), batch 1 and 32, 1 and 2 intra-op threads.
 using BenchmarkDotNet.Attributes;
 using BnnDsl.Runtime.Deployment;
 using BnnDsl.Runtime.Onnx;
@@ -15,8 +15,9 @@ namespace BnnDsl.Benchmarks;
 /// architecture), graph optimizations on (ORT_ENABLE_ALL), <see cref="Threads"/> intra-op threads, sequential
 /// execution, input and output bound to preallocated buffers. Ours: the packed model of the
 /// <see cref="Bits"/>-bit network (<see cref="ResNet18Variants"/>) through <see cref="PackedSession"/> on
-/// <see cref="Threads"/> threads. The packed case needs a converter that takes residual (and, for 2 and 4 bits,
-/// k-bit) networks; where it does not, its setup throws and only that case fails. The baseline does not depend on
+/// <see cref="Threads"/> threads, and the same model through the <c>Packed</c> class generated from the embedded
+/// file (<c>ResNet18</c>, <c>ResNet18W2A2</c>, <c>ResNet18W4A4</c>: the same PackedOps with literal shapes, no
+/// step dispatch). The baseline does not depend on
 /// <see cref="Bits"/> (the float peer of every variant is the same float network); it runs in each group so that
 /// every ratio has its baseline. Random weights; images/s = Batch / Mean.
 /// </summary>
@@ -39,6 +40,7 @@ public class ResNet18VsOnnxRuntimeBenchmarks
     private OrtValue[] onnxInputs = [], onnxOutputs = [];
     private readonly string[] inputNames = [OnnxExport.InputName], outputNames = [OnnxExport.OutputName];
     private PackedSession? packed;
+    private PackedNetwork? generated;
     private float[] input = [], logits = [];
 
     [GlobalSetup(Target = nameof(OnnxRuntimeFloat))]
@@ -72,6 +74,22 @@ public class ResNet18VsOnnxRuntimeBenchmarks
         logits = new float[Batch * (int)spec.Output.Elements];
     }
 
+    [GlobalSetup(Target = nameof(PackedGenerated))]
+    public void SetupGenerated()
+    {
+        var spec = Bits switch { 1 => ResNet18.Spec, 2 => ResNet18W2A2.Spec, 4 => ResNet18W4A4.Spec, _ => throw new InvalidOperationException($"No generated ResNet-18 at {Bits} bits.") };
+        var parameters = ResNet18Variants.RandomParameters(spec, seed: 42);
+        var model = ModelConverter.Convert(spec, name => parameters[name]);
+        generated = Bits switch
+        {
+            1 => new ResNet18.Packed(model, Batch, threads: Threads),
+            2 => new ResNet18W2A2.Packed(model, Batch, threads: Threads),
+            _ => new ResNet18W4A4.Packed(model, Batch, threads: Threads),
+        };
+        input = Images(spec);
+        logits = new float[Batch * (int)spec.Output.Elements];
+    }
+
     [GlobalCleanup]
     public void Cleanup()
     {
@@ -88,6 +106,9 @@ public class ResNet18VsOnnxRuntimeBenchmarks
 
     [Benchmark(Description = "packed model (interpreter)")]
     public void PackedInterpreter() => packed!.Predict(input, Batch, logits);
+
+    [Benchmark(Description = "packed model (generated class)")]
+    public void PackedGenerated() => generated!.Predict(input, Batch, logits);
 
     private float[] Images(NetworkSpec spec)
     {

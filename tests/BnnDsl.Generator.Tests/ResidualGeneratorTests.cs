@@ -40,10 +40,10 @@ public class ResidualGeneratorTests
     {
         var (result, output) = GeneratorHarness.Run(Source);
 
-        // The packed planner does not run residual blocks yet: no Packed class, and an info note (BNN0100) says why.
-        var note = Assert.Single(result.Diagnostics);
-        Assert.Equal(("BNN0100", DiagnosticSeverity.Info), (note.Id, note.Severity));
+        // Residual networks get a Packed class whose adds read the block input's step: no note.
+        Assert.Empty(result.Diagnostics);
         var type = GeneratorHarness.Load(output).GetType("Samples.Res")!;
+        Assert.NotNull(type.GetNestedType("Packed"));
         var spec = (NetworkSpec)type.GetProperty("Spec")!.GetValue(null)!;
         Assert.Equal(
             "Convolution Residual QActivation QConvolution BatchNorm EndResidual Residual QActivation QConvolution BatchNorm EndResidual "
@@ -69,8 +69,8 @@ public class ResidualGeneratorTests
             .RunGeneratorsAndUpdateCompilation(GeneratorHarness.Compile("class Other { }"), out var output, out _);
 
         var result = Assert.Single(driver.GetRunResult().Results);
-        // Networks the packed planner refuses get no Packed class, and an info note (BNN0100) says why: nothing else.
-        Assert.All(result.Diagnostics, note => Assert.Equal(("BNN0100", DiagnosticSeverity.Info), (note.Id, note.Severity)));
+        // Every variant (binary, k-bit, binary shortcut) gets a Packed class: no diagnostics at all.
+        Assert.Empty(result.Diagnostics);
         var assembly = GeneratorHarness.Load(output);
         var file = BnnText.Parse(text, path);
         Assert.Equal(6, file.Networks.Count);
@@ -79,6 +79,7 @@ public class ResidualGeneratorTests
         {
             var type = assembly.GetType("Samples." + network.Name)!;
             Assert.Equal(network.Network, (NetworkSpec)type.GetProperty("Spec")!.GetValue(null)!);
+            Assert.NotNull(type.GetNestedType("Packed"));
             // One add per binary convolution block, in the forward pass and in its float reference.
             var source = result.GeneratedSources.Single(s => s.HintName == $"Samples.{network.Name}.g.cs").SourceText.ToString();
             Assert.Equal(2 * 16, System.Text.RegularExpressions.Regex.Matches(source, @"add\d+\.Forward\(").Count);

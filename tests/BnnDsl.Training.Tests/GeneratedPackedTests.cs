@@ -1,5 +1,6 @@
 // The generated packed inference classes (Network.Packed) against the interpreter: the same logits bit for bit on every
-// planner fallback, chunked, split into lanes and one sample at a time; allocation-free calls; the wrong model refused.
+// planner fallback, residual networks (identity, float and binary downsampling shortcuts), 2/3/4-bit networks and
+// ResNet-18 CIFAR, chunked, split into lanes and one sample at a time; allocation-free calls; the wrong model refused.
 using BnnDsl.Kernels.Cpu;
 using BnnDsl.Runtime.Checkpoints;
 using BnnDsl.Runtime.Deployment;
@@ -64,6 +65,55 @@ public sealed class GeneratedPackedTests
             new TinyNet.Packed(model, 20, path).Predict(input, 20, logits);
             Assert.True(expected.AsSpan().SequenceEqual(logits), $"path {path}");
         }
+    }
+
+    [Fact]
+    public void ResidualPackedEqualsTheInterpreter()
+    {
+        AssertEqualsInterpreter(ResidualPackedModelTests.Prepared(new SmallResNet(1), seed: 11), (model, batch) => new SmallResNet.Packed(model, batch));
+        AssertEqualsInterpreter(ResidualPackedModelTests.Prepared(new CornerResNet(1), seed: 12), (model, batch) => new CornerResNet.Packed(model, batch));
+        AssertEqualsInterpreter(ResidualPackedModelTests.Prepared(new BinaryShortcutResNet(1), seed: 13), (model, batch) => new BinaryShortcutResNet.Packed(model, batch));
+    }
+
+    [Fact]
+    public void KBitPackedEqualsTheInterpreter()
+    {
+        AssertEqualsInterpreter(ResidualPackedModelTests.Prepared(new MixedBitResNet(1), seed: 14), (model, batch) => new MixedBitResNet.Packed(model, batch));
+        AssertEqualsInterpreter(ResidualPackedModelTests.Prepared(new TwoBitResNet(1), seed: 15), (model, batch) => new TwoBitResNet.Packed(model, batch));
+        AssertEqualsInterpreter(ResidualPackedModelTests.Prepared(new TwoBitLeNet(1), seed: 16), (model, batch) => new TwoBitLeNet.Packed(model, batch));
+    }
+
+    /// <summary>ResNet-18 CIFAR (the attribute twin of examples/ResNet18/resnet18.bnn): 3 samples, exactly the interpreter's logits, no allocation per call.</summary>
+    [Fact]
+    public void ResNet18PackedEqualsTheInterpreterAndAllocatesNothing()
+    {
+        var network = ResidualPackedModelTests.Prepared(new ResNet18(1), seed: 17);
+        var model = Convert(network);
+        const int count = 3;
+        var input = RandomInput(count, model.InputLength, seed: 18);
+        var expected = new float[count * model.OutputLength];
+        model.CreateSession(count).Predict(input, count, expected);
+        var packed = new ResNet18.Packed(model, count);
+        var logits = new float[expected.Length];
+        packed.Predict(input, count, logits);
+        Assert.Equal(expected, logits);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        packed.Predict(input, count, logits);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(expected, logits);
+    }
+
+    [Fact]
+    public void KBitResidualPackedAllocatesNothingPerCallWithLanes()
+    {
+        var network = ResidualPackedModelTests.Prepared(new MixedBitResNet(1), seed: 19);
+        var packed = new MixedBitResNet.Packed(Convert(network), batchSize: 32);
+        var input = RandomInput(32, packed.Model.InputLength, seed: 20);
+        var logits = new float[32 * packed.Model.OutputLength];
+        packed.Predict(input, 32, logits);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        packed.Predict(input, 32, logits);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
     [Fact]

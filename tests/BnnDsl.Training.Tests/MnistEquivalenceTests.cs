@@ -62,7 +62,7 @@ public sealed class MnistEquivalenceTests : IDisposable
         var reference = new GradientLeNet(Batch);
         foreach (var parameter in reference.Parameters)
             trained.Parameter(parameter.Name).Value.CopyTo(parameter.Value, 0);
-        var session = model.CreateSession(Batch);
+        var session = model.CreateSession(Batch, keepStepOutputs: true);
         var packed = new GradientLeNet.Packed(model, Batch);
         var layerIndex = reference.Layers.Select((layer, i) => (layer.Name, i)).ToDictionary(p => p.Name, p => p.i);
 

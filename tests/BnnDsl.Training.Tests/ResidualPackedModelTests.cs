@@ -47,7 +47,7 @@ public partial class MixedBitResNet;
 public sealed class ResidualPackedModelTests(ITestOutputHelper output)
 {
     /// <summary>BatchNorm statistics of both signs on the scale of each BatchNorm's input; gamma 0 on every seventh channel.</summary>
-    private static Network Prepared(Network network, int seed)
+    internal static Network Prepared(Network network, int seed)
     {
         network.Initialize(seed);
         var rng = new Random(seed * 7 + 1);
@@ -92,20 +92,16 @@ public sealed class ResidualPackedModelTests(ITestOutputHelper output)
         throw new InvalidOperationException($"No BnnDsl.sln above {AppContext.BaseDirectory}; run the tests from the repository.");
     }
 
-    /// <summary>examples/ResNet18/resnet18.bnn, with each line passed through <paramref name="edit"/>.</summary>
-    private static NetworkSpec ResNet18Text(Func<string, string>? edit = null)
+    /// <summary>examples/ResNet18/resnet18.bnn's ResNet18 with its settings (<c>bits</c>, <c>downsample</c>, ...) overridden by <paramref name="settings"/>.</summary>
+    private static NetworkSpec ResNet18Text(params (string Name, string Value)[] settings)
     {
         string path = RepositoryFile(Path.Combine("examples", "ResNet18", "resnet18.bnn"));
-        string text = string.Join("\n", File.ReadAllLines(path).Select(edit ?? (line => line)));
-        var (network, diagnostics) = BnnTextParser.Parse(text, path);
-        Assert.Empty(diagnostics);
-        return network!;
+        return BnnText.Parse(File.ReadAllText(path), path, settings.ToDictionary(s => s.Name, s => s.Value)).GetNetworkOrThrow();
     }
 
-    private static string BinaryShortcuts(string line) => line.Replace("AvgPool size=2; Convolution", "AvgPool size=2; QActivation bits=1; QConvolution", StringComparison.Ordinal);
+    private static readonly (string, string) BinaryShortcuts = ("downsample", "binary");
 
-    private static Func<string, string> KBit(int bits) => line => line.Replace(
-        "QActivation bits=1; QConvolution filters=", $"QActivation bits={bits}; QConvolution weight_bits={bits} act_bits={bits} filters=", StringComparison.Ordinal);
+    private static (string, string) KBit(int bits) => ("bits", bits.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     private static PackedModel Convert(Network network) => ModelConverter.Convert(network.Definition, name => network.Parameter(name).Value);
 

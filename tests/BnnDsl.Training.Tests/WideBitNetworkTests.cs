@@ -136,18 +136,23 @@ public sealed class WideBitNetworkTests : IDisposable
         var network = new MixedWidthNet(1);
         network.Initialize(1);
         var error = Assert.Throws<NotSupportedException>(() => ModelConverter.Convert(network.Definition, name => network.Parameter(name).Value));
-        Assert.Contains("'qact1'", error.Message);
-        Assert.Contains("4 bits", error.Message);
-
-        // With the activation quantizers at 1 bit, the 1/32 convolution is the refused layer.
-        var spec = network.Definition;
-        var signsOnly = spec with
-        {
-            Layers = new EquatableArray<LayerSpec>(spec.Layers.Select(l => l.Kind == LayerKind.QActivation ? l with { ActivationBits = 1 } : l)),
-        };
-        error = Assert.Throws<NotSupportedException>(() => ModelConverter.Convert(signsOnly, name => network.Parameter(name).Value));
         Assert.Contains("'qconv1'", error.Message);
         Assert.Contains("1-bit weights and 32-bit activations", error.Message);
+
+        // With that convolution binary and the first quantizer at 12 bits, the quantizer is the refused layer.
+        var spec = network.Definition;
+        var wide = spec with
+        {
+            Layers = new EquatableArray<LayerSpec>(spec.Layers.Select(l => l.Kind switch
+            {
+                LayerKind.QConvolution when l.WeightBits == 1 || l.ActivationBits == 1 => l with { WeightBits = 1, ActivationBits = 1 },
+                LayerKind.QActivation when l.ActivationBits == 4 => l with { ActivationBits = 12 },
+                _ => l,
+            })),
+        };
+        error = Assert.Throws<NotSupportedException>(() => ModelConverter.Convert(wide, name => network.Parameter(name).Value));
+        Assert.Contains("'qact1'", error.Message);
+        Assert.Contains("12 bits", error.Message);
     }
 
     [Fact]

@@ -79,7 +79,18 @@ public sealed class PackedModel
     /// <summary>Total bytes of tensor data.</summary>
     public long DataBytes => Tensors.Sum(t => (long)t.Data.Length);
 
-    internal StepData[] Data { get; }
+    internal PackedStepWeights[] Data { get; }
+
+    /// <summary>
+    /// The tensors of step <paramref name="step"/> of <see cref="Steps"/>, decoded once when the model loaded (the
+    /// objects the interpreter runs): generated packed classes (<see cref="PackedNetwork"/>) take their weights from here.
+    /// </summary>
+    public PackedStepWeights StepWeights(int step)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(step, Data.Length);
+        return Data[step];
+    }
 
     /// <summary>Multiply-accumulates per sample (as <see cref="NetworkSummary.Macs"/> counts them), for the interpreter's lane split.</summary>
     internal long MacsPerSample { get; }
@@ -251,9 +262,9 @@ public sealed class PackedModel
 
     private float[] Floats(string name) => byName[name].As<float>().ToArray();
 
-    private StepData Prepare(PlanStep step)
+    private PackedStepWeights Prepare(PlanStep step)
     {
-        var data = new StepData();
+        var data = new PackedStepWeights();
         var layer = step.Spec;
         switch (step.Op)
         {
@@ -322,7 +333,7 @@ public sealed class PackedModel
     }
 
     /// <summary>An XNOR step's output stage: its thresholds, its folded BatchNorm's scale and shift, or ones and zeros for the bare dot products.</summary>
-    private void SetXnorOutput(StepData data, PlanStep step, int units)
+    private void SetXnorOutput(PackedStepWeights data, PlanStep step, int units)
     {
         if (step.OutputBits)
         {
@@ -355,13 +366,36 @@ public sealed class PackedModel
     }
 }
 
-/// <summary>A step's tensors decoded once per model and shared, read-only, by every session.</summary>
-internal sealed class StepData
+/// <summary>
+/// A plan step's tensors, decoded once per model and shared, read-only, by every session and generated packed class;
+/// which members a step fills depends on its <see cref="PlanOp"/> (the others stay empty or null).
+/// </summary>
+public sealed class PackedStepWeights
 {
-    public float[] Weight = [], Bias = [], Scale = [], Shift = [];
-    public int[] Threshold = [];
-    public FloatConvWeights? Conv;
-    public BitSerialWeights? BitSerial;
-    public BinaryConvWeights? ConvWeights;
-    public XnorPackedB? DenseWeights;
+    /// <summary>Float dense weights [units, inputs] (FloatDense, BitsDense).</summary>
+    public float[] Weight { get; internal set; } = [];
+
+    /// <summary>Float dense bias, empty for none (FloatDense, BitsDense).</summary>
+    public float[] Bias { get; internal set; } = [];
+
+    /// <summary>Per-channel scale: an Affine step's, or an XNOR step's float output stage (a folded BatchNorm, or ones).</summary>
+    public float[] Scale { get; internal set; } = [];
+
+    /// <summary>Per-channel shift or bias matching <see cref="Scale"/>.</summary>
+    public float[] Shift { get; internal set; } = [];
+
+    /// <summary>Integer thresholds of an XNOR step writing bits.</summary>
+    public int[] Threshold { get; internal set; } = [];
+
+    /// <summary>A FloatConv step's weights and fused epilogue.</summary>
+    public FloatConvWeights? Conv { get; internal set; }
+
+    /// <summary>A BitSerialConv or BitSerialDense step's weights.</summary>
+    public BitSerialWeights? BitSerial { get; internal set; }
+
+    /// <summary>An XnorConv step's packed filters.</summary>
+    public BinaryConvWeights? ConvWeights { get; internal set; }
+
+    /// <summary>An XnorDense step's packed weights.</summary>
+    public XnorPackedB? DenseWeights { get; internal set; }
 }

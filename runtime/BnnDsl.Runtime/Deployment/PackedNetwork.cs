@@ -8,22 +8,25 @@ namespace BnnDsl.Runtime.Deployment;
 
 /// <summary>
 /// Runs a packed model (<c>.bnnx</c>) through code generated for one network: the generated subclass holds the
-/// model's tensors, decoded once, and one buffer per plan step sized for <see cref="BatchSize"/> samples, and
+/// model's decoded tensors (<see cref="PackedModel.StepWeights"/>) and step buffers sized for <see cref="BatchSize"/>
+/// samples (a buffer is reused by a later step once every step reading it has run, as in the interpreter), and
 /// implements <see cref="RunLane"/> as a flat list of <see cref="PackedOps"/> calls with every shape a literal.
 /// This class does what <see cref="InferenceSession"/> does around its steps: calls of more than
-/// <see cref="BatchSize"/> samples run in chunks; a chunk of at least <see cref="LaneSamples"/> samples per core is
-/// split into contiguous lanes, one per core, each running every step on its samples with single-threaded kernels;
+/// <see cref="BatchSize"/> samples run in chunks; a chunk with enough samples per core (<see cref="LaneSamples"/> for
+/// a small network, down to one for a network of <see cref="InferenceSession.LaneMacs"/> multiply-accumulates per
+/// sample or more) is split into contiguous lanes, one per core, each running every step on its samples, a group of
+/// them at a time, with single-threaded kernels;
 /// a smaller chunk runs as one lane whose kernels use every core. After the first call with a given chunk size
 /// (which builds the binary convolutions' plans for it) a call allocates nothing. Not thread-safe: use one
 /// instance per thread.
 /// </summary>
 public abstract unsafe class PackedNetwork
 {
-    /// <summary>Fewest samples per lane, as in <see cref="InferenceSession.LaneSamples"/>.</summary>
+    /// <summary>Most samples a lane needs, as in <see cref="InferenceSession.LaneSamples"/>.</summary>
     public const int LaneSamples = InferenceSession.LaneSamples;
 
-    private readonly Dictionary<string, SafeTensor> tensors;
     private readonly int[] laneCapacity;
+    private readonly int samplesPerLane;
 
     /// <summary>
     /// Checks that <paramref name="model"/> holds the network <paramref name="spec"/> (source locations aside) with
@@ -50,9 +53,9 @@ public abstract unsafe class PackedNetwork
         BatchSize = batchSize;
         Path = KernelDispatch.Resolve(path);
         Threads = threads;
-        tensors = model.Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
         int cores = threads <= 0 ? KernelParallel.MaxThreads : Math.Min(threads, KernelParallel.MaxThreads);
-        int lanes = Math.Max(1, Math.Min(cores, batchSize / LaneSamples));
+        samplesPerLane = (int)Math.Clamp((InferenceSession.LaneMacs + model.MacsPerSample - 1) / Math.Max(1, model.MacsPerSample), 1, LaneSamples);
+        int lanes = Math.Max(1, Math.Min(cores, batchSize / samplesPerLane));
         // lane 0 alone runs chunks too small to split (up to the whole batch); split chunks give a lane at most half
         laneCapacity = [.. Enumerable.Range(0, lanes).Select(lane => lane == 0 ? batchSize : (batchSize + 1) / 2)];
     }
@@ -69,7 +72,7 @@ public abstract unsafe class PackedNetwork
     /// <summary>Threads for the kernels of a single-lane chunk (0: all cores).</summary>
     public int Threads { get; }
 
-    /// <summary>Lanes a full chunk is split into (1 when <see cref="BatchSize"/> is below 2 × <see cref="LaneSamples"/>).</summary>
+    /// <summary>Lanes a full chunk is split into (1 when <see cref="BatchSize"/> is too small to give two cores a lane each).</summary>
     public int Lanes => laneCapacity.Length;
 
     /// <summary>The most samples lane <paramref name="lane"/> runs at once: scratch per lane is sized for it.</summary>
@@ -137,28 +140,18 @@ public abstract unsafe class PackedNetwork
     /// </summary>
     protected abstract void RunLane(ReadOnlySpan<float> input, int start, int count, int lane, int threads);
 
-    /// <summary>The F32 tensor <paramref name="name"/> of the model, copied once.</summary>
-    protected float[] Floats(string name) => Tensor(name).As<float>().ToArray();
+    /// <summary>
+    /// The tensors of plan step <paramref name="step"/> as the model decoded them on load (see
+    /// <see cref="PackedModel.StepWeights"/>): the generated class runs the very weights the interpreter runs.
+    /// </summary>
+    protected PackedStepWeights StepWeights(int step) => Model.StepWeights(step);
 
-    /// <summary>The I32 tensor <paramref name="name"/> of the model, copied once.</summary>
-    protected int[] Ints(string name) => Tensor(name).As<int>().ToArray();
-
-    /// <summary>The U64 tensor <paramref name="name"/> of the model (packed weights), read in place.</summary>
-    protected ReadOnlySpan<ulong> Words(string name) => Tensor(name).As<ulong>();
-
-    /// <summary>Samples [<paramref name="start"/>, start + <paramref name="count"/>) of a step buffer of <paramref name="perSample"/> elements per sample.</summary>
-    protected static Span<T> Slice<T>(T[] buffer, int start, int count, int perSample) => buffer.AsSpan(start * perSample, count * perSample);
-
-    /// <summary><paramref name="length"/> ones: the scale of an XNOR step that writes its bare dot products.</summary>
-    protected static float[] Ones(int length)
-    {
-        var ones = new float[length];
-        ones.AsSpan().Fill(1f);
-        return ones;
-    }
-
-    private SafeTensor Tensor(string name) => tensors.TryGetValue(name, out var tensor) ? tensor
-        : throw new ModelFileException(Model.Source, $"it has no tensor '{name}'", "convert the checkpoint again");
+    /// <summary>
+    /// Samples [<paramref name="start"/>, start + <paramref name="count"/>) of a step buffer whose samples lie
+    /// <paramref name="stride"/> elements apart (steps of different sizes share a buffer once their readers have
+    /// run), <paramref name="perSample"/> elements each.
+    /// </summary>
+    protected static Span<T> Slice<T>(T[] buffer, int start, int count, int stride, int perSample) => buffer.AsSpan(start * stride, count * perSample);
 
     private static NetworkSpec WithoutLocations(NetworkSpec spec) => spec with
     {
@@ -179,7 +172,7 @@ public abstract unsafe class PackedNetwork
     /// <summary>Runs one chunk: as lanes in parallel when it is large enough, else as one lane with parallel kernels.</summary>
     private void Run(ReadOnlySpan<float> input, int count)
     {
-        int used = Math.Min(Lanes, count / LaneSamples);
+        int used = Math.Min(Lanes, count / samplesPerLane);
         if (used <= 1)
         {
             RunLane(input, 0, count, 0, Threads);
@@ -192,7 +185,10 @@ public abstract unsafe class PackedNetwork
         }
     }
 
-    /// <summary>One lane: samples [Count * lane / Lanes, Count * (lane + 1) / Lanes) with single-threaded kernels.</summary>
+    /// <summary>
+    /// One lane: samples [Count * lane / Lanes, Count * (lane + 1) / Lanes) with single-threaded kernels, in groups
+    /// of the samples that make a lane worth a core, so one group's activations stay in the core's cache.
+    /// </summary>
     private struct LaneJob : IParallelJob
     {
         public PackedNetwork Network;
@@ -202,8 +198,12 @@ public abstract unsafe class PackedNetwork
         public readonly void Run(int lane)
         {
             int start = (int)((long)Count * lane / Lanes), end = (int)((long)Count * (lane + 1) / Lanes);
-            int length = Network.Model.InputLength;
-            Network.RunLane(new ReadOnlySpan<float>(Input + (long)start * length, (end - start) * length), start, end - start, lane, 1);
+            int length = Network.Model.InputLength, group = Network.samplesPerLane;
+            for (int first = start; first < end; first += group)
+            {
+                int n = Math.Min(group, end - first);
+                Network.RunLane(new ReadOnlySpan<float>(Input + (long)first * length, n * length), first, n, lane, 1);
+            }
         }
     }
 }
