@@ -6,7 +6,7 @@ using BnnDsl.Runtime;
 
 namespace BnnDsl.Cli;
 
-/// <summary>Times <see cref="InferenceSession.Predict"/>: the median of several rounds after a warm-up.</summary>
+/// <summary>Times <see cref="PackedRunner.Predict"/>: the median of several rounds after a warm-up.</summary>
 internal static class BenchCommand
 {
     public static int Run(string[] args, TextWriter output)
@@ -44,7 +44,7 @@ internal static class BenchCommand
         return CommandLine.Success;
     }
 
-    /// <summary>Median seconds per call of <see cref="InferenceSession.Predict"/> on <paramref name="batch"/> random samples.</summary>
+    /// <summary>Median seconds per call of <see cref="PackedRunner.Predict"/> on <paramref name="batch"/> random samples.</summary>
     private static double Median(int batch, int rounds, double seconds, PackedModel model, int threads, Random random)
     {
         var input = new float[batch * model.InputLength];

@@ -7,28 +7,19 @@ using BnnDsl.Kernels.Cpu;
 namespace BnnDsl.Runtime.Deployment;
 
 /// <summary>
-/// The interpreter: executes <see cref="PackedModel.Steps"/> in order on up to <see cref="BatchSize"/> samples at
-/// a time (more run in chunks). Step outputs live in buffers sized once for <see cref="BatchSize"/>: a buffer is
+/// The interpreter: executes <see cref="PackedModel.Steps"/> in order on up to <see cref="PackedRunner.BatchSize"/>
+/// samples at a time (chunks, lanes, Predict and Classify: <see cref="PackedRunner"/>). Step outputs live in buffers sized once for the batch size: a buffer is
 /// reused by a later step once every step reading it has run (a residual block's input stays until its add), so
 /// the working set stays small; with <c>keepStepOutputs</c> every step keeps its own buffer, for
 /// <see cref="StepBits"/> and <see cref="StepFloats"/>. Binary convolution plans are built on the first call with a
 /// given chunk size and kept, so repeated calls allocate nothing. A chunk with enough samples (at least
-/// <see cref="LaneSamples"/> per core for a small network, down to one per core for a network of
-/// <see cref="LaneMacs"/> multiply-accumulates per sample or more) is split into contiguous lanes, one per core, each
-/// running the whole plan on its samples, a group of them at a time, with single-threaded kernels: one parallel
-/// dispatch per call instead of one per step, and each group's intermediates stay in its core's cache. Smaller chunks run as one lane whose
-/// kernels use every core. A session is not thread-safe: use one per thread (or <see cref="PackedModel.Predict"/>,
+/// <see cref="PackedRunner.LaneSamples"/> per core for a small network, down to one per core for a network of
+/// <see cref="PackedRunner.LaneMacs"/> multiply-accumulates per sample or more) is split into lanes, one per core.
+/// A session is not thread-safe: use one per thread (or <see cref="PackedModel.Predict"/>,
 /// which pools them).
 /// </summary>
-public sealed unsafe class InferenceSession
+public sealed unsafe class InferenceSession : PackedRunner
 {
-    /// <summary>Most samples a lane needs: below this (for small networks) a chunk runs as one lane with multi-threaded kernels.</summary>
-    public const int LaneSamples = 8;
-
-    /// <summary>Multiply-accumulates that make a lane worth its own core (LeNet's 8 samples); bigger networks need fewer samples per lane.</summary>
-    public const long LaneMacs = 64_000_000;
-
-    private readonly PackedModel model;
     private readonly PlanStep[] steps;
     private readonly float[][] floatBuffers;
     private readonly ulong[][] bitBuffers;
@@ -38,27 +29,18 @@ public sealed unsafe class InferenceSession
     private readonly ulong[][] convScratch;
     private readonly float[][] floatScratch;
     private readonly ulong[][] planeScratch;
-    private readonly int lanes, samplesPerLane;
     private readonly bool keepStepOutputs;
     private readonly KernelPath path;
-    private readonly int threads;
     private int lastCount;
 
     internal InferenceSession(PackedModel model, int batchSize, KernelPath path, int threads, bool keepStepOutputs)
+        : base(model, batchSize, threads)
     {
-        if (batchSize < 1)
-            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be at least 1; pass the most samples one call should run at once.");
-        this.model = model;
         this.path = KernelDispatch.Resolve(path);
-        this.threads = threads;
         this.keepStepOutputs = keepStepOutputs;
-        BatchSize = batchSize;
         steps = [.. model.Steps];
-        samplesPerLane = (int)Math.Clamp((LaneMacs + model.MacsPerSample - 1) / Math.Max(1, model.MacsPerSample), 1, LaneSamples);
-        int cores = threads <= 0 ? KernelParallel.MaxThreads : Math.Min(threads, KernelParallel.MaxThreads);
-        lanes = Math.Max(1, Math.Min(cores, batchSize / samplesPerLane));
-        // lane 0 alone runs chunks too small to split (up to the whole batch); split chunks give a lane at most half
-        int[] laneBatch = [.. Enumerable.Range(0, lanes).Select(lane => lane == 0 ? batchSize : (batchSize + 1) / 2)];
+        int lanes = Lanes;
+        int[] laneBatch = [.. Enumerable.Range(0, lanes).Select(LaneCapacity)];
         (floatBufferOf, floatStride) = AssignBuffers(steps, s => s.OutputFloats, s => (int)s.Output.Elements, keepStepOutputs);
         (bitBufferOf, bitStride) = AssignBuffers(steps, s => s.HasBits, s => PackedPlan.Words(s.Output), keepStepOutputs);
         floatBuffers = [.. floatStride.Select(stride => GC.AllocateArray<float>(batchSize * stride, pinned: true))];
@@ -143,64 +125,6 @@ public sealed unsafe class InferenceSession
         return (bufferOf, [.. strides]);
     }
 
-    /// <summary>The most samples one pass of the plan runs.</summary>
-    public int BatchSize { get; }
-
-    /// <summary>The model this session runs.</summary>
-    public PackedModel Model => model;
-
-    /// <summary>
-    /// Writes the logits of <paramref name="count"/> samples (<paramref name="input"/>: exactly count ×
-    /// <see cref="PackedModel.InputLength"/> floats, NHWC) to <paramref name="logits"/> (at least count ×
-    /// <see cref="PackedModel.OutputLength"/> floats).
-    /// </summary>
-    public void Predict(ReadOnlySpan<float> input, int count, Span<float> logits)
-    {
-        CheckInput(input, count);
-        int classes = model.OutputLength;
-        if (logits.Length < (long)count * classes)
-            throw new ArgumentException(
-                $"logits holds {logits.Length} floats but {count} samples of {classes} classes need {(long)count * classes}; pass a larger span.", nameof(logits));
-        for (int first = 0; first < count; first += BatchSize)
-        {
-            int chunk = Math.Min(BatchSize, count - first);
-            Run(input.Slice(first * model.InputLength, chunk * model.InputLength), chunk);
-            LastFloats(chunk).CopyTo(logits.Slice(first * classes, chunk * classes));
-        }
-    }
-
-    /// <summary>Writes the predicted class (index of the largest logit, the first on ties) of each of <paramref name="count"/> samples.</summary>
-    public void Classify(ReadOnlySpan<float> input, int count, Span<int> classes)
-    {
-        CheckInput(input, count);
-        if (classes.Length < count)
-            throw new ArgumentException($"classes holds {classes.Length} ints but {count} samples need {count}; pass a larger span.", nameof(classes));
-        int outputs = model.OutputLength;
-        for (int first = 0; first < count; first += BatchSize)
-        {
-            int chunk = Math.Min(BatchSize, count - first);
-            Run(input.Slice(first * model.InputLength, chunk * model.InputLength), chunk);
-            var values = LastFloats(chunk);
-            for (int s = 0; s < chunk; s++)
-            {
-                var row = values.Slice(s * outputs, outputs);
-                int best = 0;
-                for (int j = 1; j < outputs; j++)
-                    if (row[j] > row[best])
-                        best = j;
-                classes[first + s] = best;
-            }
-        }
-    }
-
-    /// <summary>The predicted classes of <paramref name="count"/> samples, as a new array.</summary>
-    public int[] Classify(ReadOnlySpan<float> input, int count)
-    {
-        var classes = new int[Math.Max(0, count)];
-        Classify(input, count, classes);
-        return classes;
-    }
-
     /// <summary>
     /// The packed bits step <paramref name="step"/> wrote for the samples of the last chunk run (empty for a float
     /// step). Needs a session created with <c>keepStepOutputs</c>.
@@ -229,65 +153,25 @@ public sealed unsafe class InferenceSession
             throw new InvalidOperationException("This session reuses step buffers, so earlier steps' outputs are gone; create it with keepStepOutputs: true to read them.");
     }
 
-    /// <summary>The last step's floats for the chunk just run (its buffer is its own, so samples lie contiguously).</summary>
-    private ReadOnlySpan<float> LastFloats(int count) =>
-        floatBuffers[floatBufferOf[^1]].AsSpan(0, count * model.OutputLength);
+    /// <inheritdoc/>
+    /// <remarks>The last step's buffer is its own, so its samples lie contiguously.</remarks>
+    protected override ReadOnlySpan<float> ChunkLogits(int count) =>
+        floatBuffers[floatBufferOf[^1]].AsSpan(0, count * Model.OutputLength);
 
-    private void CheckInput(ReadOnlySpan<float> input, int count)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        var shape = model.Network.Input;
-        if (input.Length != (long)count * model.InputLength)
-            throw new ArgumentException(
-                $"Model '{model.Network.Name}' takes samples of {shape} (channels x height x width) = {model.InputLength} floats, NHWC, "
-                + $"so {count} samples need {(long)count * model.InputLength} floats, but the input holds {input.Length}; "
-                + "pass exactly count samples of that size.", nameof(input));
-    }
+    /// <inheritdoc/>
+    private protected override void BeginChunk(int count) => lastCount = count;
 
-    /// <summary>Runs one chunk: as lanes in parallel when it is large enough, else as one lane with parallel kernels.</summary>
-    private void Run(ReadOnlySpan<float> input, int count)
+    /// <inheritdoc/>
+    protected override void RunLane(ReadOnlySpan<float> input, int start, int count, int lane, int threads)
     {
-        lastCount = count;
-        int used = Math.Min(lanes, count / samplesPerLane);
         fixed (float* inputPtr = input)
-        {
-            if (used <= 1)
-            {
-                RunLane(inputPtr, 0, count, 0, threads);
-                return;
-            }
-            var job = new LaneJob { Session = this, Input = inputPtr, Count = count, Lanes = used };
-            KernelParallel.For(used, used, ref job);
-        }
-    }
-
-    /// <summary>
-    /// One lane: samples [Count * lane / Lanes, Count * (lane + 1) / Lanes) with single-threaded kernels, in groups of
-    /// the samples that make a lane worth a core (8 for LeNet, one ResNet-18 image).
-    /// </summary>
-    private struct LaneJob : IParallelJob
-    {
-        public InferenceSession Session;
-        public float* Input;
-        public int Count, Lanes;
-
-        public readonly void Run(int lane)
-        {
-            int start = (int)((long)Count * lane / Lanes), end = (int)((long)Count * (lane + 1) / Lanes);
-            // a lane runs its samples a few at a time, so one group's activations stay in the core's cache
-            int micro = Session.samplesPerLane;
-            for (int first = start; first < end; first += micro)
-            {
-                int n = Math.Min(micro, end - first);
-                Session.RunLane(Input + (long)first * Session.model.InputLength, first, n, lane, 1);
-            }
-        }
+            RunSteps(inputPtr, start, count, lane, threads);
     }
 
     /// <summary>Runs every step on samples [start, start + count) of the chunk; <paramref name="input"/> points at sample start.</summary>
-    private void RunLane(float* input, int start, int count, int lane, int laneThreads)
+    private void RunSteps(float* input, int start, int count, int lane, int laneThreads)
     {
-        var data = model.Data;
+        var data = Model.Data;
         for (int i = 0; i < steps.Length; i++)
         {
             var step = steps[i];
@@ -373,7 +257,7 @@ public sealed unsafe class InferenceSession
     /// <summary>The floats step <paramref name="source"/> (-1: the input, which <paramref name="input"/> points at) wrote for samples [start, start + count).</summary>
     private ReadOnlySpan<float> Floats(int source, float* input, int start, int count)
     {
-        int elements = source < 0 ? model.InputLength : (int)steps[source].Output.Elements;
+        int elements = source < 0 ? Model.InputLength : (int)steps[source].Output.Elements;
         return new(source < 0 ? input : FloatsAt(source, start), count * elements);
     }
 

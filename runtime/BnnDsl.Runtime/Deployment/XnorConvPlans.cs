@@ -7,7 +7,7 @@ namespace BnnDsl.Runtime.Deployment;
 /// A <see cref="BinaryConv2dPlan"/> is bound to a batch size, so a packed network keeps one per number of samples
 /// a lane runs (built on first use, as <see cref="InferenceSession"/> does; plans hold no buffers, so lanes share
 /// them and two lanes building the same one at once is harmless), and one scratch buffer per lane sized for the
-/// lane's capacity (<see cref="PackedNetwork.LaneCapacity"/>).
+/// lane's capacity (<see cref="PackedRunner.LaneCapacity"/>).
 /// </summary>
 public sealed class XnorConvPlans
 {
