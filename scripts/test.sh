@@ -5,6 +5,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
+# MnistEquivalenceTests reads the real MNIST test images: fetch them into the cache first (a no-op when complete).
+bash scripts/fetch-mnist.sh > /dev/null
+
 log=$(mktemp)
 dotnet test BnnDsl.sln -c Release "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
