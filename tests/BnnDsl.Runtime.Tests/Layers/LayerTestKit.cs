@@ -75,12 +75,20 @@ internal static class LayerTestKit
             Check(trainable[p].Value, analytic[p], trainable[p].Name);
     }
 
-    /// <summary>Bytes the calling thread allocates in <paramref name="action"/> after one warm-up call.</summary>
+    /// <summary>Bytes the calling thread allocates in <paramref name="action"/> in steady state (after a warm-up call).</summary>
     public static long AllocatedBytes(Action action)
     {
+        // The kernels' worker threads are created by the first call that gets the shared pool; a warm-up call made
+        // while another test held the pool ran serially and created none, so the next call may start them. The
+        // fewest bytes of three calls after the warm-up is the steady state.
         action();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        action();
-        return GC.GetAllocatedBytesForCurrentThread() - before;
+        long fewest = long.MaxValue;
+        for (int attempt = 0; attempt < 3 && fewest != 0; attempt++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            action();
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        return fewest;
     }
 }
