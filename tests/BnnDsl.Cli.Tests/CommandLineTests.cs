@@ -1,18 +1,11 @@
 // `bnn info` reports the kernel paths, `bnn summary FILE` a model file's layer table; anything else prints the usage and exits with code 2.
 using BnnDsl.Kernels.Cpu;
+using static BnnDsl.Cli.Tests.CliTestKit;
 
 namespace BnnDsl.Cli.Tests;
 
 public class CommandLineTests
 {
-    private static (int ExitCode, string Output, string Error) Run(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        int code = CommandLine.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     [Fact]
     public void InfoPrintsKernelPathsAndProcessors()
     {

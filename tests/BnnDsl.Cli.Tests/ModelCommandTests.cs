@@ -6,6 +6,7 @@ using BnnDsl.Deployment;
 using BnnDsl.Runtime.Checkpoints;
 using BnnDsl.Runtime.Deployment;
 using BnnDsl.Runtime.Networks;
+using static BnnDsl.Cli.Tests.CliTestKit;
 
 namespace BnnDsl.Cli.Tests;
 
@@ -62,14 +63,6 @@ public sealed class SmallModelFiles : IDisposable
 
 public sealed class ModelCommandTests(SmallModelFiles files) : IClassFixture<SmallModelFiles>
 {
-    private static (int ExitCode, string Output, string Error) Run(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        int code = CommandLine.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     private static JsonElement LastJson(string output) =>
         JsonDocument.Parse(output.TrimEnd().Split('\n')[^1]).RootElement;
 

@@ -3,6 +3,7 @@
 using BnnDsl.Deployment;
 using BnnDsl.Runtime.Deployment;
 using BnnDsl.Runtime.Networks;
+using static BnnDsl.Cli.Tests.CliTestKit;
 
 namespace BnnDsl.Cli.Tests;
 
@@ -24,14 +25,6 @@ public sealed class ResidualModelCommandTests : IDisposable
     }.Select(a => a.ToLayerSpec())))).GetNetworkOrThrow();
 
     public void Dispose() => Directory.Delete(directory, recursive: true);
-
-    private static (int ExitCode, string Output, string Error) Run(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        int code = CommandLine.Run(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     [Fact]
     public void ConvertVerifyAndSummaryRunTheNewSteps()

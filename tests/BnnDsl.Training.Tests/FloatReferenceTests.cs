@@ -8,6 +8,17 @@ namespace BnnDsl.Training.Tests;
 
 public sealed class FloatReferenceTests
 {
+    /// <summary>Every layer output of ForwardReference equals Forward's (evaluation mode) bit for bit; <paramref name="draw"/> names the case.</summary>
+    private static void AssertForwardReferenceEqualsForward(Network network, float[] input, string draw)
+    {
+        network.Forward(input, training: false);
+        var outputs = Enumerable.Range(0, network.Layers.Count).Select(i => network.LayerOutput(i).ToArray()).ToArray();
+        network.ForwardReference(input);
+        for (int i = 0; i < network.Layers.Count; i++)
+            Assert.True(outputs[i].AsSpan().SequenceEqual(network.LayerOutput(i)),
+                $"{draw}: layer {network.Layers[i].Name} ({network.Layers[i].GetType().Name}) differs between Forward and ForwardReference");
+    }
+
     /// <summary>
     /// For fixed seeds: realistic BatchNorm statistics (<see cref="PackedModelTests.Prepared"/>), random inputs. The
     /// float reference must equal the evaluation forward exactly, layer by layer (every dot product of ±1 values, or
@@ -23,17 +34,8 @@ public sealed class FloatReferenceTests
         for (int seed = 1; seed <= 20 && compared < 2; seed++)
         {
             var network = PackedModelTests.Prepared(create(batch), seed);
-            var rng = new Random(seed);
-            var input = new float[batch * network.InputLength];
-            for (int i = 0; i < input.Length; i++)
-                input[i] = (float)(rng.NextDouble() * 2 - 0.5);
-
-            network.Forward(input, training: false);
-            var outputs = Enumerable.Range(0, network.Layers.Count).Select(i => network.LayerOutput(i).ToArray()).ToArray();
-            network.ForwardReference(input);
-            for (int i = 0; i < network.Layers.Count; i++)
-                Assert.True(outputs[i].AsSpan().SequenceEqual(network.LayerOutput(i)),
-                    $"seed {seed}: layer {network.Layers[i].Name} ({network.Layers[i].GetType().Name}) differs between Forward and ForwardReference");
+            var input = PackedModelTests.RandomInput(batch, network.InputLength, seed);
+            AssertForwardReferenceEqualsForward(network, input, $"seed {seed}");
 
             var reference = new ReferenceNetwork(network.Definition, batch, name => network.Parameter(name).Value, evaluation: true);
             reference.Forward(input);
@@ -73,15 +75,7 @@ public sealed class FloatReferenceTests
             foreach (var network in new Network[] { new TinyNet(3, path), new TwoBitTinyNet(3, path) })
             {
                 PackedModelTests.Prepared(network, seed: 4);
-                var input = new float[3 * network.InputLength];
-                var rng = new Random(4);
-                for (int i = 0; i < input.Length; i++)
-                    input[i] = (float)(rng.NextDouble() * 2 - 0.5);
-                network.Forward(input, training: false);
-                var outputs = Enumerable.Range(0, network.Layers.Count).Select(i => network.LayerOutput(i).ToArray()).ToArray();
-                network.ForwardReference(input);
-                for (int i = 0; i < network.Layers.Count; i++)
-                    Assert.True(outputs[i].AsSpan().SequenceEqual(network.LayerOutput(i)), $"{network.Definition.Name}, path {path}: layer {network.Layers[i].Name} differs");
+                AssertForwardReferenceEqualsForward(network, PackedModelTests.RandomInput(3, network.InputLength, seed: 4), $"{network.Definition.Name}, path {path}");
             }
     }
 

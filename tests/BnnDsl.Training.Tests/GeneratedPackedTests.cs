@@ -10,17 +10,6 @@ namespace BnnDsl.Training.Tests;
 
 public sealed class GeneratedPackedTests
 {
-    private static float[] RandomInput(int count, int length, int seed)
-    {
-        var rng = new Random(seed);
-        var input = new float[count * length];
-        for (int i = 0; i < input.Length; i++)
-            input[i] = (float)(rng.NextDouble() * 2 - 0.5);
-        return input;
-    }
-
-    private static PackedModel Convert(Network network) => ModelConverter.Convert(network.Definition, name => network.Parameter(name).Value);
-
     /// <summary>
     /// The generated class and the interpreter run the same PackedOps in the same order and split samples into the
     /// same lanes, so their logits are equal bit for bit, whatever the batch size (37 samples: chunks of 16 split
@@ -28,9 +17,9 @@ public sealed class GeneratedPackedTests
     /// </summary>
     private static void AssertEqualsInterpreter(Network network, Func<PackedModel, int, PackedNetwork> create)
     {
-        var model = Convert(network);
+        var model = PackedModelTests.Convert(network);
         const int count = 37;
-        var input = RandomInput(count, model.InputLength, seed: 5);
+        var input = PackedModelTests.RandomInput(count, model.InputLength, seed: 5);
         var expected = new float[count * model.OutputLength];
         model.CreateSession(16).Predict(input, count, expected);
         foreach (int batchSize in new[] { 16, 1, 64 })
@@ -55,8 +44,8 @@ public sealed class GeneratedPackedTests
     public void TinyNetPackedEqualsTheInterpreterOnEveryKernelPath()
     {
         var network = PackedModelTests.Prepared(new TinyNet(1), seed: 6);
-        var model = Convert(network);
-        var input = RandomInput(20, model.InputLength, seed: 7);
+        var model = PackedModelTests.Convert(network);
+        var input = PackedModelTests.RandomInput(20, model.InputLength, seed: 7);
         foreach (var path in KernelDispatch.Runnable)
         {
             var expected = new float[20 * model.OutputLength];
@@ -88,9 +77,9 @@ public sealed class GeneratedPackedTests
     public void ResNet18PackedEqualsTheInterpreterAndAllocatesNothing()
     {
         var network = ResidualPackedModelTests.Prepared(new ResNet18(1), seed: 17);
-        var model = Convert(network);
+        var model = PackedModelTests.Convert(network);
         const int count = 3;
-        var input = RandomInput(count, model.InputLength, seed: 18);
+        var input = PackedModelTests.RandomInput(count, model.InputLength, seed: 18);
         var expected = new float[count * model.OutputLength];
         model.CreateSession(count).Predict(input, count, expected);
         var packed = new ResNet18.Packed(model, count);
@@ -107,8 +96,8 @@ public sealed class GeneratedPackedTests
     public void KBitResidualPackedAllocatesNothingPerCallWithLanes()
     {
         var network = ResidualPackedModelTests.Prepared(new MixedBitResNet(1), seed: 19);
-        var packed = new MixedBitResNet.Packed(Convert(network), batchSize: 32);
-        var input = RandomInput(32, packed.Model.InputLength, seed: 20);
+        var packed = new MixedBitResNet.Packed(PackedModelTests.Convert(network), batchSize: 32);
+        var input = PackedModelTests.RandomInput(32, packed.Model.InputLength, seed: 20);
         var logits = new float[32 * packed.Model.OutputLength];
         packed.Predict(input, 32, logits);
         long before = GC.GetAllocatedBytesForCurrentThread();
@@ -124,10 +113,10 @@ public sealed class GeneratedPackedTests
         {
             var network = PackedModelTests.Prepared(new GradientLeNet(1), seed: 8);
             string file = Path.Combine(directory.FullName, "lenet.bnnx");
-            Convert(network).Save(file);
+            PackedModelTests.Convert(network).Save(file);
             var packed = GradientLeNet.Packed.Load(file, batchSize: 32);
             const int count = 32;
-            var input = RandomInput(count, packed.Model.InputLength, seed: 9);
+            var input = PackedModelTests.RandomInput(count, packed.Model.InputLength, seed: 9);
             var logits = new float[count * 10];
             Span<int> classes = stackalloc int[count];
             packed.Predict(input, count, logits);
@@ -142,7 +131,7 @@ public sealed class GeneratedPackedTests
 
             // a model of another network: one typed error naming the file and both networks
             string tiny = Path.Combine(directory.FullName, "tiny.bnnx");
-            Convert(PackedModelTests.Prepared(new TinyNet(1), seed: 1)).Save(tiny);
+            PackedModelTests.Convert(PackedModelTests.Prepared(new TinyNet(1), seed: 1)).Save(tiny);
             var refused = Assert.Throws<ModelFileException>(() => GradientLeNet.Packed.Load(tiny));
             Assert.Equal(tiny, refused.Path);
             Assert.Contains("'TinyNet'", refused.Message);

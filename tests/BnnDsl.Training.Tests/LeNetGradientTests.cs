@@ -32,7 +32,7 @@ public sealed class LeNetGradientTests
     /// seed (exact ties are fine: both take the same side). The seeds are fixed, so the test is deterministic.
     /// The logits and the loss must agree.
     /// </summary>
-    internal static (Network Network, ReferenceNetwork Reference) RunWellConditioned(Func<int, Network> create, int batch, int classes)
+    private static (Network Network, ReferenceNetwork Reference) RunWellConditioned(Func<int, Network> create, int batch, int classes)
     {
         for (int seed = 1; seed <= 50; seed++)
         {
@@ -65,7 +65,14 @@ public sealed class LeNetGradientTests
         throw new InvalidOperationException("No well-conditioned draw in 50 seeds.");
     }
 
-    internal static void AssertGradientsMatch(Network network, ReferenceNetwork reference)
+    /// <summary><see cref="RunWellConditioned"/>, then <see cref="AssertGradientsMatch"/>: the forward and every parameter gradient.</summary>
+    internal static void AssertForwardAndGradientsMatch(Func<int, Network> create, int batch, int classes)
+    {
+        var (network, reference) = RunWellConditioned(create, batch, classes);
+        AssertGradientsMatch(network, reference);
+    }
+
+    private static void AssertGradientsMatch(Network network, ReferenceNetwork reference)
     {
         var trainable = network.Parameters.Where(p => p.Trainable).ToList();
         Assert.Equal(trainable.Select(p => p.Name).Order(), reference.Gradients.Keys.Order());
@@ -88,16 +95,10 @@ public sealed class LeNetGradientTests
     }
 
     [Fact]
-    public void LeNetGradientEqualsTheFloatReference()
-    {
-        var (network, reference) = RunWellConditioned(batch => new GradientLeNet(batch), batch: 4, classes: 10);
-        AssertGradientsMatch(network, reference);
-    }
+    public void LeNetGradientEqualsTheFloatReference() =>
+        AssertForwardAndGradientsMatch(batch => new GradientLeNet(batch), batch: 4, classes: 10);
 
     [Fact]
-    public void TinyNetWithPaddedBinaryConvGradientEqualsTheFloatReference()
-    {
-        var (network, reference) = RunWellConditioned(batch => new TinyNet(batch), batch: 6, classes: 3);
-        AssertGradientsMatch(network, reference);
-    }
+    public void TinyNetWithPaddedBinaryConvGradientEqualsTheFloatReference() =>
+        AssertForwardAndGradientsMatch(batch => new TinyNet(batch), batch: 6, classes: 3);
 }

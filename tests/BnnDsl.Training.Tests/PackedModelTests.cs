@@ -34,7 +34,13 @@ public partial class MixedNet;
 public sealed class PackedModelTests
 {
     /// <summary>Initializes <paramref name="network"/> from <paramref name="seed"/> with BatchNorm statistics on the scale of the values they see.</summary>
-    internal static Network Prepared(Network network, int seed)
+    internal static Network Prepared(Network network, int seed) => Prepared(network, seed, kBitSpread: null);
+
+    /// <summary>
+    /// <see cref="Prepared(Network, int)"/>; after a 2..31-bit layer the statistics spread over
+    /// <paramref name="kBitSpread"/> x sqrt(its dot-product length), or over 0.5 (as after a float layer) when it is null.
+    /// </summary>
+    internal static Network Prepared(Network network, int seed, double? kBitSpread)
     {
         network.Initialize(seed);
         var rng = new Random(seed * 7 + 1);
@@ -46,9 +52,13 @@ public sealed class PackedModelTests
                 continue;
             // after a binary layer the values are dot products in [-K, K]: statistics on that scale
             var previous = network.Definition.Layers[i - 1];
-            double spread = previous.WeightBits == 1
-                ? Math.Sqrt(previous.Kind == LayerKind.QConvolution ? previous.Kernel * previous.Kernel * previous.InputShape.Channels : previous.InputShape.Elements)
-                : 0.5;
+            double patch = previous.Kind == LayerKind.QConvolution ? previous.Kernel * previous.Kernel * previous.InputShape.Channels : previous.InputShape.Elements;
+            double spread = previous.WeightBits switch
+            {
+                1 => Math.Sqrt(patch),
+                > 1 and < 32 when kBitSpread is { } scale => scale * Math.Sqrt(patch),
+                _ => 0.5,
+            };
             var gamma = network.Parameter($"{names[i]}.gamma").Value;
             var beta = network.Parameter($"{names[i]}.beta").Value;
             var mean = network.Parameter($"{names[i]}.running_mean").Value;
@@ -66,7 +76,8 @@ public sealed class PackedModelTests
 
     private static IEnumerable<KernelPath> TestPaths() => KernelDispatch.Runnable.Where(p => p != KernelPath.Auto);
 
-    private static float[] RandomInput(int count, int length, int seed)
+    /// <summary><paramref name="count"/> x <paramref name="length"/> floats uniform in [-0.5, 1.5) from <paramref name="seed"/>.</summary>
+    internal static float[] RandomInput(int count, int length, int seed)
     {
         var rng = new Random(seed);
         var input = new float[count * length];
@@ -100,6 +111,30 @@ public sealed class PackedModelTests
         return outputs;
     }
 
+    /// <summary><paramref name="network"/> converted with its own parameters.</summary>
+    internal static PackedModel Convert(Network network) => ModelConverter.Convert(network.Definition, name => network.Parameter(name).Value);
+
+    /// <summary>
+    /// <paramref name="logits"/> (the session's, for <paramref name="input"/>) within 1e-4 (relative above 1) of
+    /// <paramref name="expected"/>, and the session's classes the index of each sample's largest expected logit.
+    /// </summary>
+    internal static void AssertLogitsAndClasses(InferenceSession session, float[] input, int count, float[] logits, float[] expected)
+    {
+        for (int i = 0; i < logits.Length; i++)
+            Assert.True(Math.Abs(logits[i] - expected[i]) <= 1e-4 * Math.Max(1, Math.Abs(expected[i])), $"logit {i}: {logits[i]} vs {expected[i]}");
+        var classes = session.Classify(input, count);
+        int outputs = logits.Length / count;
+        for (int s = 0; s < count; s++)
+        {
+            var row = expected.AsSpan(s * outputs, outputs);
+            int best = 0;
+            for (int j = 1; j < row.Length; j++)
+                if (row[j] > row[best])
+                    best = j;
+            Assert.Equal(best, classes[s]);
+        }
+    }
+
     private static void AssertMatchesFloatPath(Network network, PackedModel model, int count, int seed)
     {
         var input = RandomInput(count, network.InputLength, seed);
@@ -108,18 +143,7 @@ public sealed class PackedModelTests
         var session = model.CreateSession(count, KernelPath.Auto, keepStepOutputs: true);
         var logits = new float[count * model.OutputLength];
         session.Predict(input, count, logits);
-        for (int i = 0; i < logits.Length; i++)
-            Assert.True(Math.Abs(logits[i] - expected[i]) <= 1e-4 * Math.Max(1, Math.Abs(expected[i])), $"logit {i}: {logits[i]} vs {expected[i]}");
-        var classes = session.Classify(input, count);
-        for (int s = 0; s < count; s++)
-        {
-            var row = expected.AsSpan(s * model.OutputLength, model.OutputLength);
-            int best = 0;
-            for (int j = 1; j < row.Length; j++)
-                if (row[j] > row[best])
-                    best = j;
-            Assert.Equal(best, classes[s]);
-        }
+        AssertLogitsAndClasses(session, input, count, logits, expected);
 
         // one sample at a time (the float convolution then splits each image across the cores): the same logits
         var single = new float[logits.Length];
@@ -148,7 +172,7 @@ public sealed class PackedModelTests
     public void LeNetMatchesTheGeneratedNetworkBitForBit()
     {
         var network = Prepared(new GradientLeNet(24), seed: 3);
-        var model = ModelConverter.Convert(network.Definition, name => network.Parameter(name).Value);
+        var model = Convert(network);
         Assert.Equal(
             ["float_conv", "xnor_conv", "packed_max_pool", "xnor_dense", "bits_dense"],
             model.Steps.Select(s => PlanStep.OpName(s.Op)));
@@ -159,7 +183,7 @@ public sealed class PackedModelTests
     public void TinyNetMatchesTheGeneratedNetwork()
     {
         var network = Prepared(new TinyNet(40), seed: 5);
-        var model = ModelConverter.Convert(network.Definition, name => network.Parameter(name).Value);
+        var model = Convert(network);
         AssertMatchesFloatPath(network, model, 40, seed: 12);
 
         // every kernel path gives the same predictions
@@ -173,7 +197,7 @@ public sealed class PackedModelTests
     public void MixedNetFallbacksMatchTheGeneratedNetwork()
     {
         var network = Prepared(new MixedNet(30), seed: 7);
-        var model = ModelConverter.Convert(network.Definition, name => network.Parameter(name).Value);
+        var model = Convert(network);
         Assert.Contains(model.Steps, s => s.Op == PlanOp.Repack);
         Assert.Contains(model.Steps, s => s.Op == PlanOp.Affine);
         AssertMatchesFloatPath(network, model, 30, seed: 13);
@@ -271,7 +295,7 @@ public sealed class PackedModelTests
     public void DamagedFilesThrowModelFileException()
     {
         var network = Prepared(new TinyNet(2), seed: 4);
-        var model = ModelConverter.Convert(network.Definition, name => network.Parameter(name).Value);
+        var model = Convert(network);
         var directory = Directory.CreateTempSubdirectory("bnnx");
         try
         {
@@ -354,7 +378,7 @@ public sealed class PackedModelTests
     public void ChunkedConcurrentAndAllocationFreeInference()
     {
         var network = Prepared(new GradientLeNet(1), seed: 6);
-        var model = ModelConverter.Convert(network.Definition, name => network.Parameter(name).Value);
+        var model = Convert(network);
         const int count = 37;
         var input = RandomInput(count, model.InputLength, 8);
         var whole = new float[count * 10];

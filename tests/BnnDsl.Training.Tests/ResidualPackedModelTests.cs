@@ -47,42 +47,7 @@ public partial class MixedBitResNet;
 public sealed class ResidualPackedModelTests(ITestOutputHelper output)
 {
     /// <summary>BatchNorm statistics of both signs on the scale of each BatchNorm's input; gamma 0 on every seventh channel.</summary>
-    internal static Network Prepared(Network network, int seed)
-    {
-        network.Initialize(seed);
-        var rng = new Random(seed * 7 + 1);
-        var spec = network.Definition;
-        var names = ModelPlanner.LayerNames(spec);
-        for (int i = 0; i < names.Count; i++)
-        {
-            if (spec.Layers[i].Kind != LayerKind.BatchNorm)
-                continue;
-            var previous = spec.Layers[i - 1];
-            double patch = previous.Kind == LayerKind.QConvolution ? previous.Kernel * previous.Kernel * previous.InputShape.Channels : previous.InputShape.Elements;
-            double spread = previous.WeightBits switch { 1 => Math.Sqrt(patch), > 1 and < 32 => 0.3 * Math.Sqrt(patch), _ => 0.5 };
-            var gamma = network.Parameter($"{names[i]}.gamma").Value;
-            var beta = network.Parameter($"{names[i]}.beta").Value;
-            var mean = network.Parameter($"{names[i]}.running_mean").Value;
-            var variance = network.Parameter($"{names[i]}.running_var").Value;
-            for (int c = 0; c < gamma.Length; c++)
-            {
-                gamma[c] = c % 7 == 3 ? 0f : (float)(rng.NextDouble() * 3 - 1.5);
-                beta[c] = (float)(rng.NextDouble() - 0.5);
-                mean[c] = (float)((rng.NextDouble() * 2 - 1) * spread);
-                variance[c] = (float)((rng.NextDouble() * 1.5 + 0.3) * spread * spread);
-            }
-        }
-        return network;
-    }
-
-    private static float[] RandomInput(int count, int length, int seed)
-    {
-        var rng = new Random(seed);
-        var input = new float[count * length];
-        for (int i = 0; i < input.Length; i++)
-            input[i] = (float)(rng.NextDouble() * 2 - 0.5);
-        return input;
-    }
+    internal static Network Prepared(Network network, int seed) => PackedModelTests.Prepared(network, seed, kBitSpread: 0.3);
 
     private static string RepositoryFile(string relativePath)
     {
@@ -103,8 +68,6 @@ public sealed class ResidualPackedModelTests(ITestOutputHelper output)
 
     private static (string, string) KBit(int bits) => ("bits", bits.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-    private static PackedModel Convert(Network network) => ModelConverter.Convert(network.Definition, name => network.Parameter(name).Value);
-
     /// <summary>
     /// The interpreter against <paramref name="network"/> (logits within 1e-4, same classes) and, step by step,
     /// against a <see cref="SpecNetwork"/> with the same parameters: bits equal sign() of the layer the step ends
@@ -112,12 +75,12 @@ public sealed class ResidualPackedModelTests(ITestOutputHelper output)
     /// </summary>
     private static PackedModel AssertMatches(Network network, int count, int seed)
     {
-        var model = Convert(network);
+        var model = PackedModelTests.Convert(network);
         var oracle = network as SpecNetwork ?? new SpecNetwork(network.Definition, network.BatchSize);
         if (!ReferenceEquals(oracle, network))
             foreach (var parameter in oracle.Parameters)
                 network.Parameter(parameter.Name).Value.CopyTo(parameter.Value, 0);
-        var input = RandomInput(count, network.InputLength, seed);
+        var input = PackedModelTests.RandomInput(count, network.InputLength, seed);
         network.Forward(input, training: false);
         var expected = network.Output.ToArray();
         oracle.Forward(input, training: false);
@@ -131,18 +94,7 @@ public sealed class ResidualPackedModelTests(ITestOutputHelper output)
         model.CreateSession(count).Predict(input, count, reused);
         Assert.Equal(logits, reused);
         Assert.Throws<InvalidOperationException>(() => model.CreateSession(count).StepFloats(0).Length);
-        for (int i = 0; i < logits.Length; i++)
-            Assert.True(Math.Abs(logits[i] - expected[i]) <= 1e-4 * Math.Max(1, Math.Abs(expected[i])), $"logit {i}: {logits[i]} vs {expected[i]}");
-        var classes = session.Classify(input, count);
-        for (int s = 0; s < count; s++)
-        {
-            var row = expected.AsSpan(s * model.OutputLength, model.OutputLength);
-            int best = 0;
-            for (int j = 1; j < row.Length; j++)
-                if (row[j] > row[best])
-                    best = j;
-            Assert.Equal(best, classes[s]);
-        }
+        PackedModelTests.AssertLogitsAndClasses(session, input, count, logits, expected);
 
         session.Predict(input, count, logits);
         for (int i = 0; i < model.Steps.Count; i++)
@@ -171,7 +123,7 @@ public sealed class ResidualPackedModelTests(ITestOutputHelper output)
         Assert.Contains(model.Steps, s => s.Op == PlanOp.Add && s.PackSign);
         Assert.Contains(model.Steps, s => s.Op == PlanOp.XnorConv && !s.OutputBits && s.Norm is not null);
 
-        var input = RandomInput(24, network.InputLength, 11);
+        var input = PackedModelTests.RandomInput(24, network.InputLength, 11);
         var batched = new float[24 * model.OutputLength];
         model.CreateSession(24).Predict(input, 24, batched);
         var single = new float[batched.Length];
@@ -236,7 +188,7 @@ public sealed class ResidualPackedModelTests(ITestOutputHelper output)
             output.WriteLine($"ResNet-18 CIFAR .bnnx: {floatBytes:N0} bytes with float 1x1 shortcuts, {binaryBytes:N0} with binary ones");
             Assert.True(binaryBytes < 1_490_426, $"binary-shortcut ResNet-18 takes {binaryBytes} bytes, more than BMXNet's 1,490,426");
             var loaded = PackedModel.Load(binaryPath);
-            var input = RandomInput(2, loaded.InputLength, 18);
+            var input = PackedModelTests.RandomInput(2, loaded.InputLength, 18);
             var expected = new float[2 * 10];
             binaryShortcuts.Predict(input, 2, expected);
             var logits = new float[2 * 10];
@@ -264,9 +216,9 @@ public sealed class ResidualPackedModelTests(ITestOutputHelper output)
     public void ResidualInferenceAllocatesNothingAndRunsConcurrently()
     {
         var network = Prepared(new MixedBitResNet(1), seed: 11);
-        var model = Convert(network);
+        var model = PackedModelTests.Convert(network);
         const int count = 37;
-        var input = RandomInput(count, model.InputLength, 8);
+        var input = PackedModelTests.RandomInput(count, model.InputLength, 8);
         var whole = new float[count * 3];
         model.CreateSession(64).Predict(input, count, whole);
         var session = model.CreateSession(16);
@@ -316,7 +268,7 @@ public sealed class ResidualPackedModelTests(ITestOutputHelper output)
     [Fact]
     public void DamagedResidualAndKBitTensorsThrowModelFileException()
     {
-        var model = Convert(Prepared(new MixedBitResNet(1), seed: 13));
+        var model = PackedModelTests.Convert(Prepared(new MixedBitResNet(1), seed: 13));
         var text = ModelPlanner.Text(model.Steps);
         Assert.Contains(" shortcut=", text);
         var directory = Directory.CreateTempSubdirectory("bnnx");
@@ -385,7 +337,7 @@ public sealed class ResidualPackedModelTests(ITestOutputHelper output)
     public void LeNetPlanIsUnchangedAndVersion1FilesStillLoad()
     {
         var network = Prepared(new GradientLeNet(2), seed: 14);
-        var model = Convert(network);
+        var model = PackedModelTests.Convert(network);
         Assert.Equal("""
             float_conv conv1 1x28x28 -> bits 64x12x12 k=5/1/0 bias bn=bn1 pool=2/2 last=qact1
             xnor_conv qconv1 64x12x12 -> bits 64x8x8 k=5/1/0 pad=one threshold=bn2 last=bn2
@@ -405,7 +357,7 @@ public sealed class ResidualPackedModelTests(ITestOutputHelper output)
                 ["network"] = NetworkSpecJson.Write(model.Network),
             });
             var old = PackedModel.Load(path);
-            var input = RandomInput(2, model.InputLength, 19);
+            var input = PackedModelTests.RandomInput(2, model.InputLength, 19);
             Assert.Equal(model.Classify(input, 2), old.Classify(input, 2));
         }
         finally

@@ -1,6 +1,7 @@
 // The Trainer on TinyNet: a run is a pure function of its seed, a resumed run equals an uninterrupted one, the
 // network learns, divergence names its source, and evaluation does not depend on the batch size.
 using BnnDsl.Runtime.Checkpoints;
+using BnnDsl.Runtime.Networks;
 using BnnDsl.Runtime.Training;
 
 namespace BnnDsl.Training.Tests;
@@ -55,14 +56,25 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(straight.BestTestAccuracy, resumed.BestTestAccuracy);
     }
 
-    [Fact]
-    public void TheNetworkLearnsTheSyntheticTask()
+    /// <summary>
+    /// Trains <paramref name="network"/> for 4 epochs (seed 7) on the synthetic task into <paramref name="outputDirectory"/>:
+    /// the train loss must fall by 20% and the best test accuracy pass 0.8.
+    /// </summary>
+    internal static TrainingResult AssertLearnsTheSyntheticTask(Network network, string outputDirectory)
     {
-        var (result, _) = Train(Options("learn", epochs: 4));
+        var options = new TrainerOptions { Epochs = 4, Seed = 7, LearningRate = 0.01f, MaxShift = 1, OutputDirectory = outputDirectory };
+        var result = new Trainer(network, TrainSet, TestSet, options).Run();
 
         Assert.True(result.Epochs[^1].TrainLoss < result.Epochs[0].TrainLoss * 0.8,
             $"train loss went from {result.Epochs[0].TrainLoss} to {result.Epochs[^1].TrainLoss}");
         Assert.True(result.BestTestAccuracy > 0.8, $"best test accuracy {result.BestTestAccuracy} (chance is 1/3)");
+        return result;
+    }
+
+    [Fact]
+    public void TheNetworkLearnsTheSyntheticTask()
+    {
+        var result = AssertLearnsTheSyntheticTask(new TinyNet(32), Path.Combine(directory, "learn"));
         Assert.True(File.Exists(result.LastCheckpoint));
         Assert.True(File.Exists(result.BestCheckpoint));
     }

@@ -29,6 +29,40 @@ internal static class LayerTestKit
     }
 
     /// <summary>
+    /// A dense layer written out in double, before any straight-through gate: y[b, o] = Σ a q, dW[o, i] = Σ dy a,
+    /// dx[b, i] = Σ dy q, with a = <paramref name="activation"/>(x) and q = <paramref name="weight"/>(W).
+    /// </summary>
+    public static (double[] Y, double[] Dw, double[] Dx) DenseFormulas(float[] x, float[] w, float[] dy, int batch, int inputs, int outputs,
+        Func<float, double> activation, Func<float, double> weight)
+    {
+        var y = new double[batch * outputs];
+        var dw = new double[w.Length];
+        var dx = new double[x.Length];
+        for (int b = 0; b < batch; b++)
+            for (int o = 0; o < outputs; o++)
+                for (int i = 0; i < inputs; i++)
+                {
+                    double a = activation(x[b * inputs + i]), q = weight(w[o * inputs + i]), g = dy[b * outputs + o];
+                    y[b * outputs + o] += a * q;
+                    dw[o * inputs + i] += g * a;
+                    dx[b * inputs + i] += g * q;
+                }
+        return (y, dw, dx);
+    }
+
+    /// <summary>
+    /// y within <paramref name="yTolerance"/> (relative and absolute) of <paramref name="yExpected"/>, the weight gradient
+    /// and dx within 1e-4; <paramref name="what"/> names the case.
+    /// </summary>
+    public static void AssertForwardBackward(double[] yExpected, float[] y, double yTolerance, double[] dwExpected, float[] dw,
+        double[] dxExpected, float[] dx, string what)
+    {
+        AssertClose([.. yExpected.Select(v => (float)v)], y, yTolerance, yTolerance, $"y {what}");
+        AssertClose([.. dwExpected.Select(v => (float)v)], dw, 1e-4, 1e-4, $"dW {what}");
+        AssertClose([.. dxExpected.Select(v => (float)v)], dx, 1e-4, 1e-4, $"dx {what}");
+    }
+
+    /// <summary>
     /// Checks dx and every trainable parameter's gradient of <paramref name="layer"/> against central finite
     /// differences of <c>L = Σ r · y</c> (r random), on up to <paramref name="samples"/> random indices each.
     /// </summary>

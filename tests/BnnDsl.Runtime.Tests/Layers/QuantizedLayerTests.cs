@@ -99,9 +99,7 @@ public class QuantizedLayerTests
                                     yExpected[yi] = sum;
                                 }
                     Gate(w, dw, x, dxExpected);
-                    AssertClose([.. yExpected.Select(v => (float)v)], y, 1e-6, 1e-6, $"y {wb}/{ab}");
-                    AssertClose([.. dw.Select(v => (float)v)], layer.Weight.Gradient, 1e-4, 1e-4, "dW");
-                    AssertClose([.. dxExpected.Select(v => (float)v)], dx, 1e-4, 1e-4, "dx");
+                    AssertForwardBackward(yExpected, y, 1e-6, dw, layer.Weight.Gradient, dxExpected, dx, $"{wb}/{ab}");
                 }
             }
     }
@@ -125,22 +123,9 @@ public class QuantizedLayerTests
                     var dx = new float[x.Length];
                     layer.Forward(x, y, training: true);
                     layer.Backward(x, y, dy, dx);
-                    var yExpected = new double[y.Length];
-                    var dw = new double[w.Length];
-                    var dxExpected = new double[x.Length];
-                    for (int b = 0; b < batch; b++)
-                        for (int o = 0; o < outputs; o++)
-                            for (int i = 0; i < inputs; i++)
-                            {
-                                double a = Qa(x[b * inputs + i], ab), q = Qw(w[o * inputs + i], wb), g = dy[b * outputs + o];
-                                yExpected[b * outputs + o] += a * q;
-                                dw[o * inputs + i] += g * a;
-                                dxExpected[b * inputs + i] += g * q;
-                            }
+                    var (yExpected, dw, dxExpected) = DenseFormulas(x, w, dy, batch, inputs, outputs, v => Qa(v, ab), v => Qw(v, wb));
                     Gate(w, dw, x, dxExpected);
-                    AssertClose([.. yExpected.Select(v => (float)v)], y, 1e-6, 1e-6, $"y {wb}/{ab}");
-                    AssertClose([.. dw.Select(v => (float)v)], layer.Weight.Gradient, 1e-4, 1e-4, "dW");
-                    AssertClose([.. dxExpected.Select(v => (float)v)], dx, 1e-4, 1e-4, "dx");
+                    AssertForwardBackward(yExpected, y, 1e-6, dw, layer.Weight.Gradient, dxExpected, dx, $"{wb}/{ab}");
                 }
             }
     }
