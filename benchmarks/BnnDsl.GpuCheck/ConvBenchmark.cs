@@ -2,6 +2,7 @@
 using System.Diagnostics;
 using BnnDsl.Kernels.Cpu;
 using BnnDsl.Kernels.Gpu;
+using BnnDsl.Kernels.Reference;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -28,8 +29,8 @@ internal static class ConvBenchmark
         int c = shape.Channels, taps = shape.KernelH * shape.KernelW, words = SignPacking.WordsFor(c);
         int pixels = shape.Batch * shape.Height * shape.Width, m = shape.OutputPositions, n = shape.Filters;
         var random = new Random(shape.Batch * 7 + shape.Height * 131 + c);
-        var input = Floats(random, (long)pixels * c);
-        var weights = Floats(random, (long)n * taps * c);
+        var input = RandomOperands.UniformFloats(random, (long)pixels * c);
+        var weights = RandomOperands.UniformFloats(random, (long)n * taps * c);
         using var inputFloats = device.Accelerator.Allocate1D(input);
         using var weightFloats = device.Accelerator.Allocate1D(weights);
         using var inputBits = device.Allocate<ulong>((long)pixels * words);
@@ -115,13 +116,5 @@ internal static class ConvBenchmark
             if (bits is not null && ((bits[(long)position * filterWords + o / 64] >> (o % 64)) & 1) != (expected < 0 ? 1UL : 0UL))
                 throw new InvalidDataException($"{what} on {name}: bit ({position}, {o}) disagrees with the signs' convolution {expected} against threshold 0.");
         }
-    }
-
-    private static float[] Floats(Random random, long count)
-    {
-        var x = new float[count];
-        for (long i = 0; i < count; i++)
-            x[i] = random.NextSingle() * 2f - 1f;
-        return x;
     }
 }

@@ -85,8 +85,8 @@ internal static class GpuKernelChecks
         foreach (var (m, n, k) in XnorShapes)
         {
             int words = (k + 63) / 64;
-            var a = PackedRows(random, m, k);
-            var b = PackedRows(random, n, k);
+            var a = RandomOperands.PackedRows(random, m, k);
+            var b = RandomOperands.PackedRows(random, n, k);
             var expected = XnorGemmReference.Multiply(a, m, words, b, n, words, words, k);
             using var aBuffer = device.Accelerator.Allocate1D(a);
             using var bBuffer = device.Accelerator.Allocate1D(b);
@@ -104,8 +104,8 @@ internal static class GpuKernelChecks
         foreach (var (m, n, k) in XnorShapes)
         {
             int words = (k + 63) / 64;
-            var a = PackedRows(random, m, k);
-            var b = PackedRows(random, n, k);
+            var a = RandomOperands.PackedRows(random, m, k);
+            var b = RandomOperands.PackedRows(random, n, k);
             var threshold = new int[n];
             for (int j = 0; j < n; j++)
                 threshold[j] = random.Next(-k, k + 1);
@@ -147,8 +147,8 @@ internal static class GpuKernelChecks
             foreach (bool transposeA in new[] { false, true })
                 foreach (bool transposeB in new[] { false, true })
                 {
-                    var a = Floats(random, m * k);
-                    var b = Floats(random, k * n);
+                    var a = RandomOperands.UniformFloats(random, m * k);
+                    var b = RandomOperands.UniformFloats(random, k * n);
                     var expected = new float[m * n];
                     int lda = transposeA ? m : k, ldb = transposeB ? k : n;
                     SgemmReference.Multiply(transposeA, transposeB, m, n, k, 1f, a, lda, b, ldb, 0f, expected, n);
@@ -162,14 +162,6 @@ internal static class GpuKernelChecks
                             return $"m={m} n={n} k={k} transposeA={transposeA} transposeB={transposeB}: element {i} is {actual[i]}, SgemmReference {expected[i]}";
                 }
         return null;
-    }
-
-    private static float[] Floats(Random random, int count)
-    {
-        var x = new float[count];
-        for (int i = 0; i < count; i++)
-            x[i] = random.NextSingle() * 2f - 1f;
-        return x;
     }
 
     private static byte[] Codes(Random random, int count, int bits)
@@ -191,19 +183,5 @@ internal static class GpuKernelChecks
                     if (((codes[r * k + c] >> p) & 1) != 0)
                         planes[(r * bits + p) * words + c / 64] |= 1UL << (c % 64);
         return planes;
-    }
-
-    private static ulong[] PackedRows(Random random, int rows, int bits)
-    {
-        int words = (bits + 63) / 64;
-        var data = new ulong[rows * words];
-        for (int r = 0; r < rows; r++)
-            for (int w = 0; w < words; w++)
-            {
-                ulong word = (ulong)random.NextInt64() ^ ((ulong)random.NextInt64() << 1);
-                int valid = Math.Min(64, bits - w * 64);
-                data[r * words + w] = valid == 64 ? word : word & ((1UL << valid) - 1);
-            }
-        return data;
     }
 }

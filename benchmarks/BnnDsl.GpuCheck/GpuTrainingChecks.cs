@@ -27,8 +27,8 @@ internal static class GpuTrainingChecks
         foreach (var shape in ConvShapes)
             foreach (var padding in new[] { BinaryPadding.One, BinaryPadding.Zero })
             {
-                var input = Floats(random, shape.Batch * shape.Height * shape.Width * shape.Channels);
-                var weights = Floats(random, shape.Filters * shape.KernelH * shape.KernelW * shape.Channels);
+                var input = RandomOperands.UniformFloats(random, shape.Batch * shape.Height * shape.Width * shape.Channels);
+                var weights = RandomOperands.UniformFloats(random, shape.Filters * shape.KernelH * shape.KernelW * shape.Channels);
                 var dots = BinaryConv2dReference.Dots(input, weights, shape, padding);
                 using var inputBits = device.Accelerator.Allocate1D(Pack(input, shape.Channels));
                 using var weightBits = device.Accelerator.Allocate1D(Pack(weights, shape.Channels));
@@ -58,12 +58,12 @@ internal static class GpuTrainingChecks
     public static string? SignAndRelu(GpuDevice device)
     {
         var random = new Random(31);
-        var x = Floats(random, 777);
+        var x = RandomOperands.UniformFloats(random, 777);
         x[0] = 1f;
         x[1] = -1f;
         x[2] = MathF.BitIncrement(1f);
         x[3] = 0f;
-        var dy = Floats(random, x.Length);
+        var dy = RandomOperands.UniformFloats(random, x.Length);
         var (y, dx) = (new float[x.Length], new float[x.Length]);
         using var xBuffer = device.Accelerator.Allocate1D(x);
         using var dyBuffer = device.Accelerator.Allocate1D(dy);
@@ -102,10 +102,10 @@ internal static class GpuTrainingChecks
                 layer.Gamma.Value[c] = 0.5f + random.NextSingle();
                 layer.Beta.Value[c] = random.NextSingle() - 0.5f;
             }
-            var x = Floats(random, count);
+            var x = RandomOperands.UniformFloats(random, count);
             for (int i = 0; i < count; i++)
                 x[i] = 3f + 2f * x[i];
-            var dy = Floats(random, count);
+            var dy = RandomOperands.UniformFloats(random, count);
             using var gamma = device.Accelerator.Allocate1D(layer.Gamma.Value);
             using var beta = device.Accelerator.Allocate1D(layer.Beta.Value);
             using var runningMean = device.Accelerator.Allocate1D(layer.RunningMean.Value);
@@ -144,7 +144,7 @@ internal static class GpuTrainingChecks
             var x = new float[max.InputLength];
             for (int i = 0; i < x.Length; i++)
                 x[i] = random.Next(4) - 1.5f;  // ties
-            var dy = Floats(random, max.OutputLength);
+            var dy = RandomOperands.UniformFloats(random, max.OutputLength);
             using var xBuffer = device.Accelerator.Allocate1D(x);
             using var dyBuffer = device.Accelerator.Allocate1D(dy);
             using var y = device.Allocate<float>(dy.Length);
@@ -166,8 +166,8 @@ internal static class GpuTrainingChecks
                 return $"{s} {problem}";
         }
         var global = new GlobalAvgPoolLayer("gap", 3, 5, 7, 13);
-        var gx = Floats(random, global.InputLength);
-        var gdy = Floats(random, global.OutputLength);
+        var gx = RandomOperands.UniformFloats(random, global.InputLength);
+        var gdy = RandomOperands.UniformFloats(random, global.OutputLength);
         var (gy, gdx) = (new float[global.OutputLength], new float[global.InputLength]);
         global.Forward(gx, gy, training: true);
         global.Backward(gx, gy, gdy, gdx);
@@ -184,7 +184,7 @@ internal static class GpuTrainingChecks
     {
         var random = new Random(61);
         const int batch = 300, classes = 13;
-        var logits = Floats(random, batch * classes);
+        var logits = RandomOperands.UniformFloats(random, batch * classes);
         for (int i = 0; i < logits.Length; i++)
             logits[i] *= 6f;
         var labels = new int[batch];
@@ -247,13 +247,5 @@ internal static class GpuTrainingChecks
         var packed = new ulong[rows * SignPacking.WordsFor(channels)];
         BnnDsl.Kernels.Cpu.SignPacking.Pack(values, rows, channels, packed);
         return packed;
-    }
-
-    private static float[] Floats(Random random, int count)
-    {
-        var x = new float[count];
-        for (int i = 0; i < count; i++)
-            x[i] = random.NextSingle() * 2f - 1f;
-        return x;
     }
 }

@@ -35,8 +35,8 @@ public class GpuXnorGemmTests
         var random = new Random(14);
         foreach (var (m, n, k) in Shapes)
         {
-            var a = GpuTestDevices.PackedRows(random, m, k);
-            var b = GpuTestDevices.PackedRows(random, n, k);
+            var a = RandomOperands.PackedRows(random, m, k);
+            var b = RandomOperands.PackedRows(random, n, k);
             var threshold = new int[n];
             for (int j = 0; j < n; j++)
                 threshold[j] = random.Next(-k, k + 1);
@@ -73,8 +73,8 @@ public class GpuXnorGemmTests
         foreach (var (m, n, k) in Shapes)
         {
             int words = (k + 63) / 64;
-            var a = GpuTestDevices.PackedRows(random, m, k);
-            var b = GpuTestDevices.PackedRows(random, n, k);
+            var a = RandomOperands.PackedRows(random, m, k);
+            var b = RandomOperands.PackedRows(random, n, k);
             var expected = XnorGemmReference.Multiply(a, m, words, b, n, words, words, k);
 
             using var aBuffer = device.Accelerator.Allocate1D(a);
