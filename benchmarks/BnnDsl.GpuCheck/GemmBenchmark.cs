@@ -98,7 +98,7 @@ internal static class GemmBenchmark
     /// One timed launch (the caller's validated launch was the warm-up) and, when <paramref name="maxRepeats"/> allows,
     /// enough further launches for about 0.2 s (at most maxRepeats), timed together.
     /// </summary>
-    private static double SecondsPerRun(GpuDevice device, Action run, int maxRepeats)
+    internal static double SecondsPerRun(GpuDevice device, Action run, int maxRepeats)
     {
         var clock = Stopwatch.StartNew();
         run();

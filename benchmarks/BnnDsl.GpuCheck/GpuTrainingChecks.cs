@@ -194,17 +194,25 @@ internal static class GpuTrainingChecks
         float expected = loss.Forward(logits, labels);
         var expectedGradient = new float[logits.Length];
         loss.Backward(expectedGradient);
+        var actual = RunSoftmaxCrossEntropy(device, logits, labels, batch, classes);
+        if (actual.Correct != loss.Correct)
+            return $"correct is {actual.Correct}, SoftmaxCrossEntropy says {loss.Correct}";
+        return Close([expected], [actual.Loss], 1e-5f, "loss") ?? Close(expectedGradient, actual.Gradient, 1e-5f, "dLogits");
+    }
+
+    /// <summary>GpuSoftmaxCrossEntropy forward then backward on host arrays: the mean loss, probabilities, correct count and dLogits.</summary>
+    public static (float Loss, float[] Probabilities, int Correct, float[] Gradient) RunSoftmaxCrossEntropy(GpuDevice device,
+        float[] logits, int[] labels, int batch, int classes)
+    {
         using var logitBuffer = device.Accelerator.Allocate1D(logits);
         using var labelBuffer = device.Accelerator.Allocate1D(labels);
         using var probabilities = device.Allocate<float>(logits.Length);
-        using var lossBuffer = device.Allocate<float>(1);
+        using var loss = device.Allocate<float>(1);
         using var correct = device.Allocate<int>(1);
         using var gradient = device.Allocate<float>(logits.Length);
-        GpuSoftmaxCrossEntropy.Forward(device, logitBuffer.View, labelBuffer.View, batch, classes, probabilities.View, lossBuffer.View, correct.View);
+        GpuSoftmaxCrossEntropy.Forward(device, logitBuffer.View, labelBuffer.View, batch, classes, probabilities.View, loss.View, correct.View);
         GpuSoftmaxCrossEntropy.Backward(device, probabilities.View, labelBuffer.View, batch, classes, gradient.View);
-        if (correct.GetAsArray1D()[0] != loss.Correct)
-            return $"correct is {correct.GetAsArray1D()[0]}, SoftmaxCrossEntropy says {loss.Correct}";
-        return Close([expected], lossBuffer.GetAsArray1D(), 1e-5f, "loss") ?? Close(expectedGradient, gradient.GetAsArray1D(), 1e-5f, "dLogits");
+        return (loss.GetAsArray1D()[0], probabilities.GetAsArray1D(), correct.GetAsArray1D()[0], gradient.GetAsArray1D());
     }
 
     public static string? Adam(GpuDevice device)
