@@ -64,7 +64,6 @@ internal static class GpuTrainingChecks
         x[2] = MathF.BitIncrement(1f);
         x[3] = 0f;
         var dy = RandomOperands.UniformFloats(random, x.Length);
-        var (y, dx) = (new float[x.Length], new float[x.Length]);
         using var xBuffer = device.Accelerator.Allocate1D(x);
         using var dyBuffer = device.Accelerator.Allocate1D(dy);
         using var yBuffer = device.Allocate<float>(x.Length);
@@ -72,8 +71,7 @@ internal static class GpuTrainingChecks
         foreach (bool sign in new[] { true, false })
         {
             Layer layer = sign ? new SignLayer("sign", 1, x.Length) : new ReLULayer("relu", 1, x.Length);
-            layer.Forward(x, y, training: true);
-            layer.Backward(x, y, dy, dx);
+            var (y, dx) = LayerStep(layer, x, dy);
             if (sign)
             {
                 GpuElementwise.Sign(device, xBuffer.View, yBuffer.View, x.Length);
@@ -168,9 +166,7 @@ internal static class GpuTrainingChecks
         var global = new GlobalAvgPoolLayer("gap", 3, 5, 7, 13);
         var gx = RandomOperands.UniformFloats(random, global.InputLength);
         var gdy = RandomOperands.UniformFloats(random, global.OutputLength);
-        var (gy, gdx) = (new float[global.OutputLength], new float[global.InputLength]);
-        global.Forward(gx, gy, training: true);
-        global.Backward(gx, gy, gdy, gdx);
+        var (gy, gdx) = LayerStep(global, gx, gdy);
         using var gxBuffer = device.Accelerator.Allocate1D(gx);
         using var gdyBuffer = device.Accelerator.Allocate1D(gdy);
         using var gyBuffer = device.Allocate<float>(gy.Length);
@@ -198,6 +194,15 @@ internal static class GpuTrainingChecks
         if (actual.Correct != loss.Correct)
             return $"correct is {actual.Correct}, SoftmaxCrossEntropy says {loss.Correct}";
         return Close([expected], [actual.Loss], 1e-5f, "loss") ?? Close(expectedGradient, actual.Gradient, 1e-5f, "dLogits");
+    }
+
+    /// <summary>The CPU layer's training-mode forward on <paramref name="x"/>, then its backward of <paramref name="dy"/>: fresh y and dx.</summary>
+    public static (float[] Y, float[] Dx) LayerStep(Layer layer, float[] x, float[] dy)
+    {
+        var (y, dx) = (new float[layer.OutputLength], new float[layer.InputLength]);
+        layer.Forward(x, y, training: true);
+        layer.Backward(x, y, dy, dx);
+        return (y, dx);
     }
 
     /// <summary>GpuSoftmaxCrossEntropy forward then backward on host arrays: the mean loss, probabilities, correct count and dLogits.</summary>

@@ -1,4 +1,5 @@
 // GPU sign (with its STE gradient) and ReLU (with its gradient) against the runtime's SignLayer and ReLULayer: exact.
+using BnnDsl.GpuCheck;
 using BnnDsl.Kernels.Gpu;
 using BnnDsl.Runtime.Layers;
 using ILGPU;
@@ -25,10 +26,7 @@ public class GpuElementwiseTests
         Action<GpuDevice, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> backward)
     {
         var (x, dy) = Inputs(seed);
-        var layer = layerOf(x.Length);
-        var (y, dx) = (new float[x.Length], new float[x.Length]);
-        layer.Forward(x, y, training: true);
-        layer.Backward(x, y, dy, dx);
+        var (y, dx) = GpuTrainingChecks.LayerStep(layerOf(x.Length), x, dy);
 
         var device = GpuTestDevices.Get(kind);
         using var xBuffer = device.Accelerator.Allocate1D(x);

@@ -1,4 +1,5 @@
 // GPU max, average and global average pooling, forward and backward, against the runtime's pooling layers.
+using BnnDsl.GpuCheck;
 using BnnDsl.Kernels.Cpu;
 using BnnDsl.Kernels.Gpu;
 using BnnDsl.Kernels.Reference;
@@ -40,9 +41,7 @@ public class GpuPoolingTests
             for (int i = 0; i < x.Length; i++)
                 x[i] = random.Next(4) - 1.5f;
             var dy = RandomOperands.Floats(random, layer.OutputLength);
-            var (y, dx) = (new float[layer.OutputLength], new float[layer.InputLength]);
-            layer.Forward(x, y, training: true);
-            layer.Backward(x, y, dy, dx);
+            var (y, dx) = GpuTrainingChecks.LayerStep(layer, x, dy);
 
             using var xBuffer = device.Accelerator.Allocate1D(x);
             using var dyBuffer = device.Accelerator.Allocate1D(dy);
@@ -68,9 +67,7 @@ public class GpuPoolingTests
             var layer = new AvgPoolLayer("pool", s.Batch, s.Height, s.Width, s.Channels, s.KernelH, s.StrideH, s.PadH);
             var x = RandomOperands.Floats(random, layer.InputLength);
             var dy = RandomOperands.Floats(random, layer.OutputLength);
-            var (y, dx) = (new float[layer.OutputLength], new float[layer.InputLength]);
-            layer.Forward(x, y, training: true);
-            layer.Backward(x, y, dy, dx);
+            var (y, dx) = GpuTrainingChecks.LayerStep(layer, x, dy);
 
             using var xBuffer = device.Accelerator.Allocate1D(x);
             using var dyBuffer = device.Accelerator.Allocate1D(dy);
@@ -96,9 +93,7 @@ public class GpuPoolingTests
             var layer = new GlobalAvgPoolLayer("gap", batch, height, width, channels);
             var x = RandomOperands.Floats(random, layer.InputLength);
             var dy = RandomOperands.Floats(random, layer.OutputLength);
-            var (y, dx) = (new float[layer.OutputLength], new float[layer.InputLength]);
-            layer.Forward(x, y, training: true);
-            layer.Backward(x, y, dy, dx);
+            var (y, dx) = GpuTrainingChecks.LayerStep(layer, x, dy);
 
             using var xBuffer = device.Accelerator.Allocate1D(x);
             using var dyBuffer = device.Accelerator.Allocate1D(dy);
