@@ -88,14 +88,20 @@ internal static class GpuKernelChecks
             var a = RandomOperands.PackedRows(random, m, k);
             var b = RandomOperands.PackedRows(random, n, k);
             var expected = XnorGemmReference.Multiply(a, m, words, b, n, words, words, k);
-            using var aBuffer = device.Accelerator.Allocate1D(a);
-            using var bBuffer = device.Accelerator.Allocate1D(b);
-            using var c = device.Allocate<int>(m * n);
-            GpuXnorGemm.Multiply<TTile>(device, aBuffer.View, m, bBuffer.View, n, k, c.View);
-            if (!expected.AsSpan().SequenceEqual(c.GetAsArray1D()))
+            if (!expected.AsSpan().SequenceEqual(XnorDots<TTile>(device, a, m, b, n, k)))
                 return $"m={m} n={n} k={k} differs from XnorGemmReference";
         }
         return null;
+    }
+
+    /// <summary>GpuXnorGemm.Multiply on host packed rows of <paramref name="k"/> bits: the m × n int32 dots.</summary>
+    public static int[] XnorDots<TTile>(GpuDevice device, ulong[] a, int m, ulong[] b, int n, int k) where TTile : struct, IGemmTile
+    {
+        using var aBuffer = device.Accelerator.Allocate1D(a);
+        using var bBuffer = device.Accelerator.Allocate1D(b);
+        using var c = device.Allocate<int>(m * n);
+        GpuXnorGemm.Multiply<TTile>(device, aBuffer.View, m, bBuffer.View, n, k, c.View);
+        return c.GetAsArray1D();
     }
 
     private static string? XnorThreshold(GpuDevice device)
@@ -173,7 +179,7 @@ internal static class GpuKernelChecks
     }
 
     /// <summary>The BitPlanes row layout, bit by bit: row r, plane p, word w at (r * bits + p) * words + w.</summary>
-    private static ulong[] Planes(byte[] codes, int rows, int k, int bits)
+    public static ulong[] Planes(byte[] codes, int rows, int k, int bits)
     {
         int words = (k + 63) / 64;
         var planes = new ulong[rows * bits * words];
