@@ -1,4 +1,4 @@
-// Seeded random inputs and the list of kernel paths that tests run on.
+// The list of kernel paths that tests run on (random operands: RandomOperands in kernels/Reference).
 using BnnDsl.Kernels.Cpu;
 
 namespace BnnDsl.Kernels.Tests;
