@@ -1,7 +1,7 @@
 // Times the binary convolution (implicit im2col) on one ResNet-18 3x3 shape, validated first against the host.
-using System.Diagnostics;
 using BnnDsl.Kernels.Cpu;
 using BnnDsl.Kernels.Gpu;
+using BnnDsl.Kernels.Reference;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -28,8 +28,8 @@ internal static class ConvBenchmark
         int c = shape.Channels, taps = shape.KernelH * shape.KernelW, words = SignPacking.WordsFor(c);
         int pixels = shape.Batch * shape.Height * shape.Width, m = shape.OutputPositions, n = shape.Filters;
         var random = new Random(shape.Batch * 7 + shape.Height * 131 + c);
-        var input = Floats(random, (long)pixels * c);
-        var weights = Floats(random, (long)n * taps * c);
+        var input = RandomOperands.UniformFloats(random, (long)pixels * c);
+        var weights = RandomOperands.UniformFloats(random, (long)n * taps * c);
         using var inputFloats = device.Accelerator.Allocate1D(input);
         using var weightFloats = device.Accelerator.Allocate1D(weights);
         using var inputBits = device.Allocate<ulong>((long)pixels * words);
@@ -54,7 +54,7 @@ internal static class ConvBenchmark
             dots.View.MemSetToZero();
             run();
             Validate(name, shape, input, weights, dots.GetAsArray1D(), null, $"binary conv Tile{tile}");
-            double seconds = SecondsPerRun(device, run, maxRepeats);
+            double seconds = GemmBenchmark.SecondsPerRun(device, run, maxRepeats);
             output.WriteLine($"  {name}: binary conv Tile{tile} {ResultTable.Format(operations / seconds / 1e12)} TOPS ({seconds * 1e3:F3} ms)");
             if (seconds < best)
                 (best, bestTile) = (seconds, tile);
@@ -68,26 +68,9 @@ internal static class ConvBenchmark
         };
         bitsRun();
         Validate(name, shape, input, weights, null, bits.GetAsArray1D(), $"binary conv threshold bits Tile{bestTile}");
-        double bitsSeconds = SecondsPerRun(device, bitsRun, maxRepeats);
+        double bitsSeconds = GemmBenchmark.SecondsPerRun(device, bitsRun, maxRepeats);
         output.WriteLine($"  {name}: binary conv -> bits Tile{bestTile} {ResultTable.Format(operations / bitsSeconds / 1e12)} TOPS ({bitsSeconds * 1e3:F3} ms)");
         return new ConvTiming(best, bestTile, bitsSeconds);
-    }
-
-    /// <summary>One timed launch after the validated warm-up, then a loop of about 0.2 s (at most maxRepeats), as the GEMM rows.</summary>
-    private static double SecondsPerRun(GpuDevice device, Action run, int maxRepeats)
-    {
-        var clock = Stopwatch.StartNew();
-        run();
-        device.Synchronize();
-        double once = Math.Max(clock.Elapsed.TotalSeconds, 1e-6);
-        int repeats = (int)Math.Clamp(Math.Ceiling(0.2 / once), 1, maxRepeats);
-        if (repeats == 1)
-            return once;
-        clock.Restart();
-        for (int r = 0; r < repeats; r++)
-            run();
-        device.Synchronize();
-        return clock.Elapsed.TotalSeconds / repeats;
     }
 
     /// <summary>The dot of sampled outputs from the float signs with zero padding; for bits, its sign against threshold 0.</summary>
@@ -115,13 +98,5 @@ internal static class ConvBenchmark
             if (bits is not null && ((bits[(long)position * filterWords + o / 64] >> (o % 64)) & 1) != (expected < 0 ? 1UL : 0UL))
                 throw new InvalidDataException($"{what} on {name}: bit ({position}, {o}) disagrees with the signs' convolution {expected} against threshold 0.");
         }
-    }
-
-    private static float[] Floats(Random random, long count)
-    {
-        var x = new float[count];
-        for (long i = 0; i < count; i++)
-            x[i] = random.NextSingle() * 2f - 1f;
-        return x;
     }
 }

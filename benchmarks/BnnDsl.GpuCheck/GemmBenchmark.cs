@@ -2,6 +2,7 @@
 using System.Diagnostics;
 using BnnDsl.Kernels.Cpu;
 using BnnDsl.Kernels.Gpu;
+using BnnDsl.Kernels.Reference;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -38,8 +39,8 @@ internal static class GemmBenchmark
         var (m, n, k) = (shape.M, shape.N, shape.K);
         int words = (k + 63) / 64;
         var random = new Random(shape.M * 31 + shape.N * 17 + shape.K);
-        var a = Floats(random, (long)m * k);
-        var b = Floats(random, (long)n * k);
+        var a = RandomOperands.UniformFloats(random, (long)m * k);
+        var b = RandomOperands.UniformFloats(random, (long)n * k);
         using var aFloats = device.Accelerator.Allocate1D(a);
         using var bFloats = device.Accelerator.Allocate1D(b);
         using var aBits = device.Allocate<ulong>((long)m * words);
@@ -97,7 +98,7 @@ internal static class GemmBenchmark
     /// One timed launch (the caller's validated launch was the warm-up) and, when <paramref name="maxRepeats"/> allows,
     /// enough further launches for about 0.2 s (at most maxRepeats), timed together.
     /// </summary>
-    private static double SecondsPerRun(GpuDevice device, Action run, int maxRepeats)
+    internal static double SecondsPerRun(GpuDevice device, Action run, int maxRepeats)
     {
         var clock = Stopwatch.StartNew();
         run();
@@ -141,13 +142,5 @@ internal static class GemmBenchmark
             if (!(Math.Abs(actual - expected) <= 1e-5 * shape.K))
                 throw new InvalidDataException($"{what} on {shape.Name}: C[{i}, {j}] is {actual}, the double-precision dot product is {expected}.");
         }
-    }
-
-    private static float[] Floats(Random random, long count)
-    {
-        var x = new float[count];
-        for (long i = 0; i < count; i++)
-            x[i] = random.NextSingle() * 2f - 1f;
-        return x;
     }
 }

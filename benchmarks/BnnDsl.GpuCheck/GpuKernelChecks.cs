@@ -85,17 +85,23 @@ internal static class GpuKernelChecks
         foreach (var (m, n, k) in XnorShapes)
         {
             int words = (k + 63) / 64;
-            var a = PackedRows(random, m, k);
-            var b = PackedRows(random, n, k);
+            var a = RandomOperands.PackedRows(random, m, k);
+            var b = RandomOperands.PackedRows(random, n, k);
             var expected = XnorGemmReference.Multiply(a, m, words, b, n, words, words, k);
-            using var aBuffer = device.Accelerator.Allocate1D(a);
-            using var bBuffer = device.Accelerator.Allocate1D(b);
-            using var c = device.Allocate<int>(m * n);
-            GpuXnorGemm.Multiply<TTile>(device, aBuffer.View, m, bBuffer.View, n, k, c.View);
-            if (!expected.AsSpan().SequenceEqual(c.GetAsArray1D()))
+            if (!expected.AsSpan().SequenceEqual(XnorDots<TTile>(device, a, m, b, n, k)))
                 return $"m={m} n={n} k={k} differs from XnorGemmReference";
         }
         return null;
+    }
+
+    /// <summary>GpuXnorGemm.Multiply on host packed rows of <paramref name="k"/> bits: the m × n int32 dots.</summary>
+    public static int[] XnorDots<TTile>(GpuDevice device, ulong[] a, int m, ulong[] b, int n, int k) where TTile : struct, IGemmTile
+    {
+        using var aBuffer = device.Accelerator.Allocate1D(a);
+        using var bBuffer = device.Accelerator.Allocate1D(b);
+        using var c = device.Allocate<int>(m * n);
+        GpuXnorGemm.Multiply<TTile>(device, aBuffer.View, m, bBuffer.View, n, k, c.View);
+        return c.GetAsArray1D();
     }
 
     private static string? XnorThreshold(GpuDevice device)
@@ -104,8 +110,8 @@ internal static class GpuKernelChecks
         foreach (var (m, n, k) in XnorShapes)
         {
             int words = (k + 63) / 64;
-            var a = PackedRows(random, m, k);
-            var b = PackedRows(random, n, k);
+            var a = RandomOperands.PackedRows(random, m, k);
+            var b = RandomOperands.PackedRows(random, n, k);
             var threshold = new int[n];
             for (int j = 0; j < n; j++)
                 threshold[j] = random.Next(-k, k + 1);
@@ -147,8 +153,8 @@ internal static class GpuKernelChecks
             foreach (bool transposeA in new[] { false, true })
                 foreach (bool transposeB in new[] { false, true })
                 {
-                    var a = Floats(random, m * k);
-                    var b = Floats(random, k * n);
+                    var a = RandomOperands.UniformFloats(random, m * k);
+                    var b = RandomOperands.UniformFloats(random, k * n);
                     var expected = new float[m * n];
                     int lda = transposeA ? m : k, ldb = transposeB ? k : n;
                     SgemmReference.Multiply(transposeA, transposeB, m, n, k, 1f, a, lda, b, ldb, 0f, expected, n);
@@ -164,14 +170,6 @@ internal static class GpuKernelChecks
         return null;
     }
 
-    private static float[] Floats(Random random, int count)
-    {
-        var x = new float[count];
-        for (int i = 0; i < count; i++)
-            x[i] = random.NextSingle() * 2f - 1f;
-        return x;
-    }
-
     private static byte[] Codes(Random random, int count, int bits)
     {
         var codes = new byte[count];
@@ -181,7 +179,7 @@ internal static class GpuKernelChecks
     }
 
     /// <summary>The BitPlanes row layout, bit by bit: row r, plane p, word w at (r * bits + p) * words + w.</summary>
-    private static ulong[] Planes(byte[] codes, int rows, int k, int bits)
+    public static ulong[] Planes(byte[] codes, int rows, int k, int bits)
     {
         int words = (k + 63) / 64;
         var planes = new ulong[rows * bits * words];
@@ -191,19 +189,5 @@ internal static class GpuKernelChecks
                     if (((codes[r * k + c] >> p) & 1) != 0)
                         planes[(r * bits + p) * words + c / 64] |= 1UL << (c % 64);
         return planes;
-    }
-
-    private static ulong[] PackedRows(Random random, int rows, int bits)
-    {
-        int words = (bits + 63) / 64;
-        var data = new ulong[rows * words];
-        for (int r = 0; r < rows; r++)
-            for (int w = 0; w < words; w++)
-            {
-                ulong word = (ulong)random.NextInt64() ^ ((ulong)random.NextInt64() << 1);
-                int valid = Math.Min(64, bits - w * 64);
-                data[r * words + w] = valid == 64 ? word : word & ((1UL << valid) - 1);
-            }
-        return data;
     }
 }

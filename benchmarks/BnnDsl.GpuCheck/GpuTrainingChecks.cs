@@ -27,8 +27,8 @@ internal static class GpuTrainingChecks
         foreach (var shape in ConvShapes)
             foreach (var padding in new[] { BinaryPadding.One, BinaryPadding.Zero })
             {
-                var input = Floats(random, shape.Batch * shape.Height * shape.Width * shape.Channels);
-                var weights = Floats(random, shape.Filters * shape.KernelH * shape.KernelW * shape.Channels);
+                var input = RandomOperands.UniformFloats(random, shape.Batch * shape.Height * shape.Width * shape.Channels);
+                var weights = RandomOperands.UniformFloats(random, shape.Filters * shape.KernelH * shape.KernelW * shape.Channels);
                 var dots = BinaryConv2dReference.Dots(input, weights, shape, padding);
                 using var inputBits = device.Accelerator.Allocate1D(Pack(input, shape.Channels));
                 using var weightBits = device.Accelerator.Allocate1D(Pack(weights, shape.Channels));
@@ -58,13 +58,12 @@ internal static class GpuTrainingChecks
     public static string? SignAndRelu(GpuDevice device)
     {
         var random = new Random(31);
-        var x = Floats(random, 777);
+        var x = RandomOperands.UniformFloats(random, 777);
         x[0] = 1f;
         x[1] = -1f;
         x[2] = MathF.BitIncrement(1f);
         x[3] = 0f;
-        var dy = Floats(random, x.Length);
-        var (y, dx) = (new float[x.Length], new float[x.Length]);
+        var dy = RandomOperands.UniformFloats(random, x.Length);
         using var xBuffer = device.Accelerator.Allocate1D(x);
         using var dyBuffer = device.Accelerator.Allocate1D(dy);
         using var yBuffer = device.Allocate<float>(x.Length);
@@ -72,8 +71,7 @@ internal static class GpuTrainingChecks
         foreach (bool sign in new[] { true, false })
         {
             Layer layer = sign ? new SignLayer("sign", 1, x.Length) : new ReLULayer("relu", 1, x.Length);
-            layer.Forward(x, y, training: true);
-            layer.Backward(x, y, dy, dx);
+            var (y, dx) = LayerStep(layer, x, dy);
             if (sign)
             {
                 GpuElementwise.Sign(device, xBuffer.View, yBuffer.View, x.Length);
@@ -102,10 +100,10 @@ internal static class GpuTrainingChecks
                 layer.Gamma.Value[c] = 0.5f + random.NextSingle();
                 layer.Beta.Value[c] = random.NextSingle() - 0.5f;
             }
-            var x = Floats(random, count);
+            var x = RandomOperands.UniformFloats(random, count);
             for (int i = 0; i < count; i++)
                 x[i] = 3f + 2f * x[i];
-            var dy = Floats(random, count);
+            var dy = RandomOperands.UniformFloats(random, count);
             using var gamma = device.Accelerator.Allocate1D(layer.Gamma.Value);
             using var beta = device.Accelerator.Allocate1D(layer.Beta.Value);
             using var runningMean = device.Accelerator.Allocate1D(layer.RunningMean.Value);
@@ -144,7 +142,7 @@ internal static class GpuTrainingChecks
             var x = new float[max.InputLength];
             for (int i = 0; i < x.Length; i++)
                 x[i] = random.Next(4) - 1.5f;  // ties
-            var dy = Floats(random, max.OutputLength);
+            var dy = RandomOperands.UniformFloats(random, max.OutputLength);
             using var xBuffer = device.Accelerator.Allocate1D(x);
             using var dyBuffer = device.Accelerator.Allocate1D(dy);
             using var y = device.Allocate<float>(dy.Length);
@@ -166,11 +164,9 @@ internal static class GpuTrainingChecks
                 return $"{s} {problem}";
         }
         var global = new GlobalAvgPoolLayer("gap", 3, 5, 7, 13);
-        var gx = Floats(random, global.InputLength);
-        var gdy = Floats(random, global.OutputLength);
-        var (gy, gdx) = (new float[global.OutputLength], new float[global.InputLength]);
-        global.Forward(gx, gy, training: true);
-        global.Backward(gx, gy, gdy, gdx);
+        var gx = RandomOperands.UniformFloats(random, global.InputLength);
+        var gdy = RandomOperands.UniformFloats(random, global.OutputLength);
+        var (gy, gdx) = LayerStep(global, gx, gdy);
         using var gxBuffer = device.Accelerator.Allocate1D(gx);
         using var gdyBuffer = device.Accelerator.Allocate1D(gdy);
         using var gyBuffer = device.Allocate<float>(gy.Length);
@@ -184,7 +180,7 @@ internal static class GpuTrainingChecks
     {
         var random = new Random(61);
         const int batch = 300, classes = 13;
-        var logits = Floats(random, batch * classes);
+        var logits = RandomOperands.UniformFloats(random, batch * classes);
         for (int i = 0; i < logits.Length; i++)
             logits[i] *= 6f;
         var labels = new int[batch];
@@ -194,17 +190,34 @@ internal static class GpuTrainingChecks
         float expected = loss.Forward(logits, labels);
         var expectedGradient = new float[logits.Length];
         loss.Backward(expectedGradient);
+        var actual = RunSoftmaxCrossEntropy(device, logits, labels, batch, classes);
+        if (actual.Correct != loss.Correct)
+            return $"correct is {actual.Correct}, SoftmaxCrossEntropy says {loss.Correct}";
+        return Close([expected], [actual.Loss], 1e-5f, "loss") ?? Close(expectedGradient, actual.Gradient, 1e-5f, "dLogits");
+    }
+
+    /// <summary>The CPU layer's training-mode forward on <paramref name="x"/>, then its backward of <paramref name="dy"/>: fresh y and dx.</summary>
+    public static (float[] Y, float[] Dx) LayerStep(Layer layer, float[] x, float[] dy)
+    {
+        var (y, dx) = (new float[layer.OutputLength], new float[layer.InputLength]);
+        layer.Forward(x, y, training: true);
+        layer.Backward(x, y, dy, dx);
+        return (y, dx);
+    }
+
+    /// <summary>GpuSoftmaxCrossEntropy forward then backward on host arrays: the mean loss, probabilities, correct count and dLogits.</summary>
+    public static (float Loss, float[] Probabilities, int Correct, float[] Gradient) RunSoftmaxCrossEntropy(GpuDevice device,
+        float[] logits, int[] labels, int batch, int classes)
+    {
         using var logitBuffer = device.Accelerator.Allocate1D(logits);
         using var labelBuffer = device.Accelerator.Allocate1D(labels);
         using var probabilities = device.Allocate<float>(logits.Length);
-        using var lossBuffer = device.Allocate<float>(1);
+        using var loss = device.Allocate<float>(1);
         using var correct = device.Allocate<int>(1);
         using var gradient = device.Allocate<float>(logits.Length);
-        GpuSoftmaxCrossEntropy.Forward(device, logitBuffer.View, labelBuffer.View, batch, classes, probabilities.View, lossBuffer.View, correct.View);
+        GpuSoftmaxCrossEntropy.Forward(device, logitBuffer.View, labelBuffer.View, batch, classes, probabilities.View, loss.View, correct.View);
         GpuSoftmaxCrossEntropy.Backward(device, probabilities.View, labelBuffer.View, batch, classes, gradient.View);
-        if (correct.GetAsArray1D()[0] != loss.Correct)
-            return $"correct is {correct.GetAsArray1D()[0]}, SoftmaxCrossEntropy says {loss.Correct}";
-        return Close([expected], lossBuffer.GetAsArray1D(), 1e-5f, "loss") ?? Close(expectedGradient, gradient.GetAsArray1D(), 1e-5f, "dLogits");
+        return (loss.GetAsArray1D()[0], probabilities.GetAsArray1D(), correct.GetAsArray1D()[0], gradient.GetAsArray1D());
     }
 
     public static string? Adam(GpuDevice device)
@@ -247,13 +260,5 @@ internal static class GpuTrainingChecks
         var packed = new ulong[rows * SignPacking.WordsFor(channels)];
         BnnDsl.Kernels.Cpu.SignPacking.Pack(values, rows, channels, packed);
         return packed;
-    }
-
-    private static float[] Floats(Random random, int count)
-    {
-        var x = new float[count];
-        for (int i = 0; i < count; i++)
-            x[i] = random.NextSingle() * 2f - 1f;
-        return x;
     }
 }

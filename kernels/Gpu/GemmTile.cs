@@ -1,4 +1,7 @@
 // Compile-time tile shapes of the tiled GEMM kernels (XNOR and float): struct type parameters, one kernel per shape.
+using ILGPU;
+using ILGPU.Runtime;
+
 namespace BnnDsl.Kernels.Gpu;
 
 /// <summary>
@@ -66,4 +69,11 @@ internal static class GemmTileShape
     /// <summary>Groups along N (x) and M (y) covering an m × n output.</summary>
     public static (int X, int Y) Groups<TTile>(int m, int n) where TTile : struct, IGemmTile
         => ((n + Cols<TTile>() - 1) / Cols<TTile>(), (m + Rows<TTile>() - 1) / Rows<TTile>());
+
+    /// <summary>The launch of a tiled kernel over an m × n output: <see cref="Groups{TTile}"/> groups of ThreadCols × ThreadRows threads.</summary>
+    public static KernelConfig Config<TTile>(int m, int n) where TTile : struct, IGemmTile
+    {
+        var (groupsX, groupsY) = Groups<TTile>(m, n);
+        return new KernelConfig(new Index2D(groupsX, groupsY), new Index2D(default(TTile).ThreadCols, default(TTile).ThreadRows));
+    }
 }

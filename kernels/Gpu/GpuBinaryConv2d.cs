@@ -83,9 +83,7 @@ public static class GpuBinaryConv2d
     {
         var kernel = device.Kernel(name, typeof(TTile), accelerator =>
             accelerator.LoadStreamKernel<TOutput, ArrayView<ulong>, ArrayView<ulong>, ConvGeometry>(TiledKernel<TTile, TOutput>));
-        var tile = default(TTile);
-        var (groupsX, groupsY) = GemmTileShape.Groups<TTile>(geometry.Positions, geometry.Filters);
-        kernel(new KernelConfig(new Index2D(groupsX, groupsY), new Index2D(tile.ThreadCols, tile.ThreadRows)), output, input, weights, geometry);
+        kernel(GemmTileShape.Config<TTile>(geometry.Positions, geometry.Filters), output, input, weights, geometry);
     }
 
     /// <summary>

@@ -44,9 +44,7 @@ public static class GpuBitSerialGemm
 
         var kernel = device.Kernel("bit-serial-int32", typeof((TBits, TTile)), accelerator =>
             accelerator.LoadStreamKernel<Int32Dots, ArrayView<ulong>, ArrayView<ulong>, int, int, int>(TiledKernel<TBits, TTile, Int32Dots>));
-        var (groupsX, groupsY) = GemmTileShape.Groups<TTile>(m, n);
-        kernel(new KernelConfig(new Index2D(groupsX, groupsY), new Index2D(tile.ThreadCols, tile.ThreadRows)),
-            new Int32Dots(d, n), a, b, m, n, kWords);
+        kernel(GemmTileShape.Config<TTile>(m, n), new Int32Dots(d, n), a, b, m, n, kWords);
     }
 
     /// <summary>

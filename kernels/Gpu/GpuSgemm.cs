@@ -48,11 +48,8 @@ public static class GpuSgemm
         Check(device, transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc);
         var kernel = device.Kernel("sgemm", typeof(TTile), accelerator =>
             accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, SgemmShape>(TiledKernel<TTile>));
-        var tile = default(TTile);
-        var (groupsX, groupsY) = GemmTileShape.Groups<TTile>(m, n);
-        var config = new KernelConfig(new Index2D(groupsX, groupsY), new Index2D(tile.ThreadCols, tile.ThreadRows));
         var shape = new SgemmShape(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, lda, ldb, ldc, alpha, beta);
-        kernel(config, a, b, c, shape);
+        kernel(GemmTileShape.Config<TTile>(m, n), a, b, c, shape);
     }
 
     private static void Check(GpuDevice device, bool transposeA, bool transposeB, int m, int n, int k,

@@ -59,10 +59,7 @@ public static class GpuXnorGemm
     {
         var kernel = device.Kernel(name, typeof(TTile), accelerator =>
             accelerator.LoadStreamKernel<TOutput, ArrayView<ulong>, ArrayView<ulong>, int, int, int, int>(TiledKernel<TTile, TOutput>));
-        var tile = default(TTile);
-        var (groupsX, groupsY) = GemmTileShape.Groups<TTile>(m, n);
-        var config = new KernelConfig(new Index2D(groupsX, groupsY), new Index2D(tile.ThreadCols, tile.ThreadRows));
-        kernel(config, output, a, b, m, n, kWords, kBits);
+        kernel(GemmTileShape.Config<TTile>(m, n), output, a, b, m, n, kWords, kBits);
     }
 
     /// <summary>

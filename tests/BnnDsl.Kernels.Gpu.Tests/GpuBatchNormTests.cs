@@ -1,5 +1,6 @@
 // GPU batch normalization (training forward with the running update, evaluation forward, backward) against BatchNormLayer.
 using BnnDsl.Kernels.Gpu;
+using BnnDsl.Kernels.Reference;
 using BnnDsl.Runtime.Layers;
 
 namespace BnnDsl.Kernels.Gpu.Tests;
@@ -33,7 +34,7 @@ public class GpuBatchNormTests
             Fill(random, layer.RunningVar.Value, 0.5f, 2f);
             var x = new float[count];
             Fill(random, x, 2f, 5f);  // an offset mean: the shifted sums must keep the variance exact
-            var dy = GpuTestDevices.Floats(random, count);
+            var dy = RandomOperands.Floats(random, count);
 
             using var gamma = device.Accelerator.Allocate1D(layer.Gamma.Value);
             using var beta = device.Accelerator.Allocate1D(layer.Beta.Value);

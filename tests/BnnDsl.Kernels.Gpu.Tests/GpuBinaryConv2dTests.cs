@@ -71,7 +71,7 @@ public class GpuBinaryConv2dTests
         var first = Conv2dShape.Square(2, 6, 70, 67, 3, 1, 1);
         var second = Conv2dShape.Square(2, 6, 67, 5, 3, 2, 1);
         var (input, weights1, packedInput, packedWeights1) = Operands(random, first);
-        var weights2 = GpuTestDevices.Floats(random, second.Filters * 9 * second.Channels);
+        var weights2 = RandomOperands.Floats(random, second.Filters * 9 * second.Channels);
         var threshold = new int[first.Filters];
         for (int o = 0; o < first.Filters; o++)
             threshold[o] = random.Next(-20, 21);
@@ -130,8 +130,8 @@ public class GpuBinaryConv2dTests
     /// <summary>Random float input and weights (some exact zeros, which are +1) and their packed NHWC / OHWI words.</summary>
     private static (float[] Input, float[] Weights, ulong[] PackedInput, ulong[] PackedWeights) Operands(Random random, Conv2dShape shape)
     {
-        var input = GpuTestDevices.Floats(random, shape.Batch * shape.Height * shape.Width * shape.Channels);
-        var weights = GpuTestDevices.Floats(random, shape.Filters * shape.KernelH * shape.KernelW * shape.Channels);
+        var input = RandomOperands.Floats(random, shape.Batch * shape.Height * shape.Width * shape.Channels);
+        var weights = RandomOperands.Floats(random, shape.Filters * shape.KernelH * shape.KernelW * shape.Channels);
         return (input, weights, Pack(input, input.Length / shape.Channels, shape.Channels),
             Pack(weights, weights.Length / shape.Channels, shape.Channels));
     }

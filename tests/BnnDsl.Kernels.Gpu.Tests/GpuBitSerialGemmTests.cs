@@ -1,4 +1,5 @@
 // The GPU bit-serial GEMM (every pair of widths, two tile shapes) against the integer reference on codes, on every accelerator.
+using BnnDsl.GpuCheck;
 using BnnDsl.Kernels.Gpu;
 using BnnDsl.Kernels.Reference;
 
@@ -50,8 +51,8 @@ public class GpuBitSerialGemmTests
             var aCodes = Codes(random, m * k, ka, allMax);
             var bCodes = Codes(random, n * k, kw, allMax);
             var expected = BitSerialGemmReference.Multiply(aCodes, m, bCodes, n, k, kw);
-            using var a = device.Accelerator.Allocate1D(Planes(aCodes, m, k, ka));
-            using var b = device.Accelerator.Allocate1D(Planes(bCodes, n, k, kw));
+            using var a = device.Accelerator.Allocate1D(GpuKernelChecks.Planes(aCodes, m, k, ka));
+            using var b = device.Accelerator.Allocate1D(GpuKernelChecks.Planes(bCodes, n, k, kw));
             using var d = device.Allocate<int>(m * n);
             GpuBitSerialGemm.Multiply<TBits, TTile>(device, a.View, m, b.View, n, k, d.View);
             Assert.Equal(expected, d.GetAsArray1D());
@@ -64,18 +65,5 @@ public class GpuBitSerialGemmTests
         for (int i = 0; i < count; i++)
             codes[i] = (byte)(allMax ? (1 << bits) - 1 : random.Next(1 << bits));
         return codes;
-    }
-
-    /// <summary>The BitPlanes row layout, bit by bit: row r, plane p, word w at (r * bits + p) * words + w.</summary>
-    private static ulong[] Planes(byte[] codes, int rows, int k, int bits)
-    {
-        int words = (k + 63) / 64;
-        var planes = new ulong[rows * bits * words];
-        for (int r = 0; r < rows; r++)
-            for (int p = 0; p < bits; p++)
-                for (int c = 0; c < k; c++)
-                    if (((codes[r * k + c] >> p) & 1) != 0)
-                        planes[(r * bits + p) * words + c / 64] |= 1UL << (c % 64);
-        return planes;
     }
 }

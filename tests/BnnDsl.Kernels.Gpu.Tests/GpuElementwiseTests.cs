@@ -1,6 +1,8 @@
 // GPU sign (with its STE gradient) and ReLU (with its gradient) against the runtime's SignLayer and ReLULayer: exact.
+using BnnDsl.GpuCheck;
 using BnnDsl.Kernels.Gpu;
 using BnnDsl.Runtime.Layers;
+using ILGPU;
 
 namespace BnnDsl.Kernels.Gpu.Tests;
 
@@ -11,41 +13,28 @@ public class GpuElementwiseTests
     [Theory]
     [MemberData(nameof(Kinds))]
     public void SignAndStraightThroughGradientEqualSignLayer(GpuDeviceKind kind)
-    {
-        var (x, dy) = Inputs(31);
-        var layer = new SignLayer("sign", 1, x.Length);
-        var (y, dx) = (new float[x.Length], new float[x.Length]);
-        layer.Forward(x, y, training: true);
-        layer.Backward(x, y, dy, dx);
-
-        var device = GpuTestDevices.Get(kind);
-        using var xBuffer = device.Accelerator.Allocate1D(x);
-        using var dyBuffer = device.Accelerator.Allocate1D(dy);
-        using var yBuffer = device.Allocate<float>(x.Length);
-        using var dxBuffer = device.Allocate<float>(x.Length);
-        GpuElementwise.Sign(device, xBuffer.View, yBuffer.View, x.Length);
-        GpuElementwise.SignBackward(device, xBuffer.View, dyBuffer.View, dxBuffer.View, x.Length);
-        Assert.Equal(y, yBuffer.GetAsArray1D());
-        Assert.Equal(dx, dxBuffer.GetAsArray1D());
-    }
+        => EqualLayer(kind, 31, count => new SignLayer("sign", 1, count), GpuElementwise.Sign, GpuElementwise.SignBackward);
 
     [Theory]
     [MemberData(nameof(Kinds))]
     public void ReluAndGradientEqualReLULayer(GpuDeviceKind kind)
+        => EqualLayer(kind, 32, count => new ReLULayer("relu", 1, count), GpuElementwise.Relu, GpuElementwise.ReluBackward);
+
+    /// <summary>The GPU forward and backward pair gives exactly the layer's y and dx on <see cref="Inputs"/>.</summary>
+    private static void EqualLayer(GpuDeviceKind kind, int seed, Func<int, Layer> layerOf,
+        Action<GpuDevice, ArrayView<float>, ArrayView<float>, int> forward,
+        Action<GpuDevice, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> backward)
     {
-        var (x, dy) = Inputs(32);
-        var layer = new ReLULayer("relu", 1, x.Length);
-        var (y, dx) = (new float[x.Length], new float[x.Length]);
-        layer.Forward(x, y, training: true);
-        layer.Backward(x, y, dy, dx);
+        var (x, dy) = Inputs(seed);
+        var (y, dx) = GpuTrainingChecks.LayerStep(layerOf(x.Length), x, dy);
 
         var device = GpuTestDevices.Get(kind);
         using var xBuffer = device.Accelerator.Allocate1D(x);
         using var dyBuffer = device.Accelerator.Allocate1D(dy);
         using var yBuffer = device.Allocate<float>(x.Length);
         using var dxBuffer = device.Allocate<float>(x.Length);
-        GpuElementwise.Relu(device, xBuffer.View, yBuffer.View, x.Length);
-        GpuElementwise.ReluBackward(device, xBuffer.View, dyBuffer.View, dxBuffer.View, x.Length);
+        forward(device, xBuffer.View, yBuffer.View, x.Length);
+        backward(device, xBuffer.View, dyBuffer.View, dxBuffer.View, x.Length);
         Assert.Equal(y, yBuffer.GetAsArray1D());
         Assert.Equal(dx, dxBuffer.GetAsArray1D());
     }

@@ -1,4 +1,5 @@
 // GPU softmax cross-entropy (loss, accuracy, gradient) against SoftmaxCrossEntropy, and the GPU Adam step against Adam.
+using BnnDsl.GpuCheck;
 using BnnDsl.Kernels.Gpu;
 using BnnDsl.Runtime.Layers;
 using BnnDsl.Runtime.Training;
@@ -37,18 +38,11 @@ public class GpuLossAndAdamTests
             var expectedGradient = new float[logits.Length];
             loss.Backward(expectedGradient);
 
-            using var logitBuffer = device.Accelerator.Allocate1D(logits);
-            using var labelBuffer = device.Accelerator.Allocate1D(labels);
-            using var probabilities = device.Allocate<float>(logits.Length);
-            using var lossBuffer = device.Allocate<float>(1);
-            using var correct = device.Allocate<int>(1);
-            using var gradient = device.Allocate<float>(logits.Length);
-            GpuSoftmaxCrossEntropy.Forward(device, logitBuffer.View, labelBuffer.View, batch, classes, probabilities.View, lossBuffer.View, correct.View);
-            GpuSoftmaxCrossEntropy.Backward(device, probabilities.View, labelBuffer.View, batch, classes, gradient.View);
-            GpuTolerance.Close([expected], lossBuffer.GetAsArray1D(), Tolerance, "loss");
-            Assert.Equal(loss.Correct, correct.GetAsArray1D()[0]);
-            GpuTolerance.Close(loss.Probabilities, probabilities.GetAsArray1D(), Tolerance, "probabilities");
-            GpuTolerance.Close(expectedGradient, gradient.GetAsArray1D(), Tolerance, "dLogits");
+            var actual = GpuTrainingChecks.RunSoftmaxCrossEntropy(device, logits, labels, batch, classes);
+            GpuTolerance.Close([expected], [actual.Loss], Tolerance, "loss");
+            Assert.Equal(loss.Correct, actual.Correct);
+            GpuTolerance.Close(loss.Probabilities, actual.Probabilities, Tolerance, "probabilities");
+            GpuTolerance.Close(expectedGradient, actual.Gradient, Tolerance, "dLogits");
         }
     }
 

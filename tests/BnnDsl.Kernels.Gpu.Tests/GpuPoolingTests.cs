@@ -1,6 +1,8 @@
 // GPU max, average and global average pooling, forward and backward, against the runtime's pooling layers.
+using BnnDsl.GpuCheck;
 using BnnDsl.Kernels.Cpu;
 using BnnDsl.Kernels.Gpu;
+using BnnDsl.Kernels.Reference;
 using BnnDsl.Runtime.Layers;
 
 namespace BnnDsl.Kernels.Gpu.Tests;
@@ -38,10 +40,8 @@ public class GpuPoolingTests
             var x = new float[layer.InputLength];
             for (int i = 0; i < x.Length; i++)
                 x[i] = random.Next(4) - 1.5f;
-            var dy = GpuTestDevices.Floats(random, layer.OutputLength);
-            var (y, dx) = (new float[layer.OutputLength], new float[layer.InputLength]);
-            layer.Forward(x, y, training: true);
-            layer.Backward(x, y, dy, dx);
+            var dy = RandomOperands.Floats(random, layer.OutputLength);
+            var (y, dx) = GpuTrainingChecks.LayerStep(layer, x, dy);
 
             using var xBuffer = device.Accelerator.Allocate1D(x);
             using var dyBuffer = device.Accelerator.Allocate1D(dy);
@@ -65,11 +65,9 @@ public class GpuPoolingTests
         foreach (var s in Shapes)
         {
             var layer = new AvgPoolLayer("pool", s.Batch, s.Height, s.Width, s.Channels, s.KernelH, s.StrideH, s.PadH);
-            var x = GpuTestDevices.Floats(random, layer.InputLength);
-            var dy = GpuTestDevices.Floats(random, layer.OutputLength);
-            var (y, dx) = (new float[layer.OutputLength], new float[layer.InputLength]);
-            layer.Forward(x, y, training: true);
-            layer.Backward(x, y, dy, dx);
+            var x = RandomOperands.Floats(random, layer.InputLength);
+            var dy = RandomOperands.Floats(random, layer.OutputLength);
+            var (y, dx) = GpuTrainingChecks.LayerStep(layer, x, dy);
 
             using var xBuffer = device.Accelerator.Allocate1D(x);
             using var dyBuffer = device.Accelerator.Allocate1D(dy);
@@ -93,11 +91,9 @@ public class GpuPoolingTests
         foreach (var (batch, height, width, channels) in new[] { (1, 1, 1, 1), (3, 5, 7, 13), (2, 4, 4, 70) })
         {
             var layer = new GlobalAvgPoolLayer("gap", batch, height, width, channels);
-            var x = GpuTestDevices.Floats(random, layer.InputLength);
-            var dy = GpuTestDevices.Floats(random, layer.OutputLength);
-            var (y, dx) = (new float[layer.OutputLength], new float[layer.InputLength]);
-            layer.Forward(x, y, training: true);
-            layer.Backward(x, y, dy, dx);
+            var x = RandomOperands.Floats(random, layer.InputLength);
+            var dy = RandomOperands.Floats(random, layer.OutputLength);
+            var (y, dx) = GpuTrainingChecks.LayerStep(layer, x, dy);
 
             using var xBuffer = device.Accelerator.Allocate1D(x);
             using var dyBuffer = device.Accelerator.Allocate1D(dy);

@@ -70,8 +70,8 @@ public class GpuSgemmTests
     private static void CheckTiled<TTile>(GpuDevice device, Random random) where TTile : struct, IGemmTile
     {
         int m = 131, n = 67, k = 11;
-        var a = GpuTestDevices.Floats(random, m * k);
-        var b = GpuTestDevices.Floats(random, k * n);
+        var a = RandomOperands.Floats(random, m * k);
+        var b = RandomOperands.Floats(random, k * n);
         var expected = new float[m * n];
         SgemmReference.Multiply(false, false, m, n, k, 1f, a, k, b, n, 0f, expected, n);
         using var aBuffer = device.Accelerator.Allocate1D(a);
@@ -85,9 +85,9 @@ public class GpuSgemmTests
         int m, int n, int k, float alpha, float beta, int pad)
     {
         int lda = (transposeA ? m : k) + pad, ldb = (transposeB ? k : n) + pad, ldc = n + pad;
-        var a = GpuTestDevices.Floats(random, (transposeA ? k : m) * lda);
-        var b = GpuTestDevices.Floats(random, (transposeB ? n : k) * ldb);
-        var c = GpuTestDevices.Floats(random, m * ldc);
+        var a = RandomOperands.Floats(random, (transposeA ? k : m) * lda);
+        var b = RandomOperands.Floats(random, (transposeB ? n : k) * ldb);
+        var c = RandomOperands.Floats(random, m * ldc);
         if (beta == 0f)
             c[0] = float.NaN;  // beta == 0 must ignore C's old contents, NaN included
         var expected = (float[])c.Clone();

@@ -17,7 +17,7 @@ public class GpuSignPackingTests
         foreach (int channels in new[] { 1, 2, 7, 8, 31, 32, 33, 63, 64, 65, 100, 127, 128, 129, 200, 577 })
         {
             int rows = 1 + random.Next(5);
-            var x = GpuTestDevices.Floats(random, rows * channels, zeroShare: 0.2f);
+            var x = RandomOperands.Floats(random, rows * channels, zeroShare: 0.2f);
             Check(device, x, rows, channels);
         }
     }

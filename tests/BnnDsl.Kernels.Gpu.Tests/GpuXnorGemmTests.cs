@@ -1,4 +1,5 @@
 // The GPU XNOR GEMM (every tile shape, int32 and threshold outputs) against the bit-by-bit reference, on every accelerator.
+using BnnDsl.GpuCheck;
 using BnnDsl.Kernels.Gpu;
 using BnnDsl.Kernels.Reference;
 
@@ -35,8 +36,8 @@ public class GpuXnorGemmTests
         var random = new Random(14);
         foreach (var (m, n, k) in Shapes)
         {
-            var a = GpuTestDevices.PackedRows(random, m, k);
-            var b = GpuTestDevices.PackedRows(random, n, k);
+            var a = RandomOperands.PackedRows(random, m, k);
+            var b = RandomOperands.PackedRows(random, n, k);
             var threshold = new int[n];
             for (int j = 0; j < n; j++)
                 threshold[j] = random.Next(-k, k + 1);
@@ -73,15 +74,10 @@ public class GpuXnorGemmTests
         foreach (var (m, n, k) in Shapes)
         {
             int words = (k + 63) / 64;
-            var a = GpuTestDevices.PackedRows(random, m, k);
-            var b = GpuTestDevices.PackedRows(random, n, k);
+            var a = RandomOperands.PackedRows(random, m, k);
+            var b = RandomOperands.PackedRows(random, n, k);
             var expected = XnorGemmReference.Multiply(a, m, words, b, n, words, words, k);
-
-            using var aBuffer = device.Accelerator.Allocate1D(a);
-            using var bBuffer = device.Accelerator.Allocate1D(b);
-            using var c = device.Allocate<int>(m * n);
-            GpuXnorGemm.Multiply<TTile>(device, aBuffer.View, m, bBuffer.View, n, k, c.View);
-            Assert.Equal(expected, c.GetAsArray1D());
+            Assert.Equal(expected, GpuKernelChecks.XnorDots<TTile>(device, a, m, b, n, k));
         }
     }
 }

@@ -84,9 +84,9 @@ public class BinaryConv2dTests
         var random = new Random(31);
         var first = new Conv2dShape(2, 6, 5, 37, 70, 3, 3, 1, 1, 1, 1);
         var second = new Conv2dShape(2, first.OutputHeight, first.OutputWidth, 70, 19, 3, 3, 2, 2, 1, 1);
-        var x = TestData.Floats(random, first.Batch * first.Height * first.Width * first.Channels);
-        var w1 = TestData.Floats(random, first.Filters * 9 * first.Channels);
-        var w2 = TestData.Floats(random, second.Filters * 9 * second.Channels);
+        var x = RandomOperands.Floats(random, first.Batch * first.Height * first.Width * first.Channels);
+        var w1 = RandomOperands.Floats(random, first.Filters * 9 * first.Channels);
+        var w2 = RandomOperands.Floats(random, second.Filters * 9 * second.Channels);
         var thresholds = new int[first.Filters];
         for (int o = 0; o < thresholds.Length; o++)
             thresholds[o] = random.Next(-20, 21);
@@ -111,7 +111,7 @@ public class BinaryConv2dTests
     {
         var random = new Random(4);
         var shape = new Conv2dShape(1, 5, 5, 100, 17, 3, 3, 1, 1, 1, 1);
-        var w = TestData.Floats(random, shape.Filters * 9 * shape.Channels);
+        var w = RandomOperands.Floats(random, shape.Filters * 9 * shape.Channels);
         var fromFloats = BinaryConvWeights.FromFloats(w, shape.Filters, 3, 3, shape.Channels);
         var fromPacked = BinaryConvWeights.FromPacked(SignPackingReference.Pack(w, shape.Filters * 9, shape.Channels), shape.Filters, 3, 3, shape.Channels);
         for (int o = 0; o < shape.Filters; o++)
@@ -170,15 +170,15 @@ public class BinaryConv2dTests
     {
         var random = new Random(6);
         var shape = new Conv2dShape(3, 24, 23, 130, 70, 3, 3, 1, 1, 1, 1);
-        var input = Pack(TestData.Floats(random, shape.Batch * shape.Height * shape.Width * shape.Channels), shape);
-        var weights = BinaryConvWeights.FromFloats(TestData.Floats(random, shape.Filters * 9 * shape.Channels), shape.Filters, 3, 3, shape.Channels);
+        var input = Pack(RandomOperands.Floats(random, shape.Batch * shape.Height * shape.Width * shape.Channels), shape);
+        var weights = BinaryConvWeights.FromFloats(RandomOperands.Floats(random, shape.Filters * 9 * shape.Channels), shape.Filters, 3, 3, shape.Channels);
         var plan = new BinaryConv2dPlan(shape, weights, BinaryPadding.Zero);
         var scratch = new ulong[BinaryConv2d.ScratchLength(shape)];
         var ints = new int[shape.OutputPositions * shape.Filters];
         var floats = new float[ints.Length];
         var bits = new ulong[shape.OutputPositions * 2];
-        var scale = TestData.Floats(random, shape.Filters);
-        var bias = TestData.Floats(random, shape.Filters);
+        var scale = RandomOperands.Floats(random, shape.Filters);
+        var bias = RandomOperands.Floats(random, shape.Filters);
         var thresholds = new int[shape.Filters];
         void RunAll()
         {
@@ -204,13 +204,13 @@ public class BinaryConv2dTests
     private static void CheckAllOutputs(Random random, Conv2dShape shape, KernelPath path, int threads)
     {
         int n = shape.Filters, m = shape.OutputPositions, kBits = shape.KernelH * shape.KernelW * shape.Channels;
-        var x = TestData.Floats(random, shape.Batch * shape.Height * shape.Width * shape.Channels);
-        var w = TestData.Floats(random, n * shape.KernelH * shape.KernelW * shape.Channels);
+        var x = RandomOperands.Floats(random, shape.Batch * shape.Height * shape.Width * shape.Channels);
+        var w = RandomOperands.Floats(random, n * shape.KernelH * shape.KernelW * shape.Channels);
         var input = Pack(x, shape);
         var weights = BinaryConvWeights.FromFloats(w, n, shape.KernelH, shape.KernelW, shape.Channels);
         var scratch = new ulong[BinaryConv2d.ScratchLength(shape)];
-        var scale = TestData.Floats(random, n);
-        var bias = TestData.Floats(random, n);
+        var scale = RandomOperands.Floats(random, n);
+        var bias = RandomOperands.Floats(random, n);
         var thresholds = new int[n];
         for (int o = 0; o < n; o++)
             thresholds[o] = random.Next(-kBits / 4 - 1, kBits / 4 + 2);

@@ -16,8 +16,8 @@ public class BinaryWeightsUpdateTests
         foreach (var (n, bits) in new[] { (1, 1), (17, 64), (16, 65), (70, 100), (33, 1600) })
         {
             int words = (bits + 63) / 64;
-            var packed = XnorPackedB.Pack(TestData.PackedRows(random, n, bits), n, words, bits);
-            var next = TestData.PackedRows(random, n, bits);
+            var packed = XnorPackedB.Pack(RandomOperands.PackedRows(random, n, bits), n, words, bits);
+            var next = RandomOperands.PackedRows(random, n, bits);
             packed.Repack(next);
             var fresh = XnorPackedB.Pack(next, n, words, bits);
             for (int col = 0; col < n; col++)
@@ -51,14 +51,14 @@ public class BinaryWeightsUpdateTests
             {
                 int weightCount = shape.Filters * shape.KernelH * shape.KernelW * shape.Channels;
                 var plan = new BinaryConv2dPlan(shape, BinaryConvWeights.FromFloats(
-                    TestData.Floats(random, weightCount), shape.Filters, shape.KernelH, shape.KernelW, shape.Channels), padding);
-                var input = TestData.Floats(random, shape.Batch * shape.Height * shape.Width * shape.Channels);
+                    RandomOperands.Floats(random, weightCount), shape.Filters, shape.KernelH, shape.KernelW, shape.Channels), padding);
+                var input = RandomOperands.Floats(random, shape.Batch * shape.Height * shape.Width * shape.Channels);
                 var packedInput = new ulong[BinaryConv2d.InputLength(shape)];
                 SignPacking.Pack(input, shape.Batch * shape.Height * shape.Width, shape.Channels, packedInput);
                 var scratch = new ulong[BinaryConv2d.ScratchLength(shape)];
                 for (int step = 0; step < 3; step++)
                 {
-                    var weights = TestData.Floats(random, weightCount);
+                    var weights = RandomOperands.Floats(random, weightCount);
                     plan.UpdateWeights(weights, path);
                     var fresh = BinaryConvWeights.FromFloats(weights, shape.Filters, shape.KernelH, shape.KernelW, shape.Channels);
                     for (int o = 0; o < shape.Filters; o++)
@@ -82,8 +82,8 @@ public class BinaryWeightsUpdateTests
         var shape = new Conv2dShape(2, 8, 8, 37, 20, 3, 3, 1, 1, 1, 1);
         int weightCount = 20 * 3 * 3 * 37;
         var plan = new BinaryConv2dPlan(shape, BinaryConvWeights.FromFloats(
-            TestData.Floats(random, weightCount), 20, 3, 3, 37), BinaryPadding.Zero);
-        var weights = TestData.Floats(random, weightCount);
+            RandomOperands.Floats(random, weightCount), 20, 3, 3, 37), BinaryPadding.Zero);
+        var weights = RandomOperands.Floats(random, weightCount);
         plan.UpdateWeights(weights);
         long before = GC.GetAllocatedBytesForCurrentThread();
         for (int i = 0; i < 5; i++)

@@ -309,7 +309,7 @@ public class BitSerialGemmTests
     /// <summary>Floats spread past both clip ranges, with some exact zeros.</summary>
     private static float[] Floats(Random random, int count)
     {
-        var x = TestData.Floats(random, count);
+        var x = RandomOperands.Floats(random, count);
         for (int i = 0; i < count; i++)
             x[i] *= 1.25f;
         return x;

@@ -33,9 +33,9 @@ public class FloatConv2dTests
             foreach (var shape in Shapes(channels, small))
                 foreach (bool withBias in new[] { false, true })
                 {
-                    var input = TestData.Floats(random, shape.Batch * shape.Height * shape.Width * channels);
-                    var weights = TestData.Floats(random, shape.Filters * shape.KernelH * shape.KernelW * channels);
-                    var bias = withBias ? TestData.Floats(random, shape.Filters) : [];
+                    var input = RandomOperands.Floats(random, shape.Batch * shape.Height * shape.Width * channels);
+                    var weights = RandomOperands.Floats(random, shape.Filters * shape.KernelH * shape.KernelW * channels);
+                    var bias = withBias ? RandomOperands.Floats(random, shape.Filters) : [];
                     var output = new float[shape.OutputPositions * shape.Filters];
                     Array.Fill(output, float.NaN);
                     var scratch = new float[FloatConv2d.ScratchLength(shape)];
@@ -50,9 +50,9 @@ public class FloatConv2dTests
     {
         var random = new Random(7);
         var shape = new Conv2dShape(5, 6, 5, 3, 4, 3, 3, 1, 2, 1, 1);
-        var input = TestData.Floats(random, shape.Batch * shape.Height * shape.Width * shape.Channels);
-        var weights = TestData.Floats(random, shape.Filters * 27);
-        var bias = TestData.Floats(random, shape.Filters);
+        var input = RandomOperands.Floats(random, shape.Batch * shape.Height * shape.Width * shape.Channels);
+        var weights = RandomOperands.Floats(random, shape.Filters * 27);
+        var bias = RandomOperands.Floats(random, shape.Filters);
         var expected = FloatConv2dReference.Forward(shape, input, weights, bias);
         int imageScratch = shape.OutputHeight * shape.OutputWidth * 27;
         foreach (int images in new[] { 1, 2, 3 })
@@ -81,7 +81,7 @@ public class FloatConv2dTests
         foreach (int channels in ChannelCounts)
             foreach (var shape in Shapes(channels, small: false))
             {
-                var input = TestData.Floats(random, shape.Batch * shape.Height * shape.Width * channels);
+                var input = RandomOperands.Floats(random, shape.Batch * shape.Height * shape.Width * channels);
                 var columns = new float[shape.OutputPositions * shape.KernelH * shape.KernelW * channels];
                 Array.Fill(columns, float.NaN);
                 FloatConv2d.Im2Col(shape, input, columns, threads: 2);
@@ -98,14 +98,14 @@ public class FloatConv2dTests
             foreach (var shape in Shapes(channels, small: false))
             {
                 int inputLength = shape.Batch * shape.Height * shape.Width * channels;
-                var columns = TestData.Floats(random, shape.OutputPositions * shape.KernelH * shape.KernelW * channels);
+                var columns = RandomOperands.Floats(random, shape.OutputPositions * shape.KernelH * shape.KernelW * channels);
                 var input = new float[inputLength];
                 Array.Fill(input, float.NaN);
                 FloatConv2d.Col2Im(shape, columns, input, path, threads: 2);
                 FloatAssert.Close(FloatConv2dReference.Col2Im(shape, columns), input, $"{path} {shape}");
 
                 // <Im2Col(x), y> == <x, Col2Im(y)>
-                var x = TestData.Floats(random, inputLength);
+                var x = RandomOperands.Floats(random, inputLength);
                 var im2col = new float[columns.Length];
                 FloatConv2d.Im2Col(shape, x, im2col);
                 double left = Dot(im2col, columns), right = Dot(x, input);
@@ -118,9 +118,9 @@ public class FloatConv2dTests
     {
         var random = new Random(4);
         var shape = Conv2dShape.Square(2, 12, 16, 32, 3, 1, 1);
-        var input = TestData.Floats(random, 2 * 12 * 12 * 16);
-        var weights = TestData.Floats(random, 32 * 9 * 16);
-        var bias = TestData.Floats(random, 32);
+        var input = RandomOperands.Floats(random, 2 * 12 * 12 * 16);
+        var weights = RandomOperands.Floats(random, 32 * 9 * 16);
+        var bias = RandomOperands.Floats(random, 32);
         var output = new float[shape.OutputPositions * 32];
         var scratch = new float[FloatConv2d.ScratchLength(shape)];
         var columns = new float[scratch.Length];

@@ -26,7 +26,7 @@ public class FloatPoolingTests
         var random = new Random(61);
         foreach (var shape in Shapes())
         {
-            var input = TestData.Floats(random, shape.Batch * shape.Height * shape.Width * shape.Channels);
+            var input = RandomOperands.Floats(random, shape.Batch * shape.Height * shape.Width * shape.Channels);
             var output = new float[shape.Batch * shape.OutputHeight * shape.OutputWidth * shape.Channels];
             Array.Fill(output, float.NaN);
             FloatPooling.MaxPool(shape, input, output, path, threads: 2);
@@ -55,7 +55,7 @@ public class FloatPoolingTests
         foreach (int channels in new[] { 1, 3, 37, 64, 100 })
             foreach (var (height, width) in new[] { (1, 1), (7, 7), (4, 9) })
             {
-                var input = TestData.Floats(random, 3 * height * width * channels);
+                var input = RandomOperands.Floats(random, 3 * height * width * channels);
                 var output = new float[3 * channels];
                 FloatPooling.GlobalAvgPool(3, height, width, channels, input, output, path, threads: 2);
                 FloatAssert.Close(FloatPoolingReference.GlobalAvgPool(3, height, width, channels, input), output, $"{path} {height}x{width}x{channels}");

@@ -33,8 +33,8 @@ public class PackedMaxPoolTests
         {
             // Mostly -1 bits, so that windows with a single +1 are common.
             var input = new ulong[shape.Batch * shape.Height * shape.Width * SignPacking.WordsFor(shape.Channels)];
-            var rowsA = TestData.PackedRows(random, shape.Batch * shape.Height * shape.Width, shape.Channels);
-            var rowsB = TestData.PackedRows(random, shape.Batch * shape.Height * shape.Width, shape.Channels);
+            var rowsA = RandomOperands.PackedRows(random, shape.Batch * shape.Height * shape.Width, shape.Channels);
+            var rowsB = RandomOperands.PackedRows(random, shape.Batch * shape.Height * shape.Width, shape.Channels);
             for (int i = 0; i < input.Length; i++)
                 input[i] = rowsA[i] | rowsB[i];
             var output = new ulong[PackedMaxPool.OutputLength(shape)];
@@ -50,7 +50,7 @@ public class PackedMaxPoolTests
     {
         var random = new Random(5);
         var shape = Pool2dShape.Square(8, 32, 512, 3, 2, 1);
-        var input = TestData.PackedRows(random, shape.Batch * shape.Height * shape.Width, shape.Channels);
+        var input = RandomOperands.PackedRows(random, shape.Batch * shape.Height * shape.Width, shape.Channels);
         Assert.True(PackedMaxPool.OutputLength(shape) >= 1 << 14);
         var output = new ulong[PackedMaxPool.OutputLength(shape)];
         PackedMaxPool.Forward(input, shape, output, path, threads: 2);
@@ -73,7 +73,7 @@ public class PackedMaxPoolTests
     {
         var random = new Random(2);
         var shape = Pool2dShape.Square(8, 32, 512, 2, 2, 0);
-        var input = TestData.PackedRows(random, shape.Batch * shape.Height * shape.Width, shape.Channels);
+        var input = RandomOperands.PackedRows(random, shape.Batch * shape.Height * shape.Width, shape.Channels);
         var output = new ulong[PackedMaxPool.OutputLength(shape)];
         PackedMaxPool.Forward(input, shape, output, threads: 2);
         long before = GC.GetAllocatedBytesForCurrentThread();

@@ -64,8 +64,8 @@ public class SgemmTests
     {
         var random = new Random(5);
         int m = 9, n = 21, k = 17;
-        var a = TestData.Floats(random, m * k);
-        var b = TestData.Floats(random, k * n);
+        var a = RandomOperands.Floats(random, m * k);
+        var b = RandomOperands.Floats(random, k * n);
         var c = new float[m * n];
         Array.Fill(c, float.NaN);
         Sgemm.Multiply(false, false, m, n, k, 1f, a, k, b, n, 0f, c, n, path);
@@ -90,8 +90,8 @@ public class SgemmTests
     {
         var random = new Random(2);
         int m = 200, n = 300, k = 400;
-        var a = TestData.Floats(random, m * k);
-        var b = TestData.Floats(random, k * n);
+        var a = RandomOperands.Floats(random, m * k);
+        var b = RandomOperands.Floats(random, k * n);
         var c = new float[m * n];
         void Run(KernelPath path)
         {
@@ -129,9 +129,9 @@ public class SgemmTests
         int aRows = transposeA ? k : m, aCols = transposeA ? m : k;
         int bRows = transposeB ? n : k, bCols = transposeB ? k : n;
         int lda = aCols + extraStride, ldb = bCols + extraStride, ldc = n + extraStride;
-        var a = TestData.Floats(random, (aRows - 1) * lda + aCols);
-        var b = TestData.Floats(random, (bRows - 1) * ldb + bCols);
-        var c = TestData.Floats(random, (m - 1) * ldc + n);
+        var a = RandomOperands.Floats(random, (aRows - 1) * lda + aCols);
+        var b = RandomOperands.Floats(random, (bRows - 1) * ldb + bCols);
+        var c = RandomOperands.Floats(random, (m - 1) * ldc + n);
         var expected = (float[])c.Clone();
         SgemmReference.Multiply(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, expected, ldc);
         Sgemm.Multiply(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, path, threads);

@@ -17,7 +17,7 @@ public class SignPackingTests
         foreach (int channels in channelCounts)
         {
             int rows = 1 + random.Next(4);
-            var x = TestData.Floats(random, rows * channels, zeroShare: 0.1f);
+            var x = RandomOperands.Floats(random, rows * channels, zeroShare: 0.1f);
             var packed = new ulong[rows * SignPacking.WordsFor(channels)];
             Array.Fill(packed, 0xDEADBEEFUL);
             SignPacking.Pack(x, rows, channels, packed, path);

@@ -65,8 +65,8 @@ public class XnorGemmTests
         foreach (int k in new[] { 1, 3, 37, 64, 100, 129, 577 })
         {
             int m = 6, n = 21;
-            var af = TestData.Floats(random, m * k);
-            var bf = TestData.Floats(random, n * k);
+            var af = RandomOperands.Floats(random, m * k);
+            var bf = RandomOperands.Floats(random, n * k);
             int words = SignPacking.WordsFor(k);
             var a = SignPackingReference.Pack(af, m, k);
             var b = XnorPackedB.Pack(SignPackingReference.Pack(bf, n, k), n, words, k);
@@ -91,12 +91,12 @@ public class XnorGemmTests
         foreach (var (m, n, k) in new[] { (1, 1, 1), (7, 16, 64), (13, 33, 200), (40, 70, 576), (3, 130, 65) })
         {
             int words = (k + 63) / 64;
-            var a = TestData.PackedRows(random, m, k);
-            var bRows = TestData.PackedRows(random, n, k);
+            var a = RandomOperands.PackedRows(random, m, k);
+            var bRows = RandomOperands.PackedRows(random, n, k);
             var b = XnorPackedB.Pack(bRows, n, words, k);
             var dots = XnorGemmReference.Multiply(a, m, words, bRows, n, words, words, k);
-            var scale = TestData.Floats(random, n);
-            var bias = TestData.Floats(random, n);
+            var scale = RandomOperands.Floats(random, n);
+            var bias = RandomOperands.Floats(random, n);
             var floats = new float[m * n];
             XnorGemm.Multiply(a, m, words, b, XnorOutput.ScaleBias(floats, n, scale, bias), path: path, threads: 2);
             Assert.Equal(XnorGemmReference.ScaleBias(dots, m, n, scale, bias), floats);
@@ -118,8 +118,8 @@ public class XnorGemmTests
     {
         var random = new Random(3);
         int m = 9, n = 20, k = 150, words = 3;
-        var a = TestData.PackedRows(random, m, k);
-        var bRows = TestData.PackedRows(random, n, k);
+        var a = RandomOperands.PackedRows(random, m, k);
+        var bRows = RandomOperands.PackedRows(random, n, k);
         var dots = XnorGemmReference.Multiply(a, m, words, bRows, n, words, words, k);
         var rowClass = new int[m];
         for (int i = 0; i < m; i++)
@@ -159,8 +159,8 @@ public class XnorGemmTests
     public void SteadyStateCallAllocatesNothing()
     {
         var random = new Random(1);
-        var a = TestData.PackedRows(random, 64, 640);
-        var b = XnorPackedB.Pack(TestData.PackedRows(random, 64, 640), 64, 10, 640);
+        var a = RandomOperands.PackedRows(random, 64, 640);
+        var b = XnorPackedB.Pack(RandomOperands.PackedRows(random, 64, 640), 64, 10, 640);
         var c = new int[64 * 64];
         XnorGemm.Multiply(a, 64, 10, b, XnorOutput.Int32(c, 64), threads: 2);
         long before = GC.GetAllocatedBytesForCurrentThread();
@@ -173,11 +173,11 @@ public class XnorGemmTests
     {
         int words = (k + 63) / 64;
         int lda = words + random.Next(2);
-        var aRows = TestData.PackedRows(random, m, k);
+        var aRows = RandomOperands.PackedRows(random, m, k);
         var a = new ulong[m * lda];
         for (int i = 0; i < m; i++)
             Array.Copy(aRows, i * words, a, i * lda, words);
-        var bRows = TestData.PackedRows(random, n, k);
+        var bRows = RandomOperands.PackedRows(random, n, k);
         var expected = XnorGemmReference.Multiply(aRows, m, words, bRows, n, words, words, k);
         int ldc = n + random.Next(3);
         var c = new int[m * ldc];
