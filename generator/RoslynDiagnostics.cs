@@ -83,7 +83,7 @@ internal static class RoslynDiagnostics
 
     /// <summary>
     /// Info, generator only (not a dsl rule): the network is valid and generated, but the packed planner refuses it
-    /// (layers of 9..31 bits, padded pooling), so its class gets no nested <c>Packed</c> inference class.
+    /// (layers of 9..31 bits or mixed widths, padded pooling), so its class gets no nested <c>Packed</c> inference class.
     /// </summary>
     public static readonly DiagnosticDescriptor NoPackedClass = new(
         "BNN0100", "No packed inference class", "Network '{0}' gets no generated Packed inference class: {1}. It trains and runs its generated Forward and ForwardReference as usual.",
