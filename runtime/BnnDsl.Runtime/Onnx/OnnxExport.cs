@@ -410,11 +410,8 @@ public static class OnnxExport
                 return existing;
             double levels = UniformQuantizer.Levels(bits);
             string wide = graph.Add("Cast", $"{name}.float64", [x], new Attr("to", Int: 11));
-            string zero = graph.Has("zero_float64") ? "zero_float64" : graph.DoubleScalar("zero_float64", 0.0);
-            string one = graph.Has("one_float64") ? "one_float64" : graph.DoubleScalar("one_float64", 1.0);
-            string scale = Invariant($"levels{bits}_float64");
-            if (!graph.Has(scale))
-                graph.DoubleScalar(scale, levels);
+            string zero = Scalar64("zero_float64", 0.0), one = Scalar64("one_float64", 1.0);
+            string scale = Scalar64(Invariant($"levels{bits}_float64"), levels);
             string clipped = graph.Add("Clip", $"{name}.clipped", [wide, zero, one]);
             string rounded = graph.Add("Round", $"{name}.codes", [graph.Add("Mul", $"{name}.scaled", [clipped, scale])]);
             string value = graph.Add("Div", $"{name}.value64", [rounded, scale]);
@@ -436,6 +433,8 @@ public static class OnnxExport
         private string One() => Scalar("one", 1f);
 
         private string Scalar(string name, float value) => graph.Has(name) ? name : graph.Constant(name, [], [value]);
+
+        private string Scalar64(string name, double value) => graph.Has(name) ? name : graph.DoubleScalar(name, value);
 
         private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
     }
