@@ -1,4 +1,4 @@
-// Times one GEMM shape three ways (XNOR GEMM per tile shape, cuBLAS SGEMM, our tiled SGEMM), each validated first.
+// Times one GEMM shape four ways (XNOR GEMM per tile shape, XNOR on tensor cores, cuBLAS SGEMM, our tiled SGEMM), each validated first.
 using System.Diagnostics;
 using BnnDsl.Kernels.Cpu;
 using BnnDsl.Kernels.Gpu;
@@ -23,7 +23,7 @@ internal sealed record GemmShape(string Name, int M, int N, int K, Conv2dShape? 
 /// run (<see cref="CuBlasNote"/> says why); <see cref="Convolution"/> is the binary convolution's, where the shape has one.
 /// </summary>
 internal sealed record GemmTiming(GemmShape Shape, double XnorSeconds, string XnorTile, double? CuBlasSeconds, string? CuBlasNote,
-    double OursSeconds, ConvTiming? Convolution = null);
+    double OursSeconds, double? TensorCoreSeconds, ConvTiming? Convolution = null);
 
 internal static class GemmBenchmark
 {
@@ -31,10 +31,11 @@ internal static class GemmBenchmark
 
     /// <summary>
     /// Makes random float A (m × k) and B (n × k), packs both on the device, and times XNOR GEMM (every tile shape, the
-    /// best one kept), cuBLAS SGEMM (CUDA only) and our tiled SGEMM on them. Every result is first checked against the
+    /// best one kept), XNOR GEMM on the 1-bit tensor cores (when <paramref name="tensorCores"/>: the device has them and
+    /// their check passed), cuBLAS SGEMM (CUDA only) and our tiled SGEMM on them. Every result is first checked against the
     /// same dot products computed on the host at <see cref="Samples"/> random outputs; a mismatch throws.
     /// </summary>
-    public static GemmTiming Measure(GpuDevice device, GemmShape shape, int maxRepeats, TextWriter output)
+    public static GemmTiming Measure(GpuDevice device, GemmShape shape, bool tensorCores, int maxRepeats, TextWriter output)
     {
         var (m, n, k) = (shape.M, shape.N, shape.K);
         int words = (k + 63) / 64;
@@ -68,6 +69,17 @@ internal static class GemmBenchmark
                 (xnorSeconds, xnorTile) = (seconds, tile);
         }
 
+        double? tensorCoreSeconds = null;
+        if (tensorCores)
+        {
+            void RunTensorCores() => GpuXnorGemmTensorCore.Multiply(device, aBits.View, m, bBits.View, n, k, dots.View);
+            dots.View.MemSetToZero();
+            RunTensorCores();
+            ValidateSigns(shape, a, b, dots.GetAsArray1D(), "XNOR GEMM on tensor cores");
+            tensorCoreSeconds = SecondsPerRun(device, RunTensorCores, maxRepeats);
+            output.WriteLine($"  {shape.Name}: XNOR GEMM tensor cores {ResultTable.Format(Tops(shape, tensorCoreSeconds.Value))} TOPS ({tensorCoreSeconds.Value * 1e3:F3} ms)");
+        }
+
         double? cuBlasSeconds = null;
         string? cuBlasNote = null;
         if (!device.IsCuBlasAvailable)
@@ -75,7 +87,7 @@ internal static class GemmBenchmark
         else
             cuBlasSeconds = TimeSgemm(device, shape, a, b, aFloats.View, bFloats.View, c, GpuSgemmEngine.CuBlas, maxRepeats, output);
         double oursSeconds = TimeSgemm(device, shape, a, b, aFloats.View, bFloats.View, c, GpuSgemmEngine.Tiled, maxRepeats, output);
-        return new GemmTiming(shape, xnorSeconds, xnorTile, cuBlasSeconds, cuBlasNote, oursSeconds);
+        return new GemmTiming(shape, xnorSeconds, xnorTile, cuBlasSeconds, cuBlasNote, oursSeconds, tensorCoreSeconds);
     }
 
     /// <summary>Tera-operations per second of one launch of <paramref name="seconds"/>.</summary>

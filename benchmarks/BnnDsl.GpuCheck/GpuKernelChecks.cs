@@ -43,6 +43,21 @@ internal static class GpuKernelChecks
         return failed;
     }
 
+    /// <summary>
+    /// The tensor-core XNOR GEMM's check, kept apart from <see cref="Run"/> so that a failure (an inline-PTX problem on
+    /// one driver) leaves the other timings standing: true when it ran and matched, false when it failed or the device
+    /// has no 1-bit tensor cores (both written).
+    /// </summary>
+    public static bool TensorCores(GpuDevice device, TextWriter output)
+    {
+        if (!GpuXnorGemmTensorCore.IsSupported(device))
+        {
+            output.WriteLine($"check xnor gemm tensor cores: skipped ({device.Name} is older than compute capability 8.0)");
+            return false;
+        }
+        return Check(output, "xnor gemm tensor cores (mma m16n8k256 .b1)", () => XnorTensorCore(device)) == 0;
+    }
+
     private static int Check(TextWriter output, string name, Func<string?> check)
     {
         string? problem;
@@ -102,6 +117,25 @@ internal static class GpuKernelChecks
         using var c = device.Allocate<int>(m * n);
         GpuXnorGemm.Multiply<TTile>(device, aBuffer.View, m, bBuffer.View, n, k, c.View);
         return c.GetAsArray1D();
+    }
+
+    private static string? XnorTensorCore(GpuDevice device)
+    {
+        var random = new Random(22);
+        foreach (var (m, n, k) in XnorShapes)
+        {
+            int words = (k + 63) / 64;
+            var a = RandomOperands.PackedRows(random, m, k);
+            var b = RandomOperands.PackedRows(random, n, k);
+            var expected = XnorGemmReference.Multiply(a, m, words, b, n, words, words, k);
+            using var aBuffer = device.Accelerator.Allocate1D(a);
+            using var bBuffer = device.Accelerator.Allocate1D(b);
+            using var c = device.Allocate<int>((long)m * n);
+            GpuXnorGemmTensorCore.Multiply(device, aBuffer.View, m, bBuffer.View, n, k, c.View);
+            if (!expected.AsSpan().SequenceEqual(c.GetAsArray1D()))
+                return $"m={m} n={n} k={k} differs from XnorGemmReference";
+        }
+        return null;
     }
 
     private static string? XnorThreshold(GpuDevice device)

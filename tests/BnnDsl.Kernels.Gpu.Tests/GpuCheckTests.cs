@@ -16,13 +16,15 @@ public class GpuCheckTests
 
         Assert.True(code == 0, output.ToString());
         Assert.DoesNotContain(lines, line => line.Contains("FAILED"));
-        Assert.Equal(16, lines.Count(line => line.StartsWith("check ") && line.EndsWith(": ok")));
+        Assert.Equal(17, lines.Count(line => line.StartsWith("check ") && line.EndsWith(": ok")));
+        Assert.Contains("check xnor gemm tensor cores (mma m16n8k256 .b1): ok", lines);
         int header = Array.FindIndex(lines, line => line.StartsWith("shape "));
         Assert.True(header > 0, "no table header");
         Assert.StartsWith("gemm 64^3", lines[header + 1]);
         Assert.StartsWith("resnet18 16ch 1x1 b1", lines[header + 5]);
         Assert.Contains("n/a", lines[header + 1]);  // no cuBLAS on the CPU accelerator
         Assert.EndsWith("-", lines[header + 1]);  // the square GEMM is no convolution
+        Assert.Matches(@"\| +\d\.\d\dE[-+]\d+ +n/a \|", lines[header + 1]);  // tensor cores timed (emulated), no cuBLAS to compare
         for (int row = header + 2; row <= header + 5; row++)
             Assert.Matches(@"\| +\d\.\d\dE[-+]\d+ +\d\.\d\dE[-+]\d+ +n/a$", lines[row]);  // binary conv and its bits output timed
         Assert.Contains(lines, line => line.Contains("binary conv -> bits Tile"));
