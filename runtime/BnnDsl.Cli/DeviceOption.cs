@@ -1,0 +1,17 @@
+// The --device option of run, bench and verify: which device runs the packed model.
+using BnnDsl.Runtime.Devices;
+
+namespace BnnDsl.Cli;
+
+/// <summary>Reads <c>--device cpu|cuda|ilgpu-cpu</c> (default cpu) and opens the device; <see cref="Predictors.Open"/> then gives the model's runner on it.</summary>
+internal static class DeviceOption
+{
+    /// <summary>The option's name.</summary>
+    public const string Name = "--device";
+
+    /// <summary>
+    /// Opens the device <paramref name="arguments"/> names. An unknown name is an <see cref="ArgumentException"/>, an
+    /// absent one a <see cref="DeviceUnavailableException"/>: both become one line and exit code 2.
+    /// </summary>
+    public static ComputeDevice Open(Arguments arguments) => ComputeDevice.Open(arguments.Value(Name) ?? "cpu");
+}
