@@ -60,7 +60,11 @@ public static class DeviceOps
     public static void FloatDense(GpuDevice device, ArrayView<float> input, int count, int inputs, int units, ArrayView<float> weight,
         ArrayView<float> bias, ArrayView<float> output)
     {
-        GpuSgemm.Multiply(device, false, true, count, units, inputs, 1f, input, inputs, weight, inputs, 0f, output, units);
+        // cuBLAS where it runs; else our tiled kernel, with the small tile for a small batch (more groups, fewer idle threads)
+        if (device.IsCuBlasAvailable || count >= SmallTileRows)
+            GpuSgemm.Multiply(device, false, true, count, units, inputs, 1f, input, inputs, weight, inputs, 0f, output, units);
+        else
+            GpuSgemm.MultiplyTiled<Tile32x32>(device, false, true, count, units, inputs, 1f, input, inputs, weight, inputs, 0f, output, units);
         if (bias.Length > 0)
             GpuAffine.AddBias(device, output, count, units, bias);
     }
