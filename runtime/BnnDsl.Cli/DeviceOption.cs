@@ -10,8 +10,21 @@ internal static class DeviceOption
     public const string Name = "--device";
 
     /// <summary>
-    /// Opens the device <paramref name="arguments"/> names. An unknown name is an <see cref="ArgumentException"/>, an
-    /// absent one a <see cref="DeviceUnavailableException"/>: both become one line and exit code 2.
+    /// Opens the device <paramref name="arguments"/> names. An unknown name is a <see cref="UsageException"/> (the
+    /// usage follows), a device this machine lacks a <see cref="DeviceUnavailableException"/> (one line): exit code 2.
     /// </summary>
-    public static ComputeDevice Open(Arguments arguments) => ComputeDevice.Open(arguments.Value(Name) ?? "cpu");
+    public static ComputeDevice Open(Arguments arguments)
+    {
+        string name = arguments.Value(Name) ?? "cpu";
+        ComputeDeviceKind kind;
+        try
+        {
+            kind = ComputeDevice.Parse(name);
+        }
+        catch (ArgumentException)
+        {
+            throw new UsageException($"option {Name} takes one of {ComputeDevice.Names}, not '{name}'");
+        }
+        return ComputeDevice.Open(kind);
+    }
 }

@@ -1,5 +1,5 @@
 // `--device` on run, verify and bench: ilgpu-cpu (the GPU kernels on the CPU) agrees with the cpu device, and an
-// unknown or absent device is one line naming the fix, exit code 2.
+// unknown device is a usage error and an absent one a line naming the fix, both exit code 2.
 using System.Text.Json;
 using BnnDsl.Runtime.Devices;
 using static BnnDsl.Cli.Tests.CliTestKit;
@@ -56,7 +56,7 @@ public sealed class DeviceCommandTests(SmallModelFiles files) : IClassFixture<Sm
     [InlineData("run")]
     [InlineData("bench")]
     [InlineData("verify")]
-    public void AnUnknownDeviceIsOneLineNamingTheChoices(string command)
+    public void AnUnknownDeviceIsAUsageErrorNamingTheChoices(string command)
     {
         string[] args = command switch
         {
@@ -66,11 +66,10 @@ public sealed class DeviceCommandTests(SmallModelFiles files) : IClassFixture<Sm
         };
         var (code, output, error) = Run(args);
 
-        Assert.Equal(CommandLine.FileError, code);
+        Assert.Equal(CommandLine.UsageError, code);
         Assert.Empty(output);
-        Assert.StartsWith($"bnn {command}: Unknown device 'tpu'", error);
-        Assert.Contains(ComputeDevice.Names, error);
-        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.StartsWith($"bnn {command}: option --device takes one of {ComputeDevice.Names}, not 'tpu'.", error);
+        Assert.Contains(CommandLine.Usage, error);
     }
 
     [Fact]
