@@ -71,6 +71,7 @@ public sealed class DeviceSession : IPackedPredictor, IPackedStepOutputs, IDispo
             floatScratch = Allocate<float>(floats);
             planeScratch = Allocate<ulong>(planes);
             argmaxScratch = Allocate<int>(argmax);
+            gpu.Synchronize(); // the uploads are done before the host arrays they read can go
         }
         catch
         {

@@ -1,5 +1,5 @@
 // The device session against the CPU interpreter on whole converted models: every step's bits (where its input bits
-// agree), every step's floats, the logits and the classes; argument errors; chunked calls; the factory.
+// agree), every step's floats, the logits and the classes, with kept and reused buffers; argument errors; chunked calls; the factory.
 using BnnDsl.Deployment;
 using BnnDsl.Runtime.Deployment;
 using BnnDsl.Runtime.Devices;
@@ -53,6 +53,12 @@ public sealed class DeviceSessionTests(ITestOutputHelper output)
         }
         AssertLogits(expected, actual);
         Assert.Equal(cpu.Classify(input, count), device.Classify(input, count));
+
+        // a session that reuses its step buffers computes the same
+        using var reusing = new DeviceSession(model, TestModels.Device, count);
+        var reused = new float[actual.Length];
+        reusing.Predict(input, count, reused);
+        Assert.Equal(actual, reused);
     }
 
     [Fact]
