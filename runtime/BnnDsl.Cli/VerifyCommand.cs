@@ -14,9 +14,10 @@ namespace BnnDsl.Cli;
 
 /// <summary>
 /// Runs the packed model (<see cref="InferenceSession"/>, or a <see cref="DeviceSession"/> on the device --device
-/// names) and the checkpoint through <see cref="SpecNetwork"/> on the same images and compares every plan step with the reference layer whose output it produces (<see cref="PlanStep.Last"/>):
-/// a bit step must equal sign() of the reference values, a float step must lie within <see cref="Tolerance"/> relative
-/// (a residual add that also packs its signs is checked both ways), and both must predict the same classes.
+/// names) and the checkpoint through <see cref="SpecNetwork"/> on the same images and compares every plan step with
+/// the reference layer whose output it produces (<see cref="PlanStep.Last"/>): a bit step must equal sign() of the
+/// reference values, a float step must lie within <see cref="Tolerance"/> relative (a residual add that also packs its
+/// signs is checked both ways), and both must predict the same classes.
 /// </summary>
 internal static class VerifyCommand
 {
