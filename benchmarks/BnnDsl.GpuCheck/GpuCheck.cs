@@ -6,7 +6,8 @@ namespace BnnDsl.GpuCheck;
 
 /// <summary>
 /// <c>bnn-gpu-check [--smoke] [--device auto|cpu|cuda] [--repeats N]</c>. Without <c>--smoke</c> it needs CUDA and
-/// times M = N = K = 4096 and the ResNet-18 3×3 convolution GEMMs at batch 256; with <c>--smoke</c> it runs tiny
+/// times M = N = K = 4096 and the ResNet-18 3×3 convolution GEMMs at batch 256, then LeNet packed inference at batch
+/// 1024 on the device against the CPU interpreter; with <c>--smoke</c> it runs tiny
 /// shapes on any accelerator (the CPU accelerator in CI). Exit code 0: every check and validation passed; 1: one
 /// failed; 2: bad arguments or no CUDA device.
 /// </summary>
@@ -85,7 +86,17 @@ public static class GpuCheck
                 return 1;
             }
         }
-        ResultTable.Write(output, device, timings, smoke);
+        PackedInferenceTiming inference;
+        try
+        {
+            inference = PackedInferenceBenchmark.Measure(device.Kind, smoke ? 4 : 1024, smoke ? 1 : repeats, output);
+        }
+        catch (InvalidDataException e)
+        {
+            output.WriteLine($"validation FAILED: {e.Message}");
+            return 1;
+        }
+        ResultTable.Write(output, device, timings, inference, smoke);
         if (tensorCoresFailed)
             output.WriteLine("The tensor-core XNOR GEMM failed its check (above), so its columns read n/a; every other check passed.");
         return tensorCoresFailed ? 1 : 0;

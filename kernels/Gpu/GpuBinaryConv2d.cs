@@ -60,6 +60,20 @@ public static class GpuBinaryConv2d
         Launch<TTile, ThresholdBits>(device, "binary-conv-threshold", new ThresholdBits(threshold, bits, words), input, weights, geometry);
     }
 
+    /// <summary>
+    /// Writes <c>scale[o] · dot + bias[o]</c> floats into <paramref name="output"/> (<c>[positions][Filters]</c>, NHWC),
+    /// the CPU kernel's scale-bias output (a folded BatchNorm; ones and zeros give the dot products as floats).
+    /// </summary>
+    public static void ForwardScaleBias<TTile>(GpuDevice device, ArrayView<ulong> input, ArrayView<ulong> weights, Conv2dShape shape,
+        BinaryPadding padding, ArrayView<float> scale, ArrayView<float> bias, ArrayView<float> output) where TTile : struct, IGemmTile
+    {
+        var geometry = Check(device, input, weights, shape, padding);
+        GpuChecks.Length(scale, shape.Filters, nameof(scale), "one scale per filter");
+        GpuChecks.Length(bias, shape.Filters, nameof(bias), "one bias per filter");
+        GpuChecks.Length(output, (long)shape.OutputPositions * shape.Filters, nameof(output), "OutputPositions * Filters");
+        Launch<TTile, ScaleBiasFloats>(device, "binary-conv-scale-bias", new ScaleBiasFloats(scale, bias, output, shape.Filters), input, weights, geometry);
+    }
+
     private static ConvGeometry Check(GpuDevice device, ArrayView<ulong> input, ArrayView<ulong> weights, Conv2dShape shape, BinaryPadding padding)
     {
         GpuChecks.Device(device, nameof(device));

@@ -39,6 +39,21 @@ public static class GpuXnorGemm
         Launch<TTile, ThresholdBits>(device, "xnor-threshold", new ThresholdBits(threshold, bits, words), a, m, b, n, kWords, kBits);
     }
 
+    /// <summary>
+    /// Writes <c>scale[j] · dot[i, j] + bias[j]</c> floats into <paramref name="c"/> (m × n, row-major), the CPU kernel's
+    /// scale-bias output (a folded BatchNorm; ones and zeros give the dot products as floats).
+    /// </summary>
+    public static void MultiplyScaleBias<TTile>(GpuDevice device, ArrayView<ulong> a, int m, ArrayView<ulong> b, int n, int kBits,
+        ArrayView<float> scale, ArrayView<float> bias, ArrayView<float> c) where TTile : struct, IGemmTile
+    {
+        int kWords = Check(device, a, m, b, n, kBits);
+        GpuChecks.Length(scale, n, nameof(scale), "one scale per column n");
+        GpuChecks.Length(bias, n, nameof(bias), "one bias per column n");
+        GpuChecks.Length(c, (long)m * n, nameof(c), "m * n");
+        GpuChecks.FitsInt((long)m * n, "m * n");
+        Launch<TTile, ScaleBiasFloats>(device, "xnor-scale-bias", new ScaleBiasFloats(scale, bias, c, n), a, m, b, n, kWords, kBits);
+    }
+
     private static int Check(GpuDevice device, ArrayView<ulong> a, int m, ArrayView<ulong> b, int n, int kBits)
     {
         GpuChecks.Device(device, nameof(device));

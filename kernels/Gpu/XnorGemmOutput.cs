@@ -34,3 +34,21 @@ internal readonly struct ThresholdBits(ArrayView<int> threshold, ArrayView<ulong
             Atomic.Or(ref bits[row * words + (col >> 6)], 1UL << (col & 63));
     }
 }
+
+/// <summary>
+/// C[row, col] = scale[col] · dot + bias[col] as float (multiply, round, add, round: the CPU kernel's scale-bias
+/// output), row-major with <c>n</c> columns: a folded BatchNorm, or ones and zeros for the bare dot products.
+/// </summary>
+internal readonly struct ScaleBiasFloats(ArrayView<float> scale, ArrayView<float> bias, ArrayView<float> c, int n) : IXnorGemmOutput
+{
+    private readonly ArrayView<float> scale = scale;
+    private readonly ArrayView<float> bias = bias;
+    private readonly ArrayView<float> c = c;
+    private readonly int n = n;
+
+    public void Store(int row, int col, int dot)
+    {
+        float scaled = scale[col] * dot;
+        c[row * n + col] = scaled + bias[col];
+    }
+}

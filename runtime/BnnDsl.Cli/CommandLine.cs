@@ -7,6 +7,7 @@ using BnnDsl.Runtime;
 using BnnDsl.Runtime.Checkpoints;
 using BnnDsl.Runtime.Data;
 using BnnDsl.Runtime.Deployment;
+using BnnDsl.Runtime.Devices;
 
 namespace BnnDsl.Cli;
 
@@ -35,7 +36,8 @@ public static class CommandLine
                                                  per layer; exit code 1 on a mismatch
           run MODEL.bnnx INPUT [--raw]           classify an IDX image file or a raw float32 file (.f32 or --raw), one class per line
           bench MODEL.bnnx [--rounds N] [--seconds S]
-                                                 latency at batch 1 and throughput at batch 32, 1 and 2 threads
+                                                 latency at batch 1 and throughput at batch 32, 1 and 2 threads (or on the device)
+        verify, run and bench take --device cpu|cuda|ilgpu-cpu (default cpu): where the packed model runs.
         convert, export-onnx, verify, run and bench take --json to print one JSON object as the last line.
         exit codes: 0 success, 1 verify mismatch, 2 bad command line or bad file
         """;
@@ -100,7 +102,7 @@ public static class CommandLine
             error.WriteLine($"bnn: {OneLine(exception.Message)}");
             return FileError;
         }
-        catch (Exception exception) when (exception is ArgumentException or NotSupportedException or InvalidNetworkException)
+        catch (Exception exception) when (exception is ArgumentException or NotSupportedException or InvalidNetworkException or DeviceUnavailableException)
         {
             error.WriteLine($"bnn {args[0]}: {OneLine(exception.Message)}");
             return FileError;

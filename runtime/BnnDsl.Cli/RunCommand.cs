@@ -2,6 +2,7 @@
 using BnnDsl.Runtime.Data;
 using BnnDsl.Runtime.Deployment;
 using BnnDsl.Runtime;
+using BnnDsl.Runtime.Devices;
 
 namespace BnnDsl.Cli;
 
@@ -10,14 +11,18 @@ internal static class RunCommand
 {
     public static int Run(string[] args, TextWriter output)
     {
-        var arguments = Arguments.Parse(args, [], ["--raw", "--json"]);
+        var arguments = Arguments.Parse(args, [DeviceOption.Name], ["--raw", "--json"]);
         if (arguments.Positional.Count != 2)
             throw new UsageException("run takes a model and an input file");
+        using var device = DeviceOption.Open(arguments);
         var model = PackedModel.Load(arguments.Positional[0]);
         string input = arguments.Positional[1];
         bool raw = arguments.Has("--raw") || input.EndsWith(".f32", StringComparison.OrdinalIgnoreCase);
         var (samples, count) = raw ? InputFiles.ReadRaw(input, model) : InputFiles.ReadImages(input, model, int.MaxValue);
-        var classes = model.Classify(samples, count);
+        var runner = Predictors.Open(model, device, Math.Clamp(count, 1, PackedModel.PooledBatchSize));
+        int[] classes;
+        using (runner as IDisposable)
+            classes = runner.Classify(samples, count);
         if (arguments.Has("--json"))
         {
             output.WriteLine(JsonLine.Create(w =>

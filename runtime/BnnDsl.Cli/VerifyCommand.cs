@@ -8,14 +8,16 @@ using BnnDsl.Runtime.Data;
 using BnnDsl.Runtime.Deployment;
 using BnnDsl.Runtime.Networks;
 using BnnDsl.Runtime;
+using BnnDsl.Runtime.Devices;
 
 namespace BnnDsl.Cli;
 
 /// <summary>
-/// Runs the packed model (<see cref="InferenceSession"/>) and the checkpoint through <see cref="SpecNetwork"/> on the
-/// same images and compares every plan step with the reference layer whose output it produces (<see cref="PlanStep.Last"/>):
-/// a bit step must equal sign() of the reference values, a float step must lie within <see cref="Tolerance"/> relative
-/// (a residual add that also packs its signs is checked both ways), and both must predict the same classes.
+/// Runs the packed model (<see cref="InferenceSession"/>, or a <see cref="DeviceSession"/> on the device --device
+/// names) and the checkpoint through <see cref="SpecNetwork"/> on the same images and compares every plan step with
+/// the reference layer whose output it produces (<see cref="PlanStep.Last"/>): a bit step must equal sign() of the
+/// reference values, a float step must lie within <see cref="Tolerance"/> relative (a residual add that also packs its
+/// signs is checked both ways), and both must predict the same classes.
 /// </summary>
 internal static class VerifyCommand
 {
@@ -26,12 +28,13 @@ internal static class VerifyCommand
 
     public static int Run(string[] args, TextWriter output)
     {
-        var arguments = Arguments.Parse(args, ["--data", "--count"], ["--json"]);
+        var arguments = Arguments.Parse(args, ["--data", "--count", DeviceOption.Name], ["--json"]);
         if (arguments.Positional.Count != 2)
             throw new UsageException("verify takes a packed model and the checkpoint it was converted from");
         string modelPath = arguments.Positional[0], checkpointPath = arguments.Positional[1];
         string data = arguments.Value("--data") ?? throw new UsageException("verify needs --data DIR (a directory with t10k-images-idx3-ubyte, an IDX image file, or a raw float32 .f32 file)");
         int limit = arguments.Int("--count", 1000, 1);
+        using var device = DeviceOption.Open(arguments);
 
         var model = PackedModel.Load(modelPath);
         var metadata = Checkpoint.ReadMetadata(checkpointPath);
@@ -48,7 +51,9 @@ internal static class VerifyCommand
 
         var network = new SpecNetwork(model.Network, Batch);
         network.Load(checkpointPath);
-        var session = model.CreateSession(Batch, keepStepOutputs: true);
+        var runner = Predictors.Open(model, device, Batch, keepStepOutputs: true);
+        using var owned = runner as IDisposable;
+        var session = (IPackedStepOutputs)runner;
         var steps = model.Steps;
         var results = new StepResult[steps.Count];
         for (int i = 0; i < results.Length; i++)
@@ -63,7 +68,7 @@ internal static class VerifyCommand
             batchInput.AsSpan().Clear();
             input.CopyTo(batchInput);
             network.Forward(batchInput, training: false);
-            session.Predict(input, chunk, logits);
+            runner.Predict(input, chunk, logits);
             for (int i = 0; i < steps.Count; i++)
                 results[i].Add(session, i, network.LayerOutput(steps[i].Last), chunk);
             for (int s = 0; s < chunk; s++)
@@ -72,7 +77,8 @@ internal static class VerifyCommand
         }
 
         bool ok = agree == count && results.All(r => r.Ok);
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{modelPath} against {checkpointPath} on {count:N0} images of {source}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{modelPath} against {checkpointPath} on {count:N0} images of {source}")
+            + (device.IsHost ? "" : $", packed model on {device.Description}"));
         output.WriteLine();
         output.WriteLine($"{"step",4}  {"op",-15}  {"layer -> output",-20}  {"output",-26}  {"difference",-31}  status");
         for (int i = 0; i < steps.Count; i++)
@@ -96,6 +102,7 @@ internal static class VerifyCommand
                 w.WriteString("command", "verify");
                 w.WriteString("model", modelPath);
                 w.WriteString("checkpoint", checkpointPath);
+                w.WriteString("device", ComputeDevice.NameOf(device.Kind));
                 w.WriteNumber("images", count);
                 w.WriteNumber("predictions_agree", agree);
                 w.WriteBoolean("ok", ok);
@@ -166,7 +173,7 @@ internal static class VerifyCommand
         public double MaxRelative { get; private set; }
         public bool Ok => (!step.HasBits || DifferingBits == 0) && (!step.OutputFloats || MaxRelative <= Tolerance);
 
-        public void Add(InferenceSession session, int index, ReadOnlySpan<float> reference, int count)
+        public void Add(IPackedStepOutputs session, int index, ReadOnlySpan<float> reference, int count)
         {
             var shape = step.Output;
             int elements = (int)shape.Elements;

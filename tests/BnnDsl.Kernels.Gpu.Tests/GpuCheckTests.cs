@@ -28,6 +28,7 @@ public class GpuCheckTests
         for (int row = header + 2; row <= header + 5; row++)
             Assert.Matches(@"\| +\d\.\d\dE[-+]\d+ +\d\.\d\dE[-+]\d+ +n/a$", lines[row]);  // binary conv and its bits output timed
         Assert.Contains(lines, line => line.Contains("binary conv -> bits Tile"));
+        Assert.StartsWith("LeNet packed inference images/s at batch 4: device ", lines[^2]);
         Assert.StartsWith("LeNet training images/s", lines[^1]);
     }
 

@@ -18,7 +18,7 @@ namespace BnnDsl.Runtime.Deployment;
 /// A session is not thread-safe: use one per thread (or <see cref="PackedModel.Predict"/>,
 /// which pools them).
 /// </summary>
-public sealed unsafe class InferenceSession : PackedRunner
+public sealed unsafe class InferenceSession : PackedRunner, IPackedStepOutputs
 {
     private readonly PlanStep[] steps;
     private readonly float[][] floatBuffers;
@@ -88,7 +88,7 @@ public sealed unsafe class InferenceSession : PackedRunner
     /// A buffer's stride is the largest per-sample length of its occupants; a lane's samples start at
     /// <c>start × stride</c>, so lanes never share a buffer's region even when occupants differ in size.
     /// </summary>
-    private static (int[] BufferOf, int[] Stride) AssignBuffers(PlanStep[] steps, Func<PlanStep, bool> writes, Func<PlanStep, int> length, bool keep)
+    internal static (int[] BufferOf, int[] Stride) AssignBuffers(PlanStep[] steps, Func<PlanStep, bool> writes, Func<PlanStep, int> length, bool keep)
     {
         var lastUse = new int[steps.Length];
         for (int i = 0; i < steps.Length; i++)

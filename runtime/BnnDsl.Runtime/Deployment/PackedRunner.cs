@@ -11,7 +11,7 @@ namespace BnnDsl.Runtime.Deployment;
 /// stay in its core's cache); a smaller chunk runs as one lane whose kernels use every core. Subclasses supply the
 /// steps (<see cref="RunLane"/>) and the last step's output (<see cref="ChunkLogits"/>). Not thread-safe.
 /// </summary>
-public abstract unsafe class PackedRunner
+public abstract unsafe class PackedRunner : IPackedPredictor
 {
     /// <summary>Most samples a lane needs: below this (for small networks) a chunk runs as one lane with multi-threaded kernels.</summary>
     public const int LaneSamples = 8;
@@ -25,8 +25,7 @@ public abstract unsafe class PackedRunner
     private protected PackedRunner(PackedModel model, int batchSize, int threads)
     {
         ArgumentNullException.ThrowIfNull(model);
-        if (batchSize < 1)
-            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be at least 1; pass the most samples one call should run at once.");
+        PredictorArguments.CheckBatchSize(batchSize);
         Model = model;
         BatchSize = batchSize;
         Threads = threads;
@@ -59,11 +58,9 @@ public abstract unsafe class PackedRunner
     /// </summary>
     public void Predict(ReadOnlySpan<float> input, int count, Span<float> logits)
     {
-        CheckInput(input, count);
+        PredictorArguments.CheckInput(Model, input, count);
+        PredictorArguments.CheckLogits(Model, logits, count);
         int classes = Model.OutputLength;
-        if (logits.Length < (long)count * classes)
-            throw new ArgumentException(
-                $"logits holds {logits.Length} floats but {count} samples of {classes} classes need {(long)count * classes}; pass a larger span.", nameof(logits));
         for (int first = 0; first < count; first += BatchSize)
         {
             int chunk = Math.Min(BatchSize, count - first);
@@ -75,9 +72,8 @@ public abstract unsafe class PackedRunner
     /// <summary>Writes the predicted class (index of the largest logit, the first on ties) of each of <paramref name="count"/> samples.</summary>
     public void Classify(ReadOnlySpan<float> input, int count, Span<int> classes)
     {
-        CheckInput(input, count);
-        if (classes.Length < count)
-            throw new ArgumentException($"classes holds {classes.Length} ints but {count} samples need {count}; pass a larger span.", nameof(classes));
+        PredictorArguments.CheckInput(Model, input, count);
+        PredictorArguments.CheckClasses(classes, count);
         int outputs = Model.OutputLength;
         for (int first = 0; first < count; first += BatchSize)
         {
@@ -85,14 +81,7 @@ public abstract unsafe class PackedRunner
             Run(input.Slice(first * Model.InputLength, chunk * Model.InputLength), chunk);
             var values = ChunkLogits(chunk);
             for (int s = 0; s < chunk; s++)
-            {
-                var row = values.Slice(s * outputs, outputs);
-                int best = 0;
-                for (int j = 1; j < outputs; j++)
-                    if (row[j] > row[best])
-                        best = j;
-                classes[first + s] = best;
-            }
+                classes[first + s] = PredictorArguments.ArgMax(values.Slice(s * outputs, outputs));
         }
     }
 
@@ -117,16 +106,6 @@ public abstract unsafe class PackedRunner
     /// <summary>Called before the steps run on a chunk of <paramref name="count"/> samples.</summary>
     private protected virtual void BeginChunk(int count)
     {
-    }
-
-    private void CheckInput(ReadOnlySpan<float> input, int count)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(count);
-        if (input.Length != (long)count * Model.InputLength)
-            throw new ArgumentException(
-                $"Model '{Model.Network.Name}' takes samples of {Model.Network.Input} (channels x height x width) = {Model.InputLength} floats, NHWC, "
-                + $"so {count} samples need {(long)count * Model.InputLength} floats, but the input holds {input.Length}; "
-                + "pass exactly count samples of that size.", nameof(input));
     }
 
     /// <summary>Runs one chunk: as lanes in parallel when it is large enough, else as one lane with parallel kernels.</summary>
