@@ -65,16 +65,6 @@ public static unsafe class ByteGemm
         path = KernelDispatch.Resolve(path);
 
         fixed (byte* aPtr = a)
-        {
-            CheckCodes(aPtr, m, lda, b.K, activationBits, nameof(a));
-            var rows = new ByteRows { A = aPtr, Lda = lda, Taps = 1, TapCodes = b.K };
-            Run(rows, m, activationBits, b, output, path, threads);
-        }
-    }
-
-    /// <summary>Runs the work items of <c>D = A · Bᵀ</c> with A's rows found through <paramref name="rows"/>; arguments already checked.</summary>
-    internal static void Run(ByteRows rows, int m, int activationBits, BytePackedB b, XnorOutput output, KernelPath path, int threads)
-    {
         fixed (ulong* bPtr = b.Data)
         fixed (int* ints = output.Ints)
         fixed (float* floats = output.Floats)
@@ -83,12 +73,13 @@ public static unsafe class ByteGemm
         fixed (float* bias = output.Bias)
         fixed (int* thresholds = output.Thresholds)
         {
+            CheckCodes(aPtr, m, lda, b.K, activationBits);
             int panels = b.Panels;
             int rowsPerBlock = RowsPerBlock(b.K, m, panels, threads);
             int rowBlocks = (m + rowsPerBlock - 1) / rowsPerBlock;
             var job = new Job
             {
-                Rows = rows, M = m, Chunk = Int16Groups(activationBits, b.Bits),
+                A = aPtr, Lda = lda, M = m, K = b.K, Chunk = Int16Groups(activationBits, b.Bits),
                 B = (sbyte*)(bPtr + b.Start), PanelBytes = b.PanelBytes, Panels = panels, RowsPerBlock = rowsPerBlock, Path = path,
                 Output = new PanelOutput
                 {
@@ -115,7 +106,7 @@ public static unsafe class ByteGemm
     }
 
     /// <summary>Throws when a code among the first <paramref name="k"/> bytes of a row does not fit in <paramref name="bits"/> bits.</summary>
-    internal static void CheckCodes(byte* a, int m, int lda, int k, int bits, string name)
+    private static void CheckCodes(byte* a, int m, int lda, int k, int bits)
     {
         var seen = Vector256<byte>.Zero;
         int tail = 0;
@@ -129,7 +120,7 @@ public static unsafe class ByteGemm
                 tail |= row[c];
         }
         if ((OrLanes(seen) | tail) >> bits != 0)
-            throw new ArgumentException($"{name} holds a code above {(1 << bits) - 1}, the largest {bits}-bit activation code.", name);
+            throw new ArgumentException($"a holds a code above {(1 << bits) - 1}, the largest {bits}-bit activation code.", "a");
     }
 
     /// <summary>The OR of the 32 bytes of <paramref name="value"/>.</summary>
@@ -144,8 +135,8 @@ public static unsafe class ByteGemm
 
     private struct Job : IParallelJob
     {
-        public ByteRows Rows;
-        public int M, Chunk;
+        public byte* A;
+        public int Lda, M, K, Chunk;
         public sbyte* B;
         public int PanelBytes, Panels, RowsPerBlock;
         public KernelPath Path;
@@ -169,63 +160,12 @@ public static unsafe class ByteGemm
             int rowStart = rowBlock * RowsPerBlock, rowEnd = Math.Min(M, rowStart + RowsPerBlock);
             sbyte* panelData = B + (long)panel * PanelBytes;
             int* tile = stackalloc int[T * S];
-            byte** table = stackalloc byte*[Rows.Taps * T];
             for (int row = rowStart; row < rowEnd; row += T)
             {
                 int rows = Math.Min(T, rowEnd - row);
-                Rows.Fill(row, rows, table);
-                TKernel.Tile(table, Rows.Taps, Rows.TapCodes, rows, panelData, Chunk, tile);
+                TKernel.Tile(A + (long)row * Lda, Lda, rows, panelData, K, Chunk, tile);
                 for (int r = 0; r < rows; r++)
                     Output.Write(row + r, panel, tile + r * S);
-            }
-        }
-    }
-}
-
-/// <summary>
-/// Where the rows of the byte GEMM's A lie: a matrix (row r at <c>A + r * Lda</c>, one run of K codes), or the
-/// implicit im2col of a convolution over an NHWC code image (row = output position, one run of Channels codes per
-/// kernel tap, read in place; taps in the padding read a row of zeros, code 0).
-/// </summary>
-internal unsafe struct ByteRows
-{
-    public byte* A;
-    public nint Lda;
-    public int Taps, TapCodes;
-    public bool IsConvolution;
-    public Conv2dShape Shape;
-
-    /// <summary>At least Shape.Channels zero bytes (convolutions only).</summary>
-    public byte* Zeros;
-
-    /// <summary>Writes the run pointers of rows <paramref name="first"/>.. (6 slots per tap; rows past <paramref name="rows"/> repeat the last).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly void Fill(int first, int rows, byte** table)
-    {
-        const int T = ByteGemmTile.Rows;
-        if (!IsConvolution)
-        {
-            for (int r = 0; r < T; r++)
-                table[r] = A + (first + Math.Min(r, rows - 1)) * Lda;
-            return;
-        }
-        var s = Shape;
-        int positions = s.OutputHeight * s.OutputWidth;
-        for (int r = 0; r < T; r++)
-        {
-            int p = first + Math.Min(r, rows - 1);
-            int image = p / positions, rest = p - image * positions;
-            int oh = rest / s.OutputWidth, ow = rest - oh * s.OutputWidth;
-            byte* pixels = A + (long)image * s.Height * s.Width * s.Channels;
-            for (int kh = 0; kh < s.KernelH; kh++)
-            {
-                int ih = oh * s.StrideH - s.PadH + kh;
-                for (int kw = 0; kw < s.KernelW; kw++)
-                {
-                    int iw = ow * s.StrideW - s.PadW + kw;
-                    bool inside = (uint)ih < (uint)s.Height && (uint)iw < (uint)s.Width;
-                    table[(kh * s.KernelW + kw) * T + r] = inside ? pixels + ((long)ih * s.Width + iw) * s.Channels : Zeros;
-                }
             }
         }
     }

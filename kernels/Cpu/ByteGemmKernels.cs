@@ -8,21 +8,19 @@ namespace BnnDsl.Kernels.Cpu;
 
 /// <summary>
 /// A micro-kernel: <c>tile[r * 16 + c] = Σ_k a_r[k] * level[c, k]</c> for rows r &lt; <c>rows</c> (at most
-/// <see cref="ByteGemmTile.Rows"/>) and the 16 columns c of a <see cref="BytePackedB"/> panel. A row of K codes is
-/// <c>taps</c> runs of <c>tapCodes</c> codes (a convolution's kernel taps, read in place; one run for a plain
-/// matrix): run t of row r starts at <c>table[t * 6 + r]</c>, and rows past <c>rows</c> point at the last row (their
-/// sums are computed and dropped). <c>tapCodes</c> is a multiple of 4 when <c>taps</c> &gt; 1. <c>chunk</c>: groups of
-/// 4 codes an int16 accumulator takes without overflow (<see cref="ByteGemm.Int16Groups"/>). No byte past a run is read.
+/// <see cref="ByteGemmTile.Rows"/>, row r at <c>a + r * lda</c>) and the 16 columns c of a <see cref="BytePackedB"/>
+/// panel, over <c>k</c> codes. <c>chunk</c>: groups of 4 codes an int16 accumulator takes without overflow
+/// (<see cref="ByteGemm.Int16Groups"/>). Reads no byte of A past <c>k</c> in any row.
 /// </summary>
 internal unsafe interface IByteTileKernel
 {
-    static abstract void Tile(byte** table, int taps, int tapCodes, int rows, sbyte* panel, int chunk, int* tile);
+    static abstract void Tile(byte* a, nint lda, int rows, sbyte* panel, int k, int chunk, int* tile);
 }
 
 /// <summary>The register tile of the byte GEMM.</summary>
 internal static class ByteGemmTile
 {
-    /// <summary>Rows of A per micro-kernel call: 6 rows × 2 vectors = 12 accumulators, plus 2 weight vectors, 1 broadcast and 1 product, of AVX2's 16 registers.</summary>
+    /// <summary>Rows of A per micro-kernel call: 6 rows × 2 vectors = 12 accumulators, plus 2 weight vectors and 1 broadcast, of AVX2's 16 registers.</summary>
     public const int Rows = 6;
 
     /// <summary>Columns per micro-kernel call (one panel).</summary>
@@ -32,24 +30,21 @@ internal static class ByteGemmTile
 /// <summary>Scalar: int32 accumulators, 16 columns of one row at a time.</summary>
 internal readonly unsafe struct ScalarByteKernel : IByteTileKernel
 {
-    public static void Tile(byte** table, int taps, int tapCodes, int rows, sbyte* panel, int chunk, int* tile)
+    public static void Tile(byte* a, nint lda, int rows, sbyte* panel, int k, int chunk, int* tile)
     {
         const int S = BytePackedB.PanelWidth, G = BytePackedB.GroupSize;
         for (int r = 0; r < rows; r++)
         {
+            byte* row = a + r * lda;
             int* dots = tile + r * S;
             for (int c = 0; c < S; c++)
                 dots[c] = 0;
-            for (int tap = 0; tap < taps; tap++)
+            for (int t = 0; t < k; t++)
             {
-                byte* run = table[tap * ByteGemmTile.Rows + r];
-                for (int i = 0; i < tapCodes; i++)
-                {
-                    int code = run[i], t = tap * tapCodes + i;
-                    sbyte* levels = panel + (t / G) * (G * S) + t % G;
-                    for (int c = 0; c < S; c++)
-                        dots[c] += code * levels[c * G];
-                }
+                int code = row[t];
+                sbyte* levels = panel + (t / G) * (G * S) + t % G;
+                for (int c = 0; c < S; c++)
+                    dots[c] += code * levels[c * G];
             }
         }
     }
@@ -59,63 +54,61 @@ internal readonly unsafe struct ScalarByteKernel : IByteTileKernel
 /// AVX2: per group of 4 codes, each row's 4 bytes are broadcast to all lanes and <c>vpmaddubsw</c> multiplies
 /// them with 4 levels of 8 columns, adding neighbours into int16 (a pair is at most
 /// <c>2 (2^ka - 1)(2^kw - 1) ≤ 450</c>, so it never saturates); the int16 sums accumulate for <c>chunk</c> groups,
-/// then <c>vpmaddwd</c> by ones adds each column's two int16 lanes into the int32 tile. The last 1..3 codes of a
-/// single run that is not a multiple of 4 long are added by scalar code, so no byte past a run is read.
+/// then <c>vpmaddwd</c> by ones adds each column's two int16 lanes into the int32 tile. Rows past <c>rows</c>
+/// repeat the last row (their sums are computed and dropped). The last 1..3 codes of a K that is not a multiple
+/// of 4 are added by scalar code, so no byte past K is read.
 /// </summary>
 internal readonly unsafe struct Avx2ByteKernel : IByteTileKernel
 {
     // Compiled fully optimized at once: the loop runs long and must keep its 16 vectors in registers.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile(byte** table, int taps, int tapCodes, int rows, sbyte* panel, int chunk, int* tile)
+    public static void Tile(byte* a, nint lda, int rows, sbyte* panel, int k, int chunk, int* tile)
     {
-        const int S = BytePackedB.PanelWidth, G = BytePackedB.GroupSize, R = ByteGemmTile.Rows;
-        int tapGroups = tapCodes / G, groups = taps * tapGroups;
-        for (int r = 0; r < R; r++)
+        const int S = BytePackedB.PanelWidth, G = BytePackedB.GroupSize;
+        byte* a0 = a;
+        byte* a1 = a + Math.Min(1, rows - 1) * lda;
+        byte* a2 = a + Math.Min(2, rows - 1) * lda;
+        byte* a3 = a + Math.Min(3, rows - 1) * lda;
+        byte* a4 = a + Math.Min(4, rows - 1) * lda;
+        byte* a5 = a + Math.Min(5, rows - 1) * lda;
+        int full = k / G;
+        for (int r = 0; r < ByteGemmTile.Rows; r++)
         {
             Vector256<int>.Zero.Store(tile + r * S);
             Vector256<int>.Zero.Store(tile + r * S + 8);
         }
-        for (int start = 0; start < groups; start += chunk)
+        for (int start = 0; start < full; start += chunk)
         {
-            int end = Math.Min(groups, start + chunk);
+            int end = Math.Min(full, start + chunk);
             var c00 = Vector256<short>.Zero; var c01 = Vector256<short>.Zero;
             var c10 = Vector256<short>.Zero; var c11 = Vector256<short>.Zero;
             var c20 = Vector256<short>.Zero; var c21 = Vector256<short>.Zero;
             var c30 = Vector256<short>.Zero; var c31 = Vector256<short>.Zero;
             var c40 = Vector256<short>.Zero; var c41 = Vector256<short>.Zero;
             var c50 = Vector256<short>.Zero; var c51 = Vector256<short>.Zero;
-            // The chunk's groups, one tap (run of contiguous codes per row) at a time.
-            for (int g = start; g < end;)
+            sbyte* w = panel + (nint)start * (G * S);
+            for (nint offset = (nint)start * G, stop = (nint)end * G; offset < stop; offset += G, w += G * S)
             {
-                int tap = g / tapGroups, first = g - tap * tapGroups;
-                int count = Math.Min(end - g, tapGroups - first);
-                byte** runs = table + tap * R;
-                byte* a0 = runs[0], a1 = runs[1], a2 = runs[2], a3 = runs[3], a4 = runs[4], a5 = runs[5];
-                sbyte* w = panel + (nint)g * (G * S);
-                for (nint offset = (nint)first * G, stop = (nint)(first + count) * G; offset < stop; offset += G, w += G * S)
-                {
-                    var w0 = Vector256.Load(w);
-                    var w1 = Vector256.Load(w + 32);
-                    var x = Vector256.Create(*(int*)(a0 + offset)).AsByte();
-                    c00 = Avx2.Add(c00, Avx2.MultiplyAddAdjacent(x, w0));
-                    c01 = Avx2.Add(c01, Avx2.MultiplyAddAdjacent(x, w1));
-                    x = Vector256.Create(*(int*)(a1 + offset)).AsByte();
-                    c10 = Avx2.Add(c10, Avx2.MultiplyAddAdjacent(x, w0));
-                    c11 = Avx2.Add(c11, Avx2.MultiplyAddAdjacent(x, w1));
-                    x = Vector256.Create(*(int*)(a2 + offset)).AsByte();
-                    c20 = Avx2.Add(c20, Avx2.MultiplyAddAdjacent(x, w0));
-                    c21 = Avx2.Add(c21, Avx2.MultiplyAddAdjacent(x, w1));
-                    x = Vector256.Create(*(int*)(a3 + offset)).AsByte();
-                    c30 = Avx2.Add(c30, Avx2.MultiplyAddAdjacent(x, w0));
-                    c31 = Avx2.Add(c31, Avx2.MultiplyAddAdjacent(x, w1));
-                    x = Vector256.Create(*(int*)(a4 + offset)).AsByte();
-                    c40 = Avx2.Add(c40, Avx2.MultiplyAddAdjacent(x, w0));
-                    c41 = Avx2.Add(c41, Avx2.MultiplyAddAdjacent(x, w1));
-                    x = Vector256.Create(*(int*)(a5 + offset)).AsByte();
-                    c50 = Avx2.Add(c50, Avx2.MultiplyAddAdjacent(x, w0));
-                    c51 = Avx2.Add(c51, Avx2.MultiplyAddAdjacent(x, w1));
-                }
-                g += count;
+                var w0 = Vector256.Load(w);
+                var w1 = Vector256.Load(w + 32);
+                var x = Vector256.Create(*(int*)(a0 + offset)).AsByte();
+                c00 = Avx2.Add(c00, Avx2.MultiplyAddAdjacent(x, w0));
+                c01 = Avx2.Add(c01, Avx2.MultiplyAddAdjacent(x, w1));
+                x = Vector256.Create(*(int*)(a1 + offset)).AsByte();
+                c10 = Avx2.Add(c10, Avx2.MultiplyAddAdjacent(x, w0));
+                c11 = Avx2.Add(c11, Avx2.MultiplyAddAdjacent(x, w1));
+                x = Vector256.Create(*(int*)(a2 + offset)).AsByte();
+                c20 = Avx2.Add(c20, Avx2.MultiplyAddAdjacent(x, w0));
+                c21 = Avx2.Add(c21, Avx2.MultiplyAddAdjacent(x, w1));
+                x = Vector256.Create(*(int*)(a3 + offset)).AsByte();
+                c30 = Avx2.Add(c30, Avx2.MultiplyAddAdjacent(x, w0));
+                c31 = Avx2.Add(c31, Avx2.MultiplyAddAdjacent(x, w1));
+                x = Vector256.Create(*(int*)(a4 + offset)).AsByte();
+                c40 = Avx2.Add(c40, Avx2.MultiplyAddAdjacent(x, w0));
+                c41 = Avx2.Add(c41, Avx2.MultiplyAddAdjacent(x, w1));
+                x = Vector256.Create(*(int*)(a5 + offset)).AsByte();
+                c50 = Avx2.Add(c50, Avx2.MultiplyAddAdjacent(x, w0));
+                c51 = Avx2.Add(c51, Avx2.MultiplyAddAdjacent(x, w1));
             }
             Widen(tile, c00, c01);
             Widen(tile + S, c10, c11);
@@ -124,8 +117,8 @@ internal readonly unsafe struct Avx2ByteKernel : IByteTileKernel
             Widen(tile + 4 * S, c40, c41);
             Widen(tile + 5 * S, c50, c51);
         }
-        if (tapGroups * G < tapCodes)
-            ByteTail.Add(table, rows, panel + (nint)tapGroups * (G * S), tapGroups * G, tapCodes, tile);
+        if (full * G < k)
+            ByteTail.Add(a, lda, rows, panel + (nint)full * (G * S), full * G, k, tile);
     }
 
     /// <summary>Adds one row's int16 column pairs (8 columns per vector) to its 16 int32 dots.</summary>
@@ -138,17 +131,17 @@ internal readonly unsafe struct Avx2ByteKernel : IByteTileKernel
     }
 }
 
-/// <summary>The last 1..3 codes of each row of a single run whose length is not a multiple of 4, in scalar code.</summary>
+/// <summary>The last 1..3 codes of each row when K is not a multiple of 4, in scalar code.</summary>
 internal static unsafe class ByteTail
 {
     /// <summary>Adds <c>a_r[t] * level[c, t]</c> for t in [<paramref name="from"/>, <paramref name="k"/>) to the tile; <paramref name="group"/> is the panel's last group.</summary>
-    public static void Add(byte** table, int rows, sbyte* group, int from, int k, int* tile)
+    public static void Add(byte* a, nint lda, int rows, sbyte* group, int from, int k, int* tile)
     {
         const int S = BytePackedB.PanelWidth, G = BytePackedB.GroupSize;
         for (int r = 0; r < rows; r++)
             for (int t = from; t < k; t++)
             {
-                int code = table[r][t];
+                int code = a[r * lda + t];
                 for (int c = 0; c < S; c++)
                     tile[r * S + c] += code * group[c * G + t - from];
             }

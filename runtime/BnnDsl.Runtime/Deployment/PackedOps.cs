@@ -344,15 +344,12 @@ public static unsafe class PackedOps
 
     /// <summary>
     /// Words of the activation scratch of <see cref="BitSerialConv"/> (one image) or <see cref="BitSerialDense"/>
-    /// (<paramref name="count"/> samples): bit planes, or, on the byte path, one byte per code (rows × K / 8), none
-    /// for a convolution whose channel count is a multiple of 4 (it reads its taps in place).
+    /// (<paramref name="count"/> samples): bit planes, or, on the byte path, one byte per code (rows × K / 8).
     /// </summary>
     public static int BitSerialPlanesLength(BitSerialWeights weights, int count)
     {
         ArgumentNullException.ThrowIfNull(weights);
         int rows = weights.IsConvolution ? weights.Image.OutputHeight * weights.Image.OutputWidth : count;
-        if (weights.ByteWeights is not null && weights.IsConvolution && ByteConv2d.Supports(weights.Image))
-            return 0;
         if (weights.ByteWeights is not null)
             return (int)(((long)rows * weights.Weights.K + 7) / 8);
         return rows * weights.RowWords;
@@ -362,9 +359,8 @@ public static unsafe class PackedOps
     /// <see cref="BnnDsl.Deployment.PlanOp.BitSerialConv"/>: per image, the k-bit dot products of the quantized input
     /// with the weights, written as <c>dot / ((2^ka - 1)(2^kw - 1))</c>, then the BatchNorm if any (multiply, round,
     /// add, round): the training QuantizedConv2dLayer and BatchNormLayer's values bit for bit. Widths up to 4 bits
-    /// (<see cref="BitSerialWeights.ByteWeights"/> set) quantize the image once into byte codes and run
-    /// <see cref="ByteConv2d"/>, which reads each tap's codes in place (channel counts that are a multiple of 4;
-    /// others build a byte im2col, code 0 in padding, for <see cref="ByteGemm"/>); wider ones build a
+    /// (<see cref="BitSerialWeights.ByteWeights"/> set) quantize the image once into byte codes, build a byte im2col
+    /// (code 0 in padding; none for a 1×1 stride-1 convolution) and run <see cref="ByteGemm"/>; wider ones build a
     /// float im2col (zero padding, code 0), quantize and pack it into <see cref="BitSerialWeights.ActivationBits"/>
     /// planes and run <see cref="BitSerialGemm"/>. Both give the same integer dots. Scratch:
     /// <see cref="BitSerialColumnsLength"/> floats and <see cref="BitSerialPlanesLength"/> words.
@@ -385,20 +381,16 @@ public static unsafe class PackedOps
         if (weights.ByteWeights is { } byteWeights)
         {
             var codes = MemoryMarshal.AsBytes(columns)[..imageInput];
-            bool inPlace = ByteConv2d.Supports(image);
-            var byteColumns = inPlace ? default : MemoryMarshal.AsBytes(planes)[..(positions * k)];
+            var byteColumns = MemoryMarshal.AsBytes(planes)[..(positions * k)];
+            bool direct = image is { KernelH: 1, KernelW: 1, StrideH: 1, StrideW: 1, PadH: 0, PadW: 0 };
             for (int s = 0; s < count; s++)
             {
                 ActivationCodes.Quantize(input.Slice(s * imageInput, imageInput), weights.ActivationBits, codes, path);
-                var y = output.Slice(s * positions * filters, positions * filters);
-                var scaled = XnorOutput.ScaleBias(y, filters, weights.DotScale, weights.Zeros);
-                if (inPlace)
-                    ByteConv2d.Forward(image, codes, weights.ActivationBits, byteWeights, scaled, path, threads);
-                else
-                {
+                if (!direct)
                     ByteIm2Col.Forward(image, codes, byteColumns);
-                    ByteGemm.Multiply(byteColumns, positions, k, weights.ActivationBits, byteWeights, scaled, path, threads);
-                }
+                var y = output.Slice(s * positions * filters, positions * filters);
+                ByteGemm.Multiply(direct ? codes : byteColumns, positions, k, weights.ActivationBits, byteWeights,
+                    XnorOutput.ScaleBias(y, filters, weights.DotScale, weights.Zeros), path, threads);
                 if (weights.Scale is not null)
                     Affine(y, weights.Scale, weights.Shift!, y);
             }
