@@ -2,6 +2,7 @@
 // the same exact integer dot products as the bit-serial GEMM, with its int32, scale + bias and threshold outputs.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace BnnDsl.Kernels.Cpu;
 
@@ -16,6 +17,8 @@ namespace BnnDsl.Kernels.Cpu;
 /// <c>P = 2 (2^ka - 1)(2^kw - 1) ≤ 450</c> in magnitude, so it never does, and int16 accumulators take
 /// <see cref="Int16Groups"/> = <c>floor(32767 / P)</c> groups of 4 codes (72 at 4 × 4 bits, 1820 at 2 × 2) before
 /// they are widened into int32. A code above <c>2^ka - 1</c> would break that bound, so every call checks A's codes.
+/// Where the processor has AVX-VNNI, <c>vpdpbusd</c> adds the products of 4 codes straight into int32 (no int16
+/// stage). The AVX-512 path runs the 256-bit kernels (no 512-bit tile yet).
 /// </para>
 /// Work is split into (block of rows, panel of 16 columns) items run on up to <c>threads</c> cores; each item runs
 /// a 6-row × 16-column register tile along the whole K. A call allocates nothing.
@@ -58,6 +61,10 @@ public static unsafe class ByteGemm
                 $"activationBits must lie in {MinActivationBits}..{MaxBits} (wider codes use BitSerialGemm).");
         if (lda < b.K)
             throw new ArgumentOutOfRangeException(nameof(lda), lda, $"lda must be at least B's K ({b.K}).");
+        long largest = (long)b.K * ((1 << activationBits) - 1) * ((1 << b.Bits) - 1);
+        if (largest > int.MaxValue)
+            throw new ArgumentOutOfRangeException(nameof(b), b.K,
+                $"K = {b.K} is too long for int32 dot products at {activationBits} x {b.Bits} bits (K * (2^ka - 1) * (2^kw - 1) = {largest}); split K.");
         if (m == 0)
             return;
         KernelChecks.Length(a, (long)(m - 1) * lda + b.K, nameof(a), "m rows of lda bytes");
@@ -147,6 +154,8 @@ public static unsafe class ByteGemm
             // The AVX-512 path runs the 256-bit tile: a 512-bit one is not written yet (this machine could only emulate it).
             if (Path == KernelPath.Scalar)
                 RunItem<ScalarByteKernel>(index);
+            else if (AvxVnni.IsSupported)
+                RunItem<AvxVnniByteKernel>(index);
             else
                 RunItem<Avx2ByteKernel>(index);
         }

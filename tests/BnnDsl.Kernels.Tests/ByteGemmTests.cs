@@ -80,6 +80,9 @@ public class ByteGemmTests
         tooLargeInVector[45] = 16;
         var wide = BytePackedB.PackCodes(new byte[3 * 40], 3, 40, 2);
         Assert.Equal("a", Assert.Throws<ArgumentException>(() => ByteGemm.Multiply(tooLargeInVector, 2, 40, 4, wide, XnorOutput.Int32(c, 3))).ParamName);
+        const int longK = 9_600_000;
+        var tooLong = BytePackedB.PackCodes(new byte[longK], 1, longK, 4);
+        Assert.Equal("b", Assert.Throws<ArgumentOutOfRangeException>(() => ByteGemm.Multiply(new byte[longK], 1, longK, 4, tooLong, XnorOutput.Int32(c, 1))).ParamName);
     }
 
     [Theory]
