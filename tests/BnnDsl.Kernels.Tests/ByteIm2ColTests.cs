@@ -50,7 +50,7 @@ public class ByteIm2ColTests
             var codes = new byte[inputLength];
             ActivationCodes.Quantize(x, 3, codes);
             var columns = Enumerable.Repeat((byte)0xFF, (int)ByteIm2Col.Length(shape)).ToArray();
-            ByteIm2Col.Forward(shape, codes, columns);
+            ByteIm2Col.Forward(shape, codes, columns, threads: 2);
             for (int i = 0; i < columns.Length; i++)
                 Assert.Equal(BitSerialGemmReference.QuantizeActivation(floatColumns[i], 3), columns[i]);
         }

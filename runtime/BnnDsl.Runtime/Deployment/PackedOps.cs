@@ -387,7 +387,7 @@ public static unsafe class PackedOps
             {
                 ActivationCodes.Quantize(input.Slice(s * imageInput, imageInput), weights.ActivationBits, codes, path);
                 if (!direct)
-                    ByteIm2Col.Forward(image, codes, byteColumns);
+                    ByteIm2Col.Forward(image, codes, byteColumns, threads);
                 var y = output.Slice(s * positions * filters, positions * filters);
                 ByteGemm.Multiply(direct ? codes : byteColumns, positions, k, weights.ActivationBits, byteWeights,
                     XnorOutput.ScaleBias(y, filters, weights.DotScale, weights.Zeros), path, threads);

@@ -176,7 +176,7 @@ public sealed unsafe class QuantizedConv2dLayer : Layer
             long imageColumns = ByteIm2Col.Length(s);
             var codes = new Span<byte>(Codes + (long)index * imageInput, imageInput);
             ActivationCodes.Quantize(new ReadOnlySpan<float>(X + (long)index * imageInput, imageInput), Bits, codes, Path);
-            ByteIm2Col.Forward(s, codes, new Span<byte>(Columns + index * imageColumns, (int)imageColumns));
+            ByteIm2Col.Forward(s, codes, new Span<byte>(Columns + index * imageColumns, (int)imageColumns), threads: 1);
         }
     }
 
