@@ -1,5 +1,6 @@
 // A k-bit convolution's or dense layer's parameters prepared once for the packed path: weight bit planes in the
-// bit-serial GEMM's panel layout, the dot-product scale and an optional BatchNorm.
+// bit-serial GEMM's panel layout (and byte panels for the byte GEMM at widths up to 4), the dot-product scale and
+// an optional BatchNorm.
 using BnnDsl.Kernels.Cpu;
 
 namespace BnnDsl.Runtime.Deployment;
@@ -8,7 +9,10 @@ namespace BnnDsl.Runtime.Deployment;
 /// What <see cref="PackedOps.BitSerialConv"/> and <see cref="PackedOps.BitSerialDense"/> read: the k-bit weights
 /// (<see cref="BitSerialPackedB"/>, N outputs × K weights), the activation width, the scale
 /// <c>1 / ((2^ka - 1)(2^kw - 1))</c> that turns the integer dots into the training layer's values, and the optional
-/// BatchNorm as per-channel scale and shift. Built once per model and shared read-only.
+/// BatchNorm as per-channel scale and shift. When both widths are at most 4 bits (<see cref="ByteGemm.Supports"/>),
+/// the same weights are also repacked once into <see cref="BytePackedB"/> panels and the packed ops run the byte
+/// GEMM, which gives the same integer dots at a cost that does not grow with the widths. Built once per model and
+/// shared read-only.
 /// </summary>
 public sealed class BitSerialWeights
 {
@@ -29,6 +33,7 @@ public sealed class BitSerialWeights
             throw new ArgumentException($"scale and shift must both be given, with one float per output ({weights.N}), or both be null.", nameof(scale));
         Weights = weights;
         ActivationBits = activationBits;
+        ByteWeights = ByteGemm.Supports(activationBits, weights.Bits) ? BytePackedB.FromBitSerial(weights) : null;
         Image = image with { Batch = 1 };
         Scale = scale;
         Shift = shift;
@@ -39,6 +44,9 @@ public sealed class BitSerialWeights
 
     /// <summary>The packed k-bit weights.</summary>
     public BitSerialPackedB Weights { get; }
+
+    /// <summary>The same weights as byte levels for <see cref="ByteGemm"/> when both widths are at most 4 bits, else null.</summary>
+    public BytePackedB? ByteWeights { get; }
 
     /// <summary>Bits per input activation.</summary>
     public int ActivationBits { get; }

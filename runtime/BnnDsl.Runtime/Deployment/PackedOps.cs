@@ -1,5 +1,6 @@
 // The operations of a packed model's plan, one public method per PlanOp, with every shape passed explicitly: the
 // interpreter calls them step by step, and generated inference code calls them with literal shapes.
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using BnnDsl.Kernels.Cpu;
 using BnnDsl.Runtime.Layers;
@@ -328,27 +329,41 @@ public static unsafe class PackedOps
             QuantizeLayer.Quantize(x, y, input.Length, (1 << bits) - 1);
     }
 
-    /// <summary>Floats of the im2col scratch <see cref="BitSerialConv"/> needs: one image's output positions × K.</summary>
+    /// <summary>
+    /// Floats of the scratch <see cref="BitSerialConv"/> needs: one image's float im2col (output positions × K), or,
+    /// on the byte path (<see cref="BitSerialWeights.ByteWeights"/> set), one image's byte codes (input elements / 4).
+    /// </summary>
     public static int BitSerialColumnsLength(BitSerialWeights weights)
     {
         ArgumentNullException.ThrowIfNull(weights);
-        return weights.Image.OutputHeight * weights.Image.OutputWidth * weights.Weights.K;
+        var image = weights.Image;
+        if (weights.ByteWeights is not null)
+            return (image.Height * image.Width * image.Channels + 3) / 4;
+        return image.OutputHeight * image.OutputWidth * weights.Weights.K;
     }
 
-    /// <summary>Words of the bit-plane scratch of <see cref="BitSerialConv"/> (one image) or <see cref="BitSerialDense"/> (<paramref name="count"/> samples).</summary>
+    /// <summary>
+    /// Words of the activation scratch of <see cref="BitSerialConv"/> (one image) or <see cref="BitSerialDense"/>
+    /// (<paramref name="count"/> samples): bit planes, or, on the byte path, one byte per code (rows × K / 8).
+    /// </summary>
     public static int BitSerialPlanesLength(BitSerialWeights weights, int count)
     {
         ArgumentNullException.ThrowIfNull(weights);
         int rows = weights.IsConvolution ? weights.Image.OutputHeight * weights.Image.OutputWidth : count;
+        if (weights.ByteWeights is not null)
+            return (int)(((long)rows * weights.Weights.K + 7) / 8);
         return rows * weights.RowWords;
     }
 
     /// <summary>
-    /// <see cref="BnnDsl.Deployment.PlanOp.BitSerialConv"/>: per image, the float im2col (zero padding, code 0),
-    /// quantized and packed into <see cref="BitSerialWeights.ActivationBits"/> planes, then the bit-serial GEMM
-    /// writing <c>dot / ((2^ka - 1)(2^kw - 1))</c>, then the BatchNorm if any (multiply, round, add, round): the
-    /// training QuantizedConv2dLayer and BatchNormLayer's values bit for bit. Scratch: <see cref="BitSerialColumnsLength"/>
-    /// floats and <see cref="BitSerialPlanesLength"/> words.
+    /// <see cref="BnnDsl.Deployment.PlanOp.BitSerialConv"/>: per image, the k-bit dot products of the quantized input
+    /// with the weights, written as <c>dot / ((2^ka - 1)(2^kw - 1))</c>, then the BatchNorm if any (multiply, round,
+    /// add, round): the training QuantizedConv2dLayer and BatchNormLayer's values bit for bit. Widths up to 4 bits
+    /// (<see cref="BitSerialWeights.ByteWeights"/> set) quantize the image once into byte codes, build a byte im2col
+    /// (code 0 in padding; none for a 1×1 stride-1 convolution) and run <see cref="ByteGemm"/>; wider ones build a
+    /// float im2col (zero padding, code 0), quantize and pack it into <see cref="BitSerialWeights.ActivationBits"/>
+    /// planes and run <see cref="BitSerialGemm"/>. Both give the same integer dots. Scratch:
+    /// <see cref="BitSerialColumnsLength"/> floats and <see cref="BitSerialPlanesLength"/> words.
     /// </summary>
     public static void BitSerialConv(ReadOnlySpan<float> input, int count, BitSerialWeights weights, Span<float> columns, Span<ulong> planes,
         Span<float> output, KernelPath path = KernelPath.Auto, int threads = 0)
@@ -361,8 +376,26 @@ public static unsafe class PackedOps
         int imageInput = image.Height * image.Width * image.Channels, rowWords = weights.RowWords;
         Check(input.Length, (long)count * imageInput, nameof(input));
         Check(output.Length, (long)count * positions * filters, nameof(output));
-        Check(columns.Length, (long)positions * k, nameof(columns));
-        Check(planes.Length, (long)positions * rowWords, nameof(planes));
+        Check(columns.Length, BitSerialColumnsLength(weights), nameof(columns));
+        Check(planes.Length, BitSerialPlanesLength(weights, 1), nameof(planes));
+        if (weights.ByteWeights is { } byteWeights)
+        {
+            var codes = MemoryMarshal.AsBytes(columns)[..imageInput];
+            var byteColumns = MemoryMarshal.AsBytes(planes)[..(positions * k)];
+            bool direct = image is { KernelH: 1, KernelW: 1, StrideH: 1, StrideW: 1, PadH: 0, PadW: 0 };
+            for (int s = 0; s < count; s++)
+            {
+                ActivationCodes.Quantize(input.Slice(s * imageInput, imageInput), weights.ActivationBits, codes, path);
+                if (!direct)
+                    ByteIm2Col.Forward(image, codes, byteColumns, threads);
+                var y = output.Slice(s * positions * filters, positions * filters);
+                ByteGemm.Multiply(direct ? codes : byteColumns, positions, k, weights.ActivationBits, byteWeights,
+                    XnorOutput.ScaleBias(y, filters, weights.DotScale, weights.Zeros), path, threads);
+                if (weights.Scale is not null)
+                    Affine(y, weights.Scale, weights.Shift!, y);
+            }
+            return;
+        }
         var cols = columns[..(positions * k)];
         for (int s = 0; s < count; s++)
         {
@@ -378,8 +411,9 @@ public static unsafe class PackedOps
 
     /// <summary>
     /// <see cref="BnnDsl.Deployment.PlanOp.BitSerialDense"/>: the <paramref name="count"/> input vectors quantized
-    /// and packed into planes (scratch: <see cref="BitSerialPlanesLength"/> words), the bit-serial GEMM, then the
-    /// BatchNorm if any; as the training QuantizedDenseLayer and BatchNormLayer compute them.
+    /// (into byte codes for <see cref="ByteGemm"/> at widths up to 4 bits, else packed into planes for
+    /// <see cref="BitSerialGemm"/>; scratch: <see cref="BitSerialPlanesLength"/> words), the GEMM, then the BatchNorm
+    /// if any; as the training QuantizedDenseLayer and BatchNormLayer compute them.
     /// </summary>
     public static void BitSerialDense(ReadOnlySpan<float> input, int count, BitSerialWeights weights, Span<ulong> planes, Span<float> output,
         KernelPath path = KernelPath.Auto, int threads = 0)
@@ -388,11 +422,20 @@ public static unsafe class PackedOps
         int k = weights.Weights.K, units = weights.Weights.N, rowWords = weights.RowWords;
         Check(input.Length, (long)count * k, nameof(input));
         Check(output.Length, (long)count * units, nameof(output));
-        Check(planes.Length, (long)count * rowWords, nameof(planes));
-        BitPlanes.PackActivations(input[..(count * k)], count, k, weights.ActivationBits, planes, rowWords, path);
+        Check(planes.Length, BitSerialPlanesLength(weights, count), nameof(planes));
         var y = output[..(count * units)];
-        BitSerialGemm.Multiply(planes, count, rowWords, weights.ActivationBits, weights.Weights,
-            XnorOutput.ScaleBias(y, units, weights.DotScale, weights.Zeros), path, threads);
+        var scaled = XnorOutput.ScaleBias(y, units, weights.DotScale, weights.Zeros);
+        if (weights.ByteWeights is { } byteWeights)
+        {
+            var codes = MemoryMarshal.AsBytes(planes)[..(count * k)];
+            ActivationCodes.Quantize(input[..(count * k)], weights.ActivationBits, codes, path);
+            ByteGemm.Multiply(codes, count, k, weights.ActivationBits, byteWeights, scaled, path, threads);
+        }
+        else
+        {
+            BitPlanes.PackActivations(input[..(count * k)], count, k, weights.ActivationBits, planes, rowWords, path);
+            BitSerialGemm.Multiply(planes, count, rowWords, weights.ActivationBits, weights.Weights, scaled, path, threads);
+        }
         if (weights.Scale is not null)
             Affine(y, weights.Scale, weights.Shift!, y);
     }

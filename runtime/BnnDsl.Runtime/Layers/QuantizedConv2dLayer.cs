@@ -11,6 +11,8 @@ namespace BnnDsl.Runtime.Layers;
 /// zero padding (activation code 0). Computed for real on the codes: the forward pass builds the im2col of x,
 /// quantizes and packs it into <c>ka</c> bit planes, re-packs the latent weights into <c>kw</c> planes and runs
 /// <see cref="BitSerialGemm"/>; the exact integer dot products D come out as <c>D / ((2^ka - 1)(2^kw - 1))</c>.
+/// When both widths are at most 4 bits, x is quantized into byte codes, laid out by a byte im2col and multiplied
+/// with the weights' byte levels by <see cref="ByteGemm"/>, which gives the same D.
 /// Backward, straight-through estimator: <c>dW = (dYᵀ · im2col(Qa(x))) ⊙ [|W| &lt;= 1]</c> and
 /// <c>dx = col2im(dY · Qw(W)) ⊙ [0 &lt;= x &lt;= 1]</c>. Weights: <c>{name}.weight</c> [filters, kernel, kernel, channels],
 /// role <see cref="ParameterRole.LatentWeight"/>, <c>kw</c> bits, no bias. Init: Glorot uniform.
@@ -20,8 +22,10 @@ public sealed unsafe class QuantizedConv2dLayer : Layer
     private readonly Conv2dShape shape;
     private readonly Parameter weight;
     private readonly Parameter[] parameters;
-    private readonly BitSerialPackedB packedWeights;
+    private readonly BitSerialPackedB? packedWeights;
     private readonly ulong[] packedColumns;
+    private readonly BytePackedB? byteWeights;
+    private readonly byte[] inputCodes, byteColumns;
     private readonly float[] scale, zeros;
     private readonly float[] quantizedInput, quantizedWeights;
     private readonly ConvGradient gradient;
@@ -42,9 +46,20 @@ public sealed unsafe class QuantizedConv2dLayer : Layer
         ActivationBits = activationBits;
         weight = NewParameter("weight", [filters, kernel, kernel, channels], ParameterRole.LatentWeight, bits: weightBits);
         parameters = [weight];
-        packedWeights = BitSerialPackedB.Pack(weight.Value, filters, PatchLength, weightBits);
         rowWords = BitPlanes.RowWords(PatchLength, activationBits);
-        packedColumns = new ulong[(long)shape.OutputPositions * rowWords];
+        if (ByteGemm.Supports(activationBits, weightBits))
+        {
+            byteWeights = BytePackedB.Pack(weight.Value, filters, PatchLength, weightBits);
+            inputCodes = new byte[InputLength];
+            byteColumns = new byte[ByteIm2Col.Length(shape)];
+            packedColumns = [];
+        }
+        else
+        {
+            packedWeights = BitSerialPackedB.Pack(weight.Value, filters, PatchLength, weightBits);
+            packedColumns = new ulong[(long)shape.OutputPositions * rowWords];
+            inputCodes = byteColumns = [];
+        }
         scale = new float[filters];
         scale.AsSpan().Fill(1f / (((1 << activationBits) - 1) * ((1 << weightBits) - 1)));
         zeros = new float[filters];
@@ -78,11 +93,28 @@ public sealed unsafe class QuantizedConv2dLayer : Layer
         FillUniform(weight.Value, bound, rng);
     }
 
-    /// <summary>Quantizes and packs the im2col of x and the weights, then runs the bit-serial GEMM.</summary>
+    /// <summary>
+    /// Quantizes and packs the im2col of x and the weights, then runs the bit-serial GEMM; at widths up to 4 bits,
+    /// byte codes of x, their byte im2col and the byte GEMM instead.
+    /// </summary>
     public override void Forward(ReadOnlySpan<float> x, Span<float> y, bool training)
     {
         CheckForward(x, y);
-        packedWeights.Repack(weight.Value);
+        if (byteWeights is not null)
+        {
+            byteWeights.Repack(weight.Value);
+            fixed (float* xPtr = x)
+            fixed (byte* codesPtr = inputCodes)
+            fixed (byte* columnsPtr = byteColumns)
+            {
+                var byteJob = new ByteJob { Shape = shape, X = xPtr, Codes = codesPtr, Columns = columnsPtr, Bits = ActivationBits, Path = Path };
+                KernelParallel.For(Batch, Threads, ref byteJob);
+            }
+            ByteGemm.Multiply(byteColumns, shape.OutputPositions, PatchLength, ActivationBits, byteWeights,
+                XnorOutput.ScaleBias(y, shape.Filters, scale, zeros), Path, Threads);
+            return;
+        }
+        packedWeights!.Repack(weight.Value);
         int imagesPerChunk = gradient.ImagesPerChunk;
         fixed (float* xPtr = x)
         fixed (ulong* packedPtr = packedColumns)
@@ -126,6 +158,26 @@ public sealed unsafe class QuantizedConv2dLayer : Layer
         Elementwise.ClipGate(weight.Value, weight.Gradient, weight.Gradient, Threads);
         if (!dx.IsEmpty)
             QuantizedOperands.UnitGate(x, dx);
+    }
+
+    /// <summary>Item: one image quantized into byte codes, then its byte im2col (code 0 in the padding).</summary>
+    private struct ByteJob : IParallelJob
+    {
+        public Conv2dShape Shape;
+        public float* X;
+        public byte* Codes, Columns;
+        public int Bits;
+        public KernelPath Path;
+
+        public readonly void Run(int index)
+        {
+            Conv2dShape s = Shape with { Batch = 1 };
+            int imageInput = s.Height * s.Width * s.Channels;
+            long imageColumns = ByteIm2Col.Length(s);
+            var codes = new Span<byte>(Codes + (long)index * imageInput, imageInput);
+            ActivationCodes.Quantize(new ReadOnlySpan<float>(X + (long)index * imageInput, imageInput), Bits, codes, Path);
+            ByteIm2Col.Forward(s, codes, new Span<byte>(Columns + index * imageColumns, (int)imageColumns), threads: 1);
+        }
     }
 
     /// <summary>Item: one chunk of images: float im2col (zero padding), then quantized into its rows of bit planes.</summary>

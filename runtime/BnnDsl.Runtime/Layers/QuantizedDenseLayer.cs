@@ -8,7 +8,8 @@ namespace BnnDsl.Runtime.Layers;
 /// Low-bit dense layer: <c>y[b, o] = Σ_i Qa(x[b, i]) * Qw(W[o, i])</c> with the quantizers of
 /// <see cref="QuantizedConv2dLayer"/>, computed for real: x is quantized and packed into <c>ka</c> bit planes, the
 /// latent weights are re-packed into <c>kw</c> planes and <see cref="BitSerialGemm"/> gives the exact integer dot
-/// products D, written as <c>D / ((2^ka - 1)(2^kw - 1))</c>. Backward, straight-through estimator:
+/// products D, written as <c>D / ((2^ka - 1)(2^kw - 1))</c>; when both widths are at most 4 bits, x becomes byte
+/// codes and the weights byte levels for <see cref="ByteGemm"/>, which gives the same D. Backward, straight-through estimator:
 /// <c>dW = (dYᵀ · Qa(x)) ⊙ [|W| &lt;= 1]</c>, <c>dx = (dY · Qw(W)) ⊙ [0 &lt;= x &lt;= 1]</c>. Weights:
 /// <c>{name}.weight</c> [outputs, inputs], role <see cref="ParameterRole.LatentWeight"/>, <c>kw</c> bits, no bias.
 /// Init: Glorot uniform, a = sqrt(6 / (inputs + outputs)).
@@ -17,8 +18,10 @@ public sealed class QuantizedDenseLayer : Layer
 {
     private readonly Parameter weight;
     private readonly Parameter[] parameters;
-    private readonly BitSerialPackedB packedWeights;
+    private readonly BitSerialPackedB? packedWeights;
     private readonly ulong[] packedInput;
+    private readonly BytePackedB? byteWeights;
+    private readonly byte[] inputCodes;
     private readonly float[] scale, zeros;
     private readonly float[] quantizedInput, quantizedWeights;
     private readonly int rowWords;
@@ -35,9 +38,19 @@ public sealed class QuantizedDenseLayer : Layer
         ActivationBits = activationBits;
         weight = NewParameter("weight", [outputs, inputs], ParameterRole.LatentWeight, bits: weightBits);
         parameters = [weight];
-        packedWeights = BitSerialPackedB.Pack(weight.Value, outputs, inputs, weightBits);
         rowWords = BitPlanes.RowWords(inputs, activationBits);
-        packedInput = new ulong[(long)batch * rowWords];
+        if (ByteGemm.Supports(activationBits, weightBits))
+        {
+            byteWeights = BytePackedB.Pack(weight.Value, outputs, inputs, weightBits);
+            inputCodes = new byte[(long)batch * inputs];
+            packedInput = [];
+        }
+        else
+        {
+            packedWeights = BitSerialPackedB.Pack(weight.Value, outputs, inputs, weightBits);
+            packedInput = new ulong[(long)batch * rowWords];
+            inputCodes = [];
+        }
         scale = new float[outputs];
         scale.AsSpan().Fill(1f / (((1 << activationBits) - 1) * ((1 << weightBits) - 1)));
         zeros = new float[outputs];
@@ -71,13 +84,21 @@ public sealed class QuantizedDenseLayer : Layer
         FillUniform(weight.Value, bound, rng);
     }
 
-    /// <summary>Quantizes and packs x and the weights, then runs the bit-serial GEMM.</summary>
+    /// <summary>Quantizes and packs x and the weights, then runs the byte GEMM (both widths up to 4 bits) or the bit-serial GEMM.</summary>
     public override void Forward(ReadOnlySpan<float> x, Span<float> y, bool training)
     {
         CheckForward(x, y);
-        packedWeights.Repack(weight.Value);
+        var output = XnorOutput.ScaleBias(y, Outputs, scale, zeros);
+        if (byteWeights is not null)
+        {
+            byteWeights.Repack(weight.Value);
+            ActivationCodes.Quantize(x[..inputCodes.Length], ActivationBits, inputCodes, Path);
+            ByteGemm.Multiply(inputCodes, Batch, Inputs, ActivationBits, byteWeights, output, Path, Threads);
+            return;
+        }
+        packedWeights!.Repack(weight.Value);
         BitPlanes.PackActivations(x, Batch, Inputs, ActivationBits, packedInput, rowWords, Path);
-        BitSerialGemm.Multiply(packedInput, Batch, rowWords, ActivationBits, packedWeights, XnorOutput.ScaleBias(y, Outputs, scale, zeros), Path, Threads);
+        BitSerialGemm.Multiply(packedInput, Batch, rowWords, ActivationBits, packedWeights, output, Path, Threads);
     }
 
     /// <summary>
