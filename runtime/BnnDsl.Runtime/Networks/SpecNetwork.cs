@@ -16,8 +16,10 @@ namespace BnnDsl.Runtime.Networks;
 /// ReLU; a residual block's end → <see cref="ResidualAdd"/> of the main path and the shortcut path (or the block
 /// input); Flatten and the markers pass a buffer on. Layers are named as <see cref="ModelPlanner.LayerNames"/> names
 /// them, so <see cref="Network.Load"/> reads a generated network's checkpoint and the forward pass computes the same
-/// values bit for bit. It runs <see cref="Network.Forward"/> and <see cref="Network.ForwardReference"/> only: training
-/// goes through the generated class. Padded poolings are refused.
+/// values bit for bit. It runs <see cref="Network.Forward"/> and <see cref="Network.ForwardReference"/>, and, for a
+/// network without residual blocks that ends in a loss head, <see cref="Network.Loss"/> and <see cref="Network.Backward"/>
+/// as the generated backward pass runs them (last layer first, from the first layer with parameters on); residual
+/// networks train through their generated class. Padded poolings are refused.
 /// </summary>
 public sealed class SpecNetwork : Network
 {
@@ -26,6 +28,8 @@ public sealed class SpecNetwork : Network
     private readonly Dictionary<string, int> outputOf;
     private readonly float[] logits;
     private readonly float[] lastInput;
+    private readonly float[][]? gradients;
+    private readonly int firstTrained;
 
     /// <summary>One forward call: a layer, or the add closing a residual block; buffer indices (-1: the input).</summary>
     private readonly record struct Operation(Layer? Layer, ResidualAdd? Add, int Input, int Shortcut, int Output);
@@ -34,7 +38,7 @@ public sealed class SpecNetwork : Network
     /// <exception cref="ArgumentException">The spec's shapes are not the ones shape inference gives.</exception>
     /// <exception cref="NotSupportedException">The spec has a padded pooling.</exception>
     public SpecNetwork(NetworkSpec spec, int batchSize, KernelPath path = KernelPath.Auto, int threads = 0)
-        : base(spec, batchSize, (int)Checked(spec).Input.Elements, OutputElements(spec), hasLoss: false)
+        : base(spec, batchSize, (int)Checked(spec).Input.Elements, OutputElements(spec), hasLoss: spec.Layers.Count > 0 && spec.Layers[^1].Kind == LayerKind.SoftmaxCrossEntropy)
     {
         var names = ModelPlanner.LayerNames(spec);
         var layerList = new List<Layer>();
@@ -87,6 +91,10 @@ public sealed class SpecNetwork : Network
         lastInput = new float[batchSize * InputLength];
         logits = current < 0 ? lastInput : buffers[current];
         Register([.. layerList], [.. layerOutputs]);
+        // Backward of a chain: operation i reads operation i - 1's output and sends its gradient there; none before the first layer with parameters.
+        firstTrained = Array.FindIndex(operations, o => o.Layer is { Parameters.Count: > 0 });
+        if (HasLoss && operations.All(o => o.Add is null))
+            gradients = [.. buffers.Select(b => new float[b.Length])];
     }
 
     /// <summary>The output of the last <see cref="Network.Forward"/>: the last layer's values (the logits).</summary>
@@ -128,6 +136,24 @@ public sealed class SpecNetwork : Network
                 layer.ForwardReference(Buffer(operation.Input), buffers[operation.Output]);
             else
                 operation.Add!.Forward(Buffer(operation.Input), Buffer(operation.Shortcut), buffers[operation.Output]);
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <exception cref="NotSupportedException">The network has residual blocks.</exception>
+    protected override void BackwardLayers(ReadOnlySpan<float> input, ReadOnlySpan<float> logitGradient)
+    {
+        if (gradients is null)
+            throw new NotSupportedException(
+                $"SpecNetwork back-propagates networks without residual blocks; train network '{Definition.Name}' through its generated class.");
+        if (firstTrained < 0)
+            return;
+        for (int i = operations.Length - 1; i >= firstTrained; i--)
+        {
+            var operation = operations[i];
+            ReadOnlySpan<float> dy = i == operations.Length - 1 ? logitGradient : gradients[operation.Output];
+            Span<float> dx = i == firstTrained || operation.Input < 0 ? Span<float>.Empty : gradients[operation.Input];
+            operation.Layer!.Backward(Buffer(operation.Input), buffers[operation.Output], dy, dx);
         }
     }
 
