@@ -62,6 +62,43 @@ public sealed class SpecNetworkTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Networks))]
+    public void BackPropagatesAsTheGeneratedNetworkBitForBit(string name)
+    {
+        const int batch = 4;
+        var generated = Generated(name, batch);
+        generated.Initialize(23);
+        var spec = new SpecNetwork(generated.Definition, batch);
+        foreach (var (from, to) in generated.Parameters.Zip(spec.Parameters))
+            from.Value.CopyTo(to.Value, 0);
+        var rng = new Random(8);
+        var input = new float[batch * generated.InputLength];
+        for (int i = 0; i < input.Length; i++)
+            input[i] = (float)(rng.NextDouble() * 3 - 1);
+        var labels = Enumerable.Range(0, batch).Select(_ => rng.Next(generated.OutputLength)).ToArray();
+        foreach (var network in new[] { generated, spec })
+        {
+            network.Forward(input, training: true);
+            network.Loss(labels);
+            network.Backward(input);
+        }
+        Assert.True(spec.HasLoss);
+        foreach (var (expected, actual) in generated.Parameters.Zip(spec.Parameters).Where(p => p.First.Trainable))
+            Assert.Equal(expected.Gradient, actual.Gradient);
+    }
+
+    [Fact]
+    public void ResidualNetworksDoNotBackPropagate()
+    {
+        var spec = new SpecNetwork(SmallResNet.Spec, 2);
+        spec.Initialize(1);
+        spec.Forward(new float[2 * spec.InputLength], training: true);
+        spec.Loss([0, 1]);
+        var error = Assert.Throws<NotSupportedException>(() => spec.Backward(new float[2 * spec.InputLength]));
+        Assert.Contains("generated class", error.Message);
+    }
+
     [Fact]
     public void RefusesWideQuantizedLayersAndUnknownLayerNames()
     {
