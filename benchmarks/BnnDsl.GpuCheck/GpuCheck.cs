@@ -82,7 +82,17 @@ public static class GpuCheck
                 return 1;
             }
         }
-        ResultTable.Write(output, device, timings, smoke);
+        TrainingTiming training;
+        try
+        {
+            training = LeNetTrainingBenchmark.Measure(device, smoke, smoke ? 1 : 200, output);
+        }
+        catch (InvalidDataException e)
+        {
+            output.WriteLine($"validation FAILED: {e.Message}");
+            return 1;
+        }
+        ResultTable.Write(output, device, timings, training, smoke);
         return 0;
     }
 

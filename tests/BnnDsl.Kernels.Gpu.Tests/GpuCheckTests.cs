@@ -16,7 +16,7 @@ public class GpuCheckTests
 
         Assert.True(code == 0, output.ToString());
         Assert.DoesNotContain(lines, line => line.Contains("FAILED"));
-        Assert.Equal(16, lines.Count(line => line.StartsWith("check ") && line.EndsWith(": ok")));
+        Assert.Equal(17, lines.Count(line => line.StartsWith("check ") && line.EndsWith(": ok")));  // 16 kernel checks and the training step
         int header = Array.FindIndex(lines, line => line.StartsWith("shape "));
         Assert.True(header > 0, "no table header");
         Assert.StartsWith("gemm 64^3", lines[header + 1]);

@@ -41,13 +41,18 @@ public sealed class DeviceNetwork : IDisposable
     /// <exception cref="ArgumentException">The device is the host CPU.</exception>
     /// <exception cref="NotSupportedException">A layer has no device version (k-bit or mixed widths, residual blocks).</exception>
     public DeviceNetwork(ComputeDevice device, NetworkSpec spec, int batchSize)
+        : this(Accelerator(device), spec, batchSize)
+    {
+    }
+
+    /// <summary>Builds the network on an ILGPU device opened directly (the device check, kernel-level tools).</summary>
+    /// <exception cref="NotSupportedException">A layer has no device version (k-bit or mixed widths, residual blocks).</exception>
+    public DeviceNetwork(GpuDevice device, NetworkSpec spec, int batchSize)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(spec);
-        if (device.IsHost)
-            throw new ArgumentException("DeviceNetwork runs on an ILGPU device (cuda or ilgpu-cpu); on the cpu device train the host Network itself.", nameof(device));
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        gpu = device.Gpu;
+        gpu = device;
         Definition = spec;
         BatchSize = batchSize;
         InputLength = (int)spec.Input.Elements;
@@ -226,6 +231,14 @@ public sealed class DeviceNetwork : IDisposable
         probabilities.Dispose();
         labels.Dispose();
         lossAndCorrect.Dispose();
+    }
+
+    private static GpuDevice Accelerator(ComputeDevice device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        return device.IsHost
+            ? throw new ArgumentException("DeviceNetwork runs on an ILGPU device (cuda or ilgpu-cpu); on the cpu device train the host Network itself.", nameof(device))
+            : device.Gpu;
     }
 
     private ArrayView<float> Logits => layers.Length == 0 ? input.View : outputs[^1].View;
