@@ -11,10 +11,12 @@ public sealed class DeviceNetworkTests
     private const int Batch = 8;
     private const float Tolerance = 1e-4f;
 
-    [Fact]
-    public void OneAdamStepMatchesSpecNetworkOnTheCpu()
+    [Theory]
+    [InlineData("lenet")]
+    [InlineData("resnet")]
+    public void OneAdamStepMatchesSpecNetworkOnTheCpu(string network)
     {
-        var spec = DeviceTestData.SmallLeNet();
+        var spec = network == "lenet" ? DeviceTestData.SmallLeNet() : DeviceTestData.SmallResNet();
         var host = new SpecNetwork(spec, Batch);
         host.Initialize(21);
         var hostAdam = new Adam(host.Parameters, weightDecay: 1e-4f);

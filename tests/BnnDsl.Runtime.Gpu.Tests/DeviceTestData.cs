@@ -17,6 +17,18 @@ internal static class DeviceTestData
         new FlattenAttribute(), new QFullyConnectedAttribute(32), new BatchNormAttribute(), new QActivationAttribute(1),
         new FullyConnectedAttribute(10), new SoftmaxCrossEntropyAttribute());
 
+    /// <summary>
+    /// A residual network in miniature: float stem + BN, a binary block with the identity shortcut, a downsampling binary
+    /// block (stride 2, zero padding) whose shortcut is average pool + 1x1 float conv + BN, global average pool, dense.
+    /// </summary>
+    public static NetworkSpec SmallResNet() => Infer("SmallResNet", TensorShape.Image(3, 8, 8),
+        new ConvolutionAttribute(8, 3) { Pad = 1 }, new BatchNormAttribute(),
+        new ResidualAttribute(), new QActivationAttribute(1), new QConvolutionAttribute(8, 3) { Pad = 1 }, new BatchNormAttribute(), new EndResidualAttribute(),
+        new ResidualAttribute(), new QActivationAttribute(1), new QConvolutionAttribute(16, 3) { Stride = 2, Pad = 1, Padding = Padding.Zero },
+        new BatchNormAttribute(), new ShortcutAttribute(), new AvgPoolAttribute(2), new ConvolutionAttribute(16, 1), new BatchNormAttribute(),
+        new EndResidualAttribute(),
+        new GlobalAvgPoolAttribute(), new FullyConnectedAttribute(10), new SoftmaxCrossEntropyAttribute());
+
     /// <summary>The spec of <paramref name="layers"/> with every shape inferred.</summary>
     public static NetworkSpec Infer(string name, TensorShape input, params LayerAttribute[] layers) =>
         ShapeInference.Infer(new NetworkSpec(name, input, new EquatableArray<LayerSpec>(layers.Select(l => l.ToLayerSpec())))).GetNetworkOrThrow();

@@ -16,7 +16,8 @@ namespace BnnDsl.Runtime.Devices;
 /// the same <see cref="NetworkSpec"/> and batch size with the layer semantics of <see cref="SpecNetwork"/> and the
 /// generated code: float Convolution / FullyConnected (im2col + SGEMM), 1-bit QConvolution / QFullyConnected (packed
 /// signs, XNOR + popcount forward, straight-through backward), 32-bit Q layers as float ones, BatchNorm, MaxPool, AvgPool,
-/// GlobalAvgPool, 1-bit QActivation (sign with the STE clipped at 1), ReLU, Flatten and the softmax cross-entropy head.
+/// GlobalAvgPool, 1-bit QActivation (sign with the STE clipped at 1), ReLU, Flatten, residual blocks and the softmax
+/// cross-entropy head.
 /// Parameters carry the host names (<c>conv1.weight</c>, <c>bn1.running_mean</c>, …), so <see cref="Upload"/> and
 /// <see cref="Download"/> copy them and the <see cref="Adam"/> state to and from a host network and optimizer; the
 /// weights are not initialized here. <see cref="TrainStep"/> runs forward, loss, backward and one Adam step (the host
@@ -29,24 +30,25 @@ public sealed class DeviceNetwork : IDisposable
     private const float BatchNormMomentum = 0.1f, BatchNormEpsilon = 1e-5f;
 
     private readonly GpuDevice gpu;
+    private readonly Operation[] operations;
     private readonly DeviceLayer[] layers;
     private readonly DeviceParameter[] parameters;
     private readonly MemoryBuffer1D<float, Stride1D.Dense>[] outputs, gradients;
-    private readonly MemoryBuffer1D<float, Stride1D.Dense> input, inputGradient, scratch, probabilities;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> input, partial, scratch, probabilities;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> labels, lossAndCorrect;
-    private readonly int firstTrained;
+    private readonly bool[] needsGradient, written;
     private float beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-8f, weightDecay;
 
     /// <summary>Builds the device layers and buffers of <paramref name="spec"/> (shapes inferred) for batches of <paramref name="batchSize"/>.</summary>
     /// <exception cref="ArgumentException">The device is the host CPU.</exception>
-    /// <exception cref="NotSupportedException">A layer has no device version (k-bit or mixed widths, residual blocks).</exception>
+    /// <exception cref="NotSupportedException">A layer has no device version (k-bit layers or mixed widths).</exception>
     public DeviceNetwork(ComputeDevice device, NetworkSpec spec, int batchSize)
         : this(Accelerator(device), spec, batchSize)
     {
     }
 
     /// <summary>Builds the network on an ILGPU device opened directly (the device check, kernel-level tools).</summary>
-    /// <exception cref="NotSupportedException">A layer has no device version (k-bit or mixed widths, residual blocks).</exception>
+    /// <exception cref="NotSupportedException">A layer has no device version (k-bit layers or mixed widths).</exception>
     public DeviceNetwork(GpuDevice device, NetworkSpec spec, int batchSize)
     {
         ArgumentNullException.ThrowIfNull(device);
@@ -59,19 +61,52 @@ public sealed class DeviceNetwork : IDisposable
         HasLoss = spec.Layers.Count > 0 && spec.Layers[^1].Kind == LayerKind.SoftmaxCrossEntropy;
         ThrowIfUnsupported(spec);
         var names = ModelPlanner.LayerNames(spec);
-        var built = new List<DeviceLayer>();
+        var built = new List<Operation>();
         try
         {
+            // As SpecNetwork: one operation per layer object or residual join, each writing a buffer of its own (-1: the input).
+            var blocks = new Stack<(int Input, int? Main)>();
+            int current = -1;
             for (int i = 0; i < spec.Layers.Count; i++)
-                if (Create(gpu, spec, spec.Layers[i], names[i], batchSize) is { } layer)
-                    built.Add(layer);
-            layers = [.. built];
+            {
+                var layer = spec.Layers[i];
+                switch (layer.Kind)
+                {
+                    case LayerKind.Residual:
+                        blocks.Push((current, null));
+                        break;
+                    case LayerKind.Shortcut:
+                    {
+                        var (blockInput, _) = blocks.Pop();
+                        blocks.Push((blockInput, current));
+                        current = blockInput;
+                        break;
+                    }
+                    case LayerKind.EndResidual:
+                    {
+                        var (blockInput, main) = blocks.Pop();
+                        built.Add(new Operation(null, main ?? current, main is null ? blockInput : current, built.Count,
+                            batchSize * (int)layer.OutputShape.Elements));
+                        current = built.Count - 1;
+                        break;
+                    }
+                    default:
+                        if (Create(gpu, spec.Layers[i], names[i], batchSize) is { } created)
+                        {
+                            built.Add(new Operation(created, current, -1, built.Count, created.OutputLength));
+                            current = built.Count - 1;
+                        }
+                        break;
+                }
+            }
+            operations = [.. built];
+            layers = [.. built.Where(o => o.Layer is not null).Select(o => o.Layer!)];
             parameters = [.. layers.SelectMany(l => l.Parameters)];
-            OutputLength = layers.Length == 0 ? InputLength : layers[^1].OutputLength / batchSize;
+            OutputLength = operations.Length == 0 ? InputLength : operations[^1].Length / batchSize;
             input = gpu.Allocate<float>((long)batchSize * InputLength);
-            inputGradient = gpu.Allocate<float>((long)batchSize * InputLength);
-            outputs = [.. layers.Select(l => gpu.Allocate<float>(l.OutputLength))];
-            gradients = [.. layers.Select(l => gpu.Allocate<float>(l.OutputLength))];
+            outputs = [.. operations.Select(o => gpu.Allocate<float>(o.Length))];
+            gradients = [.. operations.Select(o => gpu.Allocate<float>(o.Length))];
+            partial = gpu.Allocate<float>(operations.Select(o => o.Length).Append(batchSize * InputLength).Max());
             scratch = gpu.Allocate<float>(Math.Max(1, layers.Select(l => l.ScratchLength).DefaultIfEmpty(0).Max()));
             probabilities = gpu.Allocate<float>((long)batchSize * OutputLength);
             labels = gpu.Allocate<int>(batchSize);
@@ -79,12 +114,19 @@ public sealed class DeviceNetwork : IDisposable
         }
         catch
         {
-            foreach (var layer in built)
-                layer.Dispose();
+            foreach (var operation in built)
+                operation.Layer?.Dispose();
             throw;
         }
-        firstTrained = Array.FindIndex(layers, l => l.Parameters.Count > 0);
+        // needsGradient[i]: buffer i depends on a parameter, so its gradient flows back (the generated code's rule)
+        needsGradient = new bool[operations.Length];
+        written = new bool[operations.Length];
+        foreach (var o in operations)
+            needsGradient[o.Output] = o.Layer is { Parameters.Count: > 0 } || Needs(o.Input) || Needs(o.Shortcut);
     }
+
+    /// <summary>One forward call: a layer, or (Layer null) the add closing a residual block; buffer indices, -1 the input.</summary>
+    private readonly record struct Operation(DeviceLayer? Layer, int Input, int Shortcut, int Output, int Length);
 
     /// <summary>The network as declared, shapes inferred.</summary>
     public NetworkSpec Definition { get; }
@@ -226,7 +268,7 @@ public sealed class DeviceNetwork : IDisposable
         foreach (var buffer in outputs.Concat(gradients))
             buffer.Dispose();
         input.Dispose();
-        inputGradient.Dispose();
+        partial.Dispose();
         scratch.Dispose();
         probabilities.Dispose();
         labels.Dispose();
@@ -241,7 +283,7 @@ public sealed class DeviceNetwork : IDisposable
             : device.Gpu;
     }
 
-    private ArrayView<float> Logits => layers.Length == 0 ? input.View : outputs[^1].View;
+    private ArrayView<float> Logits => operations.Length == 0 ? input.View : outputs[^1].View;
 
     private void LossAndGradients(ReadOnlySpan<float> batch, ReadOnlySpan<int> batchLabels)
     {
@@ -255,7 +297,7 @@ public sealed class DeviceNetwork : IDisposable
                 throw new ArgumentException($"Network '{Definition.Name}': label {label} is not a class 0..{OutputLength - 1}.", nameof(batchLabels));
         Forward(batch, training: true);
         labels.View.AsContiguous().CopyFromCPU(batchLabels);
-        var logitGradient = layers.Length == 0 ? inputGradient.View : gradients[^1].View;
+        var logitGradient = operations.Length == 0 ? partial.View : gradients[^1].View;
         GpuSoftmaxCrossEntropy.Forward(gpu, Logits, labels.View, BatchSize, OutputLength, probabilities.View,
             lossAndCorrect.View.AsContiguous().SubView(0, 1).Cast<float>(), lossAndCorrect.View.SubView(1, 1));
         GpuSoftmaxCrossEntropy.Backward(gpu, probabilities.View, labels.View, BatchSize, OutputLength, logitGradient);
@@ -271,21 +313,67 @@ public sealed class DeviceNetwork : IDisposable
 
     private void ForwardLayers(bool training)
     {
-        for (int i = 0; i < layers.Length; i++)
-            layers[i].Forward(LayerInput(i), outputs[i].View, training, scratch.View);
+        foreach (var o in operations)
+        {
+            if (o.Layer is { } layer)
+                layer.Forward(Buffer(o.Input), outputs[o.Output].View, training, scratch.View);
+            else
+                GpuTensorOps.Add(gpu, Buffer(o.Input), Buffer(o.Shortcut), outputs[o.Output].View, o.Length);
+        }
     }
 
-    /// <summary>Last layer first, down to the first layer with parameters, which skips dx (the generated backward's rule).</summary>
+    /// <summary>
+    /// Last operation first, where a parameter lies upstream (the generated backward's rule). A buffer read by several
+    /// operations (a residual block's input) takes the first gradient sent to it as is and adds the others; a layer
+    /// whose input needs no gradient skips dx.
+    /// </summary>
     private void BackwardLayers()
     {
-        if (firstTrained < 0)
-            return;
-        for (int i = layers.Length - 1; i >= firstTrained; i--)
-            layers[i].Backward(LayerInput(i), outputs[i].View, gradients[i].View, i == 0 ? inputGradient.View : gradients[i - 1].View,
-                needDx: i > firstTrained, scratch.View);
+        Array.Clear(written);
+        for (int i = operations.Length - 1; i >= 0; i--)
+        {
+            var o = operations[i];
+            if (!needsGradient[o.Output])
+                continue;
+            var dy = gradients[o.Output].View;
+            if (o.Layer is not { } layer)
+            {
+                Send(dy, o.Input, o.Length);
+                Send(dy, o.Shortcut, o.Length);
+                continue;
+            }
+            var x = Buffer(o.Input);
+            var y = outputs[o.Output].View;
+            if (!Needs(o.Input))
+                layer.Backward(x, y, dy, partial.View, needDx: false, scratch.View);
+            else if (!written[o.Input])
+            {
+                layer.Backward(x, y, dy, gradients[o.Input].View, needDx: true, scratch.View);
+                written[o.Input] = true;
+            }
+            else
+            {
+                layer.Backward(x, y, dy, partial.View, needDx: true, scratch.View);
+                GpuTensorOps.Accumulate(gpu, gradients[o.Input].View, partial.View, layer.InputLength);
+            }
+        }
     }
 
-    private ArrayView<float> LayerInput(int i) => i == 0 ? input.View : outputs[i - 1].View;
+    /// <summary>A residual add's dy into one of the buffers it read: copied for the first gradient, added to the others.</summary>
+    private void Send(ArrayView<float> dy, int read, int length)
+    {
+        if (!Needs(read))
+            return;
+        if (written[read])
+            GpuTensorOps.Accumulate(gpu, gradients[read].View, dy, length);
+        else
+            dy.SubView(0, length).CopyTo(((ArrayView<float>)gradients[read].View).SubView(0, length));
+        written[read] = true;
+    }
+
+    private bool Needs(int buffer) => buffer >= 0 && needsGradient[buffer];
+
+    private ArrayView<float> Buffer(int index) => index < 0 ? input.View : outputs[index].View;
 
     private void CheckBatch(ReadOnlySpan<float> batch)
     {
@@ -330,7 +418,7 @@ public sealed class DeviceNetwork : IDisposable
     }
 
     /// <summary>The device layer of <paramref name="layer"/>, or null for Flatten and the loss head.</summary>
-    private static DeviceLayer? Create(GpuDevice gpu, NetworkSpec spec, LayerSpec layer, string name, int batch)
+    private static DeviceLayer? Create(GpuDevice gpu, LayerSpec layer, string name, int batch)
     {
         var input = layer.InputShape;
         int h = input.Height, w = input.Width, c = input.Channels, inputs = (int)input.Elements;
@@ -358,7 +446,7 @@ public sealed class DeviceNetwork : IDisposable
 
     /// <summary>
     /// Throws <see cref="NotSupportedException"/> naming the first layer of <paramref name="spec"/> that has no device
-    /// version (k-bit 2..31 or mixed widths, k-bit activations, residual blocks), without allocating anything.
+    /// version (k-bit 2..31 or mixed widths, k-bit activations), without allocating anything.
     /// </summary>
     public static void ThrowIfUnsupported(NetworkSpec spec)
     {
@@ -372,13 +460,12 @@ public sealed class DeviceNetwork : IDisposable
             {
                 LayerKind.QConvolution or LayerKind.QFullyConnected => kernel is LayerKernel.Float or LayerKernel.Xnor,
                 LayerKind.QActivation => kernel == LayerKernel.Sign,
-                LayerKind.Residual or LayerKind.Shortcut or LayerKind.EndResidual => false,
                 _ => true,
             };
             if (!supported)
                 throw new NotSupportedException(
-                    $"Layer '{names[i]}' ({layer.Kind}{Bits(layer)}) of network '{spec.Name}' has no device version (device training runs float, 1-bit "
-                    + "and 32-bit layers without residual blocks); train it with --device cpu.");
+                    $"Layer '{names[i]}' ({layer.Kind}{Bits(layer)}) of network '{spec.Name}' has no device version (device training runs float, "
+                    + "1-bit and 32-bit layers); train it with --device cpu.");
         }
     }
 

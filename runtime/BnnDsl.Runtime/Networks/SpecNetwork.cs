@@ -17,9 +17,10 @@ namespace BnnDsl.Runtime.Networks;
 /// input); Flatten and the markers pass a buffer on. Layers are named as <see cref="ModelPlanner.LayerNames"/> names
 /// them, so <see cref="Network.Load"/> reads a generated network's checkpoint and the forward pass computes the same
 /// values bit for bit. It runs <see cref="Network.Forward"/> and <see cref="Network.ForwardReference"/>, and, for a
-/// network without residual blocks that ends in a loss head, <see cref="Network.Loss"/> and <see cref="Network.Backward"/>
-/// as the generated backward pass runs them (last layer first, from the first layer with parameters on); residual
-/// networks train through their generated class. Padded poolings are refused.
+/// network that ends in a loss head, <see cref="Network.Loss"/> and <see cref="Network.Backward"/> as the generated
+/// backward pass runs them: last operation first, only where a layer with parameters lies upstream; a buffer read by
+/// several operations (a block input) takes the first gradient sent to it as is and adds the others. Padded poolings
+/// are refused.
 /// </summary>
 public sealed class SpecNetwork : Network
 {
@@ -28,8 +29,10 @@ public sealed class SpecNetwork : Network
     private readonly Dictionary<string, int> outputOf;
     private readonly float[] logits;
     private readonly float[] lastInput;
-    private readonly float[][]? gradients;
-    private readonly int firstTrained;
+    private readonly float[][] gradients = [];
+    private readonly bool[] needsGradient = [];
+    private readonly bool[] written = [];
+    private readonly float[] partial = [];
 
     /// <summary>One forward call: a layer, or the add closing a residual block; buffer indices (-1: the input).</summary>
     private readonly record struct Operation(Layer? Layer, ResidualAdd? Add, int Input, int Shortcut, int Output);
@@ -91,10 +94,16 @@ public sealed class SpecNetwork : Network
         lastInput = new float[batchSize * InputLength];
         logits = current < 0 ? lastInput : buffers[current];
         Register([.. layerList], [.. layerOutputs]);
-        // Backward of a chain: operation i reads operation i - 1's output and sends its gradient there; none before the first layer with parameters.
-        firstTrained = Array.FindIndex(operations, o => o.Layer is { Parameters.Count: > 0 });
-        if (HasLoss && operations.All(o => o.Add is null))
+        if (HasLoss)
+        {
+            // needsGradient[i]: buffer i depends on a parameter, so its gradient flows back (the generated code's rule)
+            needsGradient = new bool[buffers.Length];
+            foreach (var o in operations)
+                needsGradient[o.Output] = o.Layer is { Parameters.Count: > 0 } || Needs(o.Input) || (o.Add is not null && Needs(o.Shortcut));
             gradients = [.. buffers.Select(b => new float[b.Length])];
+            written = new bool[buffers.Length];
+            partial = new float[buffers.Select(b => b.Length).DefaultIfEmpty(0).Max()];
+        }
     }
 
     /// <summary>The output of the last <see cref="Network.Forward"/>: the last layer's values (the logits).</summary>
@@ -140,21 +149,52 @@ public sealed class SpecNetwork : Network
     }
 
     /// <inheritdoc/>
-    /// <exception cref="NotSupportedException">The network has residual blocks.</exception>
     protected override void BackwardLayers(ReadOnlySpan<float> input, ReadOnlySpan<float> logitGradient)
     {
-        if (gradients is null)
-            throw new NotSupportedException(
-                $"SpecNetwork back-propagates networks without residual blocks; train network '{Definition.Name}' through its generated class.");
-        if (firstTrained < 0)
-            return;
-        for (int i = operations.Length - 1; i >= firstTrained; i--)
+        Array.Clear(written);
+        for (int i = operations.Length - 1; i >= 0; i--)
         {
             var operation = operations[i];
+            if (!needsGradient[operation.Output])
+                continue;
             ReadOnlySpan<float> dy = i == operations.Length - 1 ? logitGradient : gradients[operation.Output];
-            Span<float> dx = i == firstTrained || operation.Input < 0 ? Span<float>.Empty : gradients[operation.Input];
-            operation.Layer!.Backward(Buffer(operation.Input), buffers[operation.Output], dy, dx);
+            if (operation.Add is { } add)
+            {
+                Send(add, dy, operation.Input);
+                Send(add, dy, operation.Shortcut);
+                continue;
+            }
+            var layer = operation.Layer!;
+            if (!Needs(operation.Input))
+            {
+                layer.Backward(Buffer(operation.Input), buffers[operation.Output], dy, Span<float>.Empty);
+                continue;
+            }
+            int x = operation.Input;
+            if (!written[x])
+            {
+                layer.Backward(Buffer(x), buffers[operation.Output], dy, gradients[x]);
+                written[x] = true;
+                continue;
+            }
+            var sent = partial.AsSpan(0, gradients[x].Length);
+            layer.Backward(Buffer(x), buffers[operation.Output], dy, sent);
+            Elementwise.Add(sent, gradients[x]);
         }
+    }
+
+    private bool Needs(int buffer) => buffer >= 0 && needsGradient[buffer];
+
+    /// <summary>A residual add's dy into one of the buffers it read: as is for the first gradient, added to the others.</summary>
+    private void Send(ResidualAdd add, ReadOnlySpan<float> dy, int read)
+    {
+        if (!Needs(read))
+            return;
+        if (written[read])
+            add.Accumulate(gradients[read], dy);
+        else
+            add.Pass(dy, gradients[read]);
+        written[read] = true;
     }
 
     private float[] Buffer(int index) => index < 0 ? lastInput : buffers[index];
