@@ -87,16 +87,18 @@ public static class GpuCheck
             }
         }
         PackedInferenceTiming inference;
+        TrainingTiming training;
         try
         {
             inference = PackedInferenceBenchmark.Measure(device.Kind, smoke ? 4 : 1024, smoke ? 1 : repeats, output);
+            training = LeNetTrainingBenchmark.Measure(device, smoke, smoke ? 1 : 200, output);
         }
         catch (InvalidDataException e)
         {
             output.WriteLine($"validation FAILED: {e.Message}");
             return 1;
         }
-        ResultTable.Write(output, device, timings, inference, smoke);
+        ResultTable.Write(output, device, timings, inference, training, smoke);
         if (tensorCoresFailed)
             output.WriteLine("The tensor-core XNOR GEMM failed its check (above), so its columns read n/a; every other check passed.");
         return tensorCoresFailed ? 1 : 0;

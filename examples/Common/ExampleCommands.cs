@@ -7,6 +7,7 @@ using BnnDsl.Runtime;
 using BnnDsl.Runtime.Checkpoints;
 using BnnDsl.Runtime.Data;
 using BnnDsl.Runtime.Deployment;
+using BnnDsl.Runtime.Devices;
 using BnnDsl.Runtime.Training;
 
 namespace BnnDsl.Examples;
@@ -42,6 +43,7 @@ public static class ExampleCommands
               --shift N         random shift of training images by up to N pixels, i.e. a random crop of the image zero-padded by N (default {d.MaxShift}; 0: none)
               --flip, --no-flip random horizontal flip of training images (default {(d.FlipHorizontal ? "on" : "off")})
               --threads N       kernel threads (default: all cores)
+              --device NAME     where train runs its batches: cpu (default), cuda (an NVIDIA GPU, Adam, float and 1-bit layers) or ilgpu-cpu (the GPU kernels on the CPU, slow)
               --resume          continue from OUT/last.safetensors
               --checkpoint FILE checkpoint for eval and convert
               --model FILE      packed model for convert, infer and bench
@@ -78,7 +80,8 @@ public static class ExampleCommands
                 _ => throw new InvalidOperationException($"Command '{options.Command}' has no handler."),
             };
         }
-        catch (Exception exception) when (exception is DataFormatException or ModelFileException or TrainingDivergedException or IOException)
+        catch (Exception exception) when (exception is DataFormatException or ModelFileException or TrainingDivergedException or IOException
+            or DeviceUnavailableException or NotSupportedException)
         {
             error.WriteLine($"error: {exception.Message}");
             return 1;
@@ -136,13 +139,17 @@ public static class ExampleCommands
             FlipHorizontal = options.FlipHorizontal,
         };
         var reports = TrainingReports.Default(output);
-        var result = new Trainer(network, train, test, trainerOptions, reports).Run();
+        using var device = ComputeDevice.Open(options.Device);
+        if (!device.IsHost)
+            output.WriteLine($"training on {device.Description}");
+        var result = DeviceTrainer.Create(network, train, test, trainerOptions, device, reports).Run();
         var last = result.Epochs.Count > 0 ? result.Epochs[^1] : default;
         output.WriteLine($"best test accuracy {result.BestTestAccuracy:P2}; checkpoints in {Path.GetFullPath(options.OutputDirectory)}");
         if (options.Json)
             output.WriteLine(JsonLine.Create(w =>
             {
                 w.WriteString("command", "train");
+                w.WriteString("device", ComputeDevice.NameOf(options.Device));
                 w.WriteNumber("epochs", result.LastEpoch);
                 w.WriteNumber("test_accuracy", last.TestAccuracy);
                 w.WriteNumber("best_test_accuracy", result.BestTestAccuracy);

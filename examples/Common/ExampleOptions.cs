@@ -1,5 +1,6 @@
 // The options of an example's command line, their parsing and the paths derived from them.
 using System.Globalization;
+using BnnDsl.Runtime.Devices;
 using BnnDsl.Runtime.Training;
 
 namespace BnnDsl.Examples;
@@ -64,6 +65,9 @@ public sealed record ExampleOptions
     /// <summary>Packed model for convert, infer and bench (null: OUT/<see cref="ModelFileName"/>).</summary>
     public string? Model { get; init; }
 
+    /// <summary>Where train runs its batches: the CPU (default), a CUDA GPU, or ILGPU's CPU accelerator (the GPU kernels, slowly).</summary>
+    public ComputeDeviceKind Device { get; init; } = ComputeDeviceKind.Cpu;
+
     /// <summary>Print one JSON object with the results as the last line.</summary>
     public bool Json { get; init; }
 
@@ -90,6 +94,17 @@ public sealed record ExampleOptions
                 : throw new ArgumentException($"Option {name} needs an integer of at least {min}.");
             float Float(bool positive) => float.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out float v) && float.IsFinite(v) && (positive ? v > 0 : v >= 0) ? v
                 : throw new ArgumentException($"Option {name} needs a {(positive ? "positive" : "non-negative")} number.");
+            ComputeDeviceKind Device(string value)
+            {
+                try
+                {
+                    return ComputeDevice.Parse(value);
+                }
+                catch (ArgumentException)
+                {
+                    throw new ArgumentException($"Option {name} needs one of {ComputeDevice.Names}, not '{value}'.");
+                }
+            }
             options = name switch
             {
                 "--data" => options with { DataDirectory = Value() },
@@ -110,9 +125,12 @@ public sealed record ExampleOptions
                 "--checkpoint" => options with { Checkpoint = Value() },
                 "--model" => options with { Model = Value() },
                 "--json" => options with { Json = true },
+                "--device" => options with { Device = Device(Value()) },
                 _ => throw new ArgumentException($"Unknown option '{name}'."),
             };
         }
+        if (options.Device != ComputeDeviceKind.Cpu && options.Command != "train")
+            throw new ArgumentException($"Option --device {ComputeDevice.NameOf(options.Device)} applies to train only; {options.Command} runs on the cpu.");
         return options;
     }
 }

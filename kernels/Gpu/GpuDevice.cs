@@ -94,7 +94,7 @@ public sealed class GpuDevice : IDisposable
 
     /// <summary>The kernel <paramref name="name"/> for <paramref name="variant"/>, loaded by <paramref name="load"/> on first use.</summary>
     internal TDelegate Kernel<TDelegate>(string name, Type variant, Func<Accelerator, TDelegate> load) where TDelegate : Delegate
-        => (TDelegate)kernels.GetOrAdd((name, variant), _ => load(Accelerator));
+        => (TDelegate)kernels.GetOrAdd((name, variant), static (_, state) => state.Load(state.Accelerator), (Load: load, Accelerator));
 
     /// <summary>
     /// Whether cuBLAS runs here: a CUDA device and a loadable cuBLAS library (it ships with the CUDA toolkit, not the

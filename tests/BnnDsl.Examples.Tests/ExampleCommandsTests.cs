@@ -2,6 +2,7 @@
 // layer table, and training / evaluation on generated data with the curves written next to the checkpoints.
 using BnnDsl.Examples.LeNet;
 using BnnDsl.Examples.ResNet18;
+using BnnDsl.Runtime.Devices;
 
 namespace BnnDsl.Examples.Tests;
 
@@ -40,6 +41,28 @@ public sealed class ExampleCommandsTests : IDisposable
         var lenet = ExampleOptions.Parse(["train", "--flip", "--shift", "0", "--lr", "0.01", "--weight-decay", "0.0001", "--synthetic", "50"], LeNetExample.Definition.Defaults);
         Assert.Equal((0, true, 0.01f, 1e-4f, 50), (lenet.MaxShift, lenet.FlipHorizontal, lenet.LearningRate, lenet.WeightDecay, lenet.Synthetic));
         Assert.False(ExampleOptions.Parse(["train", "--no-flip"], ResNet18Example.Definition.Defaults).FlipHorizontal);
+    }
+
+    [Fact]
+    public void DeviceOptionNamesTheDevicesAndAppliesToTrain()
+    {
+        Assert.Equal(ComputeDeviceKind.Cpu, ExampleOptions.Parse(["train"], LeNetExample.Definition.Defaults).Device);
+        Assert.Equal(ComputeDeviceKind.Cuda, ExampleOptions.Parse(["train", "--device", "cuda"], LeNetExample.Definition.Defaults).Device);
+        Assert.Equal(ComputeDeviceKind.IlgpuCpu, ExampleOptions.Parse(["train", "--device", "ilgpu-cpu"], LeNetExample.Definition.Defaults).Device);
+        Assert.Equal(ComputeDeviceKind.Cpu, ExampleOptions.Parse(["eval", "--device", "cpu"], LeNetExample.Definition.Defaults).Device);
+        var typo = ExampleRun.Of(LeNetExample.Definition, "train", "--device", "tpu");
+        Assert.Equal(2, typo.ExitCode);
+        Assert.Contains($"needs one of {ComputeDevice.Names}, not 'tpu'", typo.Error);
+        Assert.Contains("--device NAME", typo.Error);
+        Assert.Contains("applies to train only", ExampleRun.Of(LeNetExample.Definition, "eval", "--device", "cuda").Error);
+        DeviceNetwork.ThrowIfUnsupported(LeNetExample.Definition.Spec);  // every layer of both examples trains on a device
+        DeviceNetwork.ThrowIfUnsupported(ResNet18Example.Definition.Spec);
+        if (!ComputeDevice.Present.Contains(ComputeDeviceKind.Cuda))
+        {
+            var run = ExampleRun.Of(LeNetExample.Definition, "train", "--device", "cuda", "--synthetic", "20", "--out", Path.Combine(directory, "cuda"));
+            Assert.Equal(1, run.ExitCode);
+            Assert.Contains("--device cpu", run.Error);
+        }
     }
 
     [Fact]

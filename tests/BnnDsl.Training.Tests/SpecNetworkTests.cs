@@ -9,6 +9,9 @@ public sealed class SpecNetworkTests
 {
     public static TheoryData<string> Networks() => ["TinyNet", "GradientLeNet", "MixedNet", "TwoBitLeNet", "WideBitNet", "MixedWidthNet"];
 
+    public static TheoryData<string> TrainedNetworks() => ["TinyNet", "GradientLeNet", "MixedNet", "TwoBitLeNet", "WideBitNet", "MixedWidthNet",
+        "SmallResNet", "CornerResNet", "BinaryShortcutResNet"];
+
     private static Network Generated(string name, int batch) => name switch
     {
         "TinyNet" => new TinyNet(batch),
@@ -16,6 +19,9 @@ public sealed class SpecNetworkTests
         "TwoBitLeNet" => new TwoBitLeNet(batch),
         "WideBitNet" => new WideBitNet(batch),
         "MixedWidthNet" => new MixedWidthNet(batch),
+        "SmallResNet" => new SmallResNet(batch),
+        "CornerResNet" => new CornerResNet(batch),
+        "BinaryShortcutResNet" => new BinaryShortcutResNet(batch),
         _ => new MixedNet(batch),
     };
 
@@ -60,6 +66,32 @@ public sealed class SpecNetworkTests
         {
             directory.Delete(recursive: true);
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(TrainedNetworks))]
+    public void BackPropagatesAsTheGeneratedNetworkBitForBit(string name)
+    {
+        const int batch = 4;
+        var generated = Generated(name, batch);
+        generated.Initialize(23);
+        var spec = new SpecNetwork(generated.Definition, batch);
+        foreach (var (from, to) in generated.Parameters.Zip(spec.Parameters))
+            from.Value.CopyTo(to.Value, 0);
+        var rng = new Random(8);
+        var input = new float[batch * generated.InputLength];
+        for (int i = 0; i < input.Length; i++)
+            input[i] = (float)(rng.NextDouble() * 3 - 1);
+        var labels = Enumerable.Range(0, batch).Select(_ => rng.Next(generated.OutputLength)).ToArray();
+        foreach (var network in new[] { generated, spec })
+        {
+            network.Forward(input, training: true);
+            network.Loss(labels);
+            network.Backward(input);
+        }
+        Assert.True(spec.HasLoss);
+        foreach (var (expected, actual) in generated.Parameters.Zip(spec.Parameters).Where(p => p.First.Trainable))
+            Assert.Equal(expected.Gradient, actual.Gradient);
     }
 
     [Fact]

@@ -16,8 +16,11 @@ namespace BnnDsl.Runtime.Networks;
 /// ReLU; a residual block's end → <see cref="ResidualAdd"/> of the main path and the shortcut path (or the block
 /// input); Flatten and the markers pass a buffer on. Layers are named as <see cref="ModelPlanner.LayerNames"/> names
 /// them, so <see cref="Network.Load"/> reads a generated network's checkpoint and the forward pass computes the same
-/// values bit for bit. It runs <see cref="Network.Forward"/> and <see cref="Network.ForwardReference"/> only: training
-/// goes through the generated class. Padded poolings are refused.
+/// values bit for bit. It runs <see cref="Network.Forward"/> and <see cref="Network.ForwardReference"/>, and, for a
+/// network that ends in a loss head, <see cref="Network.Loss"/> and <see cref="Network.Backward"/> as the generated
+/// backward pass runs them: last operation first, only where a layer with parameters lies upstream; a buffer read by
+/// several operations (a block input) takes the first gradient sent to it as is and adds the others. Padded poolings
+/// are refused.
 /// </summary>
 public sealed class SpecNetwork : Network
 {
@@ -26,6 +29,10 @@ public sealed class SpecNetwork : Network
     private readonly Dictionary<string, int> outputOf;
     private readonly float[] logits;
     private readonly float[] lastInput;
+    private readonly float[][] gradients = [];
+    private readonly bool[] needsGradient = [];
+    private readonly bool[] written = [];
+    private readonly float[] partial = [];
 
     /// <summary>One forward call: a layer, or the add closing a residual block; buffer indices (-1: the input).</summary>
     private readonly record struct Operation(Layer? Layer, ResidualAdd? Add, int Input, int Shortcut, int Output);
@@ -34,7 +41,7 @@ public sealed class SpecNetwork : Network
     /// <exception cref="ArgumentException">The spec's shapes are not the ones shape inference gives.</exception>
     /// <exception cref="NotSupportedException">The spec has a padded pooling.</exception>
     public SpecNetwork(NetworkSpec spec, int batchSize, KernelPath path = KernelPath.Auto, int threads = 0)
-        : base(spec, batchSize, (int)Checked(spec).Input.Elements, OutputElements(spec), hasLoss: false)
+        : base(spec, batchSize, (int)Checked(spec).Input.Elements, OutputElements(spec), hasLoss: spec.Layers.Count > 0 && spec.Layers[^1].Kind == LayerKind.SoftmaxCrossEntropy)
     {
         var names = ModelPlanner.LayerNames(spec);
         var layerList = new List<Layer>();
@@ -87,6 +94,16 @@ public sealed class SpecNetwork : Network
         lastInput = new float[batchSize * InputLength];
         logits = current < 0 ? lastInput : buffers[current];
         Register([.. layerList], [.. layerOutputs]);
+        if (HasLoss)
+        {
+            // needsGradient[i]: buffer i depends on a parameter, so its gradient flows back (the generated code's rule)
+            needsGradient = new bool[buffers.Length];
+            foreach (var o in operations)
+                needsGradient[o.Output] = o.Layer is { Parameters.Count: > 0 } || Needs(o.Input) || (o.Add is not null && Needs(o.Shortcut));
+            gradients = [.. buffers.Select(b => new float[b.Length])];
+            written = new bool[buffers.Length];
+            partial = new float[buffers.Select(b => b.Length).DefaultIfEmpty(0).Max()];
+        }
     }
 
     /// <summary>The output of the last <see cref="Network.Forward"/>: the last layer's values (the logits).</summary>
@@ -129,6 +146,55 @@ public sealed class SpecNetwork : Network
             else
                 operation.Add!.Forward(Buffer(operation.Input), Buffer(operation.Shortcut), buffers[operation.Output]);
         }
+    }
+
+    /// <inheritdoc/>
+    protected override void BackwardLayers(ReadOnlySpan<float> input, ReadOnlySpan<float> logitGradient)
+    {
+        Array.Clear(written);
+        for (int i = operations.Length - 1; i >= 0; i--)
+        {
+            var operation = operations[i];
+            if (!needsGradient[operation.Output])
+                continue;
+            ReadOnlySpan<float> dy = i == operations.Length - 1 ? logitGradient : gradients[operation.Output];
+            if (operation.Add is { } add)
+            {
+                Send(add, dy, operation.Input);
+                Send(add, dy, operation.Shortcut);
+                continue;
+            }
+            var layer = operation.Layer!;
+            if (!Needs(operation.Input))
+            {
+                layer.Backward(Buffer(operation.Input), buffers[operation.Output], dy, Span<float>.Empty);
+                continue;
+            }
+            int x = operation.Input;
+            if (!written[x])
+            {
+                layer.Backward(Buffer(x), buffers[operation.Output], dy, gradients[x]);
+                written[x] = true;
+                continue;
+            }
+            var sent = partial.AsSpan(0, gradients[x].Length);
+            layer.Backward(Buffer(x), buffers[operation.Output], dy, sent);
+            Elementwise.Add(sent, gradients[x]);
+        }
+    }
+
+    private bool Needs(int buffer) => buffer >= 0 && needsGradient[buffer];
+
+    /// <summary>A residual add's dy into one of the buffers it read: as is for the first gradient, added to the others.</summary>
+    private void Send(ResidualAdd add, ReadOnlySpan<float> dy, int read)
+    {
+        if (!Needs(read))
+            return;
+        if (written[read])
+            add.Accumulate(gradients[read], dy);
+        else
+            add.Pass(dy, gradients[read]);
+        written[read] = true;
     }
 
     private float[] Buffer(int index) => index < 0 ? lastInput : buffers[index];

@@ -21,7 +21,9 @@ public sealed record TrainingResult(int LastEpoch, IReadOnlyList<EpochMetrics> E
 /// (seed, epoch) alone, drops the last partial batch, then evaluates on the test set and writes
 /// <c>last.safetensors</c> (weights, BatchNorm statistics, optimizer state, and the run's settings in the metadata)
 /// and, when the test accuracy improves, <c>best.safetensors</c>. A resumed run therefore continues exactly where
-/// the checkpoint left off. A training step allocates nothing.
+/// the checkpoint left off. A training step allocates nothing. Forward, loss, backward and the optimizer step run on
+/// the host network unless an <see cref="ITrainingStep"/> is given (e.g. a GPU engine): the Trainer then asks it to sync
+/// the parameters and optimizer state to the host before each evaluation and checkpoint.
 /// </summary>
 public sealed class Trainer
 {
@@ -36,9 +38,14 @@ public sealed class Trainer
     private readonly LabeledImages test;
     private readonly TrainerOptions options;
     private readonly ITrainingObserver? observer;
+    private readonly ITrainingStep step;
 
-    /// <summary>Prepares a run; nothing is trained or written until <see cref="Run"/>.</summary>
-    public Trainer(Network network, LabeledImages train, LabeledImages test, TrainerOptions options, ITrainingObserver? observer = null)
+    /// <summary>
+    /// Prepares a run; nothing is trained or written until <see cref="Run"/>. <paramref name="step"/> runs the batches
+    /// (null: the host network and optimizer).
+    /// </summary>
+    public Trainer(Network network, LabeledImages train, LabeledImages test, TrainerOptions options, ITrainingObserver? observer = null,
+        ITrainingStep? step = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(train);
@@ -57,6 +64,7 @@ public sealed class Trainer
         this.test = test;
         this.options = options;
         this.observer = observer;
+        this.step = step ?? new HostTrainingStep();
     }
 
     /// <summary>Creates the optimizer named by <see cref="TrainerOptions.Optimizer"/>.</summary>
@@ -95,6 +103,7 @@ public sealed class Trainer
         observer?.RunStarted(new TrainingRunInfo(network.Definition.Name, firstEpoch, options.Epochs, batches, batch, options.OutputDirectory));
         try
         {
+            step.Begin(network, optimizer);
             for (int epoch = firstEpoch; epoch <= lastEpoch; epoch++)
             {
                 var epochClock = Stopwatch.StartNew();
@@ -112,19 +121,21 @@ public sealed class Trainer
                         augmentation.Apply(input, train.Images.Rows, train.Images.Columns, train.Images.Channels, train.Images.Black, draws);
                     for (int i = 0; i < batch; i++)
                         labels[i] = train.Labels.Labels[indices[i]];
-                    network.Forward(input, training: true);
-                    float loss = network.Loss(labels);
+                    learningRate = schedule.At(step.Steps, totalSteps);
+                    var result = step.Step(input, labels, learningRate);
+                    float loss = result.Loss;
                     if (!float.IsFinite(loss))
+                    {
+                        step.SyncToHost();
                         throw new TrainingDivergedException(epoch, b + 1, loss, network.FindNonFinite() ?? "logits (they overflow the softmax)");
-                    network.Backward(input);
-                    learningRate = schedule.At(optimizer.Steps, totalSteps);
-                    optimizer.Step(learningRate);
+                    }
                     lossSum += loss;
-                    correct += network.Correct;
+                    correct += result.Correct;
                     if (observer is not null && ((b + 1) % options.ProgressInterval == 0 || b + 1 == batches))
                         observer.BatchDone(new BatchProgress(epoch, b + 1, batches, lossSum / (b + 1), (double)correct / ((b + 1) * batch),
                             (b + 1) * batch / epochClock.Elapsed.TotalSeconds));
                 }
+                step.SyncToHost();
                 double trainSeconds = epochClock.Elapsed.TotalSeconds;
                 if (network.FindNonFinite() is { } damaged)
                     throw new TrainingDivergedException(epoch, batches, (float)(lossSum / batches), damaged);
@@ -145,6 +156,10 @@ public sealed class Trainer
         {
             observer?.RunFinished(exception.Message);
             throw;
+        }
+        finally
+        {
+            step.End();
         }
         observer?.RunFinished(null);
         return new TrainingResult(history.Count > 0 ? history[^1].Epoch : firstEpoch - 1, history, best, lastPath, bestPath);

@@ -1,0 +1,128 @@
+// A whole small binary LeNet on the device against SpecNetwork on the CPU: one forward + backward + Adam step gives the
+// same loss, gradients, parameters and optimizer state; and what the device network refuses.
+using BnnDsl.Runtime.Devices;
+using BnnDsl.Runtime.Networks;
+using BnnDsl.Runtime.Training;
+
+namespace BnnDsl.Runtime.Gpu.Tests;
+
+public sealed class DeviceNetworkTests
+{
+    private const int Batch = 8;
+    private const float Tolerance = 1e-4f;
+
+    [Theory]
+    [InlineData("lenet")]
+    [InlineData("resnet")]
+    public void OneAdamStepMatchesSpecNetworkOnTheCpu(string network)
+    {
+        var spec = network == "lenet" ? DeviceTestData.SmallLeNet() : DeviceTestData.SmallResNet();
+        var host = new SpecNetwork(spec, Batch);
+        host.Initialize(21);
+        var hostAdam = new Adam(host.Parameters, weightDecay: 1e-4f);
+        var random = new Random(4);
+        var input = DeviceTestData.Uniform(random, Batch * host.InputLength, 1f);
+        var labels = Enumerable.Range(0, Batch).Select(_ => random.Next(10)).ToArray();
+
+        using var device = new DeviceNetwork(DeviceTestData.Device, spec, Batch);
+        Assert.Equal(host.Parameters.Select(p => p.Name), device.ParameterNames);
+        // Step 2 starts again from the host's state (so conv1's noise below does not carry over) and checks Adam at t = 2.
+        for (int step = 1; step <= 2; step++)
+        {
+            device.Upload(host, hostAdam);
+            host.Forward(input, training: true);
+            float hostLoss = host.Loss(labels);
+            host.Backward(input);
+            hostAdam.Step(1e-3f);
+            var result = device.TrainStep(input, labels, 1e-3f);
+            Assert.Equal(hostLoss, result.Loss, Tolerance);
+            Assert.Equal(host.Correct, result.Correct);
+            Assert.Equal(step, device.Steps);
+
+            var mirror = new SpecNetwork(spec, Batch);
+            var mirrorAdam = new Adam(mirror.Parameters, weightDecay: 1e-4f);
+            device.Download(mirror, mirrorAdam);
+            device.DownloadGradients(mirror);
+            Assert.Equal(hostAdam.Steps, mirrorAdam.Steps);
+            foreach (var (expected, actual) in host.Parameters.Zip(mirror.Parameters))
+            {
+                if (expected.Trainable)
+                    DeviceTestData.Close(expected.Gradient, actual.Gradient, Tolerance, $"step {step} d{expected.Name}");
+                AdamValuesClose(expected, actual, step);
+            }
+            foreach (var (expected, actual) in hostAdam.State.Where(t => !t.Name.EndsWith(".adam_v", StringComparison.Ordinal)).Zip(
+                mirrorAdam.State.Where(t => !t.Name.EndsWith(".adam_v", StringComparison.Ordinal))))
+                DeviceTestData.Close(expected.Value, actual.Value, Tolerance, $"step {step} {expected.Name}");
+        }
+
+        // Evaluation forward with the running statistics gives the host's logits.
+        host.Forward(input, training: false);
+        device.Forward(input, training: false);
+        var logits = new float[Batch * device.OutputLength];
+        device.CopyOutput(logits);
+        DeviceTestData.Close(host.Output, logits, 1e-3f, "evaluation logits");
+    }
+
+    /// <summary>
+    /// Parameters within 1e-4, except where the gradient is rounding noise: conv1's bias feeds a BatchNorm, which removes
+    /// any per-channel constant, so its exact gradient is 0 and both sides hold ~1e-9 of noise that Adam normalizes into
+    /// steps of up to lr either way. There the two values only have to stay within lr per step of each other.
+    /// </summary>
+    private static void AdamValuesClose(Parameter expected, Parameter actual, int step)
+    {
+        for (int i = 0; i < expected.Length; i++)
+        {
+            bool noise = expected.Trainable && MathF.Abs(expected.Gradient[i]) < 1e-6f;
+            float tolerance = noise ? 2e-3f * step : Tolerance;
+            if (!(MathF.Abs(expected.Value[i] - actual.Value[i]) <= tolerance))
+                Assert.Fail($"step {step} {expected.Name}[{i}]: expected {expected.Value[i]:R}, got {actual.Value[i]:R} (gradient {(expected.Trainable ? expected.Gradient[i] : float.NaN):R}).");
+        }
+    }
+
+    [Fact]
+    public void UploadThenDownloadGivesTheSameTensorsBack()
+    {
+        var spec = DeviceTestData.SmallLeNet();
+        var host = new SpecNetwork(spec, 2);
+        host.Initialize(5);
+        var adam = new Adam(host.Parameters);
+        var random = new Random(9);
+        foreach (var tensor in adam.State.Where(t => t.Name != Optimizer.StepTensorName))
+            DeviceTestData.Uniform(random, tensor.Length, 1f).CopyTo(tensor.Value, 0);
+        adam.State.Single(t => t.Name == Optimizer.StepTensorName).Value[0] = 7;
+
+        using var device = new DeviceNetwork(DeviceTestData.Device, spec, 2);
+        device.Upload(host, adam);
+        Assert.Equal(7, device.Steps);
+        var copy = new SpecNetwork(spec, 2);
+        var copyAdam = new Adam(copy.Parameters);
+        device.Download(copy, copyAdam);
+        foreach (var (expected, actual) in host.Parameters.Zip(copy.Parameters))
+            Assert.Equal(expected.Value, actual.Value);
+        foreach (var (expected, actual) in adam.State.Zip(copyAdam.State))
+            Assert.Equal(expected.Value, actual.Value);
+    }
+
+    [Fact]
+    public void KBitLayersAreRefusedNamingTheLayerAndTheFix()
+    {
+        var spec = DeviceTestData.Infer("TwoBit", TensorShape.Image(1, 6, 6),
+            new ConvolutionAttribute(4, 3), new QActivationAttribute(2), new QConvolutionAttribute(4, 3) { WeightBits = 2, ActBits = 2 },
+            new FlattenAttribute(), new FullyConnectedAttribute(3), new SoftmaxCrossEntropyAttribute());
+        var error = Assert.Throws<NotSupportedException>(() => new DeviceNetwork(DeviceTestData.Device, spec, 2));
+        Assert.Contains("'qact1' (QActivation, 2 bits)", error.Message);
+        Assert.Contains("--device cpu", error.Message);
+    }
+
+    [Fact]
+    public void SgdIsRefusedAndBadLabelsAreNamed()
+    {
+        var spec = DeviceTestData.SmallLeNet();
+        var host = new SpecNetwork(spec, 2);
+        using var device = new DeviceNetwork(DeviceTestData.Device, spec, 2);
+        Assert.Throws<NotSupportedException>(() => device.Upload(host, new SgdMomentum(host.Parameters, 0.9f, 0f)));
+        var error = Assert.Throws<ArgumentException>(() => device.TrainStep(new float[2 * host.InputLength], [0, 10], 1e-3f));
+        Assert.Contains("label 10", error.Message);
+        Assert.Throws<ArgumentException>(() => new DeviceNetwork(ComputeDevice.Open(ComputeDeviceKind.Cpu), spec, 2));
+    }
+}

@@ -1,0 +1,74 @@
+// The Trainer with the device step on a small synthetic data set: the loss falls, the accuracy ends near the CPU run's,
+// checkpoints are written and a resumed device run ends exactly where an uninterrupted one does.
+using BnnDsl.Runtime.Checkpoints;
+using BnnDsl.Runtime.Data;
+using BnnDsl.Runtime.Devices;
+using BnnDsl.Runtime.Networks;
+using BnnDsl.Runtime.Training;
+
+namespace BnnDsl.Runtime.Gpu.Tests;
+
+public sealed class DeviceTrainerTests : IDisposable
+{
+    private const int Batch = 8;
+    private readonly string root = Path.Combine(Path.GetTempPath(), "bnn-device-trainer-" + Guid.NewGuid().ToString("N"));
+    // Two steps per epoch: ILGPU's CPU accelerator wakes a group of threads per launch (tens of milliseconds on two
+    // cores) and a step is about ninety launches.
+    private readonly LabeledImages train = SyntheticImages.Create(16, 12, 12, 1, 4, seed: 1, noise: 32);
+    private readonly LabeledImages test = SyntheticImages.Create(40, 12, 12, 1, 4, seed: 2, noise: 32);
+
+    public void Dispose()
+    {
+        if (Directory.Exists(root))
+            Directory.Delete(root, recursive: true);
+    }
+
+    [Fact]
+    public void TrainsLikeTheCpuAndResumesExactly()
+    {
+        var spec = DeviceTestData.SmallLeNet();
+        var options = new TrainerOptions { Epochs = 2, Seed = 3, LearningRate = 1e-2f, Schedule = "constant" };
+
+        var cpu = new Trainer(new SpecNetwork(spec, Batch), train, test, options with { OutputDirectory = Path.Combine(root, "cpu") }).Run();
+        var device = DeviceTrainer.Create(new SpecNetwork(spec, Batch), train, test, options with { OutputDirectory = Path.Combine(root, "device") },
+            DeviceTestData.Device).Run();
+
+        Assert.Equal(2, device.Epochs.Count);
+        Assert.True(device.Epochs[1].TrainLoss < device.Epochs[0].TrainLoss, $"device loss {device.Epochs[0].TrainLoss} -> {device.Epochs[1].TrainLoss}");
+        Assert.True(Math.Abs(device.Epochs[0].TrainLoss - cpu.Epochs[0].TrainLoss) < 0.05,
+            $"first epoch loss: device {device.Epochs[0].TrainLoss}, cpu {cpu.Epochs[0].TrainLoss}");
+        Assert.True(Math.Abs(device.Epochs[1].TestAccuracy - cpu.Epochs[1].TestAccuracy) <= 0.1,
+            $"test accuracy: device {device.Epochs[1].TestAccuracy}, cpu {cpu.Epochs[1].TestAccuracy}");
+        Assert.True(File.Exists(device.LastCheckpoint) && File.Exists(device.BestCheckpoint));
+
+        // Stop after epoch 1, then resume to epoch 2 in the same directory: the same tensors as the uninterrupted run.
+        var resumedOptions = options with { OutputDirectory = Path.Combine(root, "resumed") };
+        DeviceTrainer.Create(new SpecNetwork(spec, Batch), train, test, resumedOptions with { StopAfterEpoch = 1 }, DeviceTestData.Device).Run();
+        var resumed = DeviceTrainer.Create(new SpecNetwork(spec, Batch), train, test, resumedOptions with { Resume = true }, DeviceTestData.Device).Run();
+        Assert.Equal(2, Assert.Single(resumed.Epochs).Epoch);
+        Assert.Equal(device.Epochs[1].TrainLoss, resumed.Epochs[0].TrainLoss);
+        var straight = Tensors(spec, device.LastCheckpoint);
+        var again = Tensors(spec, resumed.LastCheckpoint);
+        foreach (var (expected, actual) in straight.Zip(again))
+            Assert.Equal(expected.Value, actual.Value);
+    }
+
+    [Fact]
+    public void SgdOnADeviceIsRefusedBeforeTheRun()
+    {
+        var spec = DeviceTestData.SmallLeNet();
+        var error = Assert.Throws<NotSupportedException>(() => DeviceTrainer.Create(new SpecNetwork(spec, Batch), train, test,
+            new TrainerOptions { Optimizer = "sgd", OutputDirectory = root }, DeviceTestData.Device));
+        Assert.Contains("--device cpu", error.Message);
+    }
+
+    /// <summary>Every tensor of a Trainer checkpoint: parameters, Adam moments and the step count.</summary>
+    private static List<Parameter> Tensors(NetworkSpec spec, string path)
+    {
+        var network = new SpecNetwork(spec, Batch);
+        var adam = new Adam(network.Parameters);
+        List<Parameter> tensors = [.. network.Parameters, .. adam.State];
+        Checkpoint.Load(path, tensors);
+        return tensors;
+    }
+}
