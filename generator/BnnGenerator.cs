@@ -38,13 +38,18 @@ public sealed class BnnGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.Duplicates);
         context.RegisterSourceOutput(duplicates.Select(static (found, _) => found.Diagnostics), ReportAll);
 
-        Register(context, networks, duplicates, TrackingNames.Diagnostics, TrackingNames.Targets, TrackingNames.PackedRefusals);
-        Register(context, textNetworks, duplicates, TrackingNames.TextDiagnostics, TrackingNames.TextTargets, TrackingNames.TextPackedRefusals);
+        // The device inference classes need BnnDsl.Runtime.Gpu (ILGPU): generated only where the project references it.
+        var device = context.CompilationProvider
+            .Select(static (compilation, _) => compilation.GetTypeByMetadataName(DeviceEmitter.BaseMetadataName) is not null)
+            .WithTrackingName(TrackingNames.Device);
+
+        Register(context, networks, duplicates, device, TrackingNames.Diagnostics, TrackingNames.Targets, TrackingNames.PackedRefusals);
+        Register(context, textNetworks, duplicates, device, TrackingNames.TextDiagnostics, TrackingNames.TextTargets, TrackingNames.TextPackedRefusals);
     }
 
     // Diagnostics and code come from separate outputs, so a diagnostic change does not regenerate code.
     private static void Register(IncrementalGeneratorInitializationContext context, IncrementalValuesProvider<NetworkModel> models,
-        IncrementalValueProvider<DuplicateNetworks> duplicates, string diagnosticsStep, string targetsStep, string refusalsStep)
+        IncrementalValueProvider<DuplicateNetworks> duplicates, IncrementalValueProvider<bool> device, string diagnosticsStep, string targetsStep, string refusalsStep)
     {
         var diagnostics = models
             .Select(static (model, _) => model.Diagnostics)
@@ -58,8 +63,8 @@ public sealed class BnnGenerator : IIncrementalGenerator
             .Combine(duplicates)
             .Where(static pair => !pair.Right.IsSuppressed(pair.Left))
             .Select(static (pair, _) => pair.Left);
-        context.RegisterSourceOutput(targets, static (output, target) =>
-            output.AddSource(target.HintName, Emitter.Emit(target)));
+        context.RegisterSourceOutput(targets.Combine(device), static (output, pair) =>
+            output.AddSource(pair.Left.HintName, Emitter.Emit(pair.Left, pair.Right)));
 
         // A network the packed planner refuses is generated without its Packed class, with an info note saying why.
         var refusals = targets

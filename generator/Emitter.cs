@@ -14,7 +14,11 @@ internal static class Emitter
 {
     private static readonly Template NetworkTemplate = Load("Network.sbn");
 
-    public static string Emit(GenerationTarget target)
+    /// <summary>
+    /// The generated source of <paramref name="target"/>; <paramref name="device"/> (the compilation references
+    /// BnnDsl.Runtime.Gpu) adds the device inference class next to the packed one.
+    /// </summary>
+    public static string Emit(GenerationTarget target, bool device)
     {
         var spec = target.Spec;
         var plan = LayerPlanner.Plan(spec);
@@ -60,6 +64,13 @@ internal static class Emitter
             ["logits"] = plan.Logits,
             ["any_line"] = plan.Calls.Any(c => c.Layer.Location is not null),
             ["packed"] = Packed(PackedEmitter.Create(spec)),
+            ["device"] = device && DeviceEmitter.Create(spec) is { } deviceSteps
+                ? new ScriptObject
+                {
+                    ["steps"] = Statements(deviceSteps.Select(s => (s.Location, s.Code, true))),
+                    ["any_line"] = deviceSteps.Any(s => s.Location is not null),
+                }
+                : null,
         };
         var context = new TemplateContext { StrictVariables = true, LoopLimit = 0, MemberRenamer = member => member.Name };
         context.PushGlobal(model);

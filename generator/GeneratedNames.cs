@@ -28,4 +28,5 @@ internal static class TrackingNames
     public const string Duplicates = nameof(Duplicates);
     public const string PackedRefusals = nameof(PackedRefusals);
     public const string TextPackedRefusals = nameof(TextPackedRefusals);
+    public const string Device = nameof(Device);
 }

@@ -1,412 +1,134 @@
-// Runs a packed model's plan on an ILGPU device: weights uploaded once, every step buffer on the device, one copy in and one out per chunk.
+// The interpreter on a device: executes a packed model's plan step by step with DeviceOps.
 using BnnDsl.Deployment;
 using BnnDsl.Kernels.Cpu;
 using BnnDsl.Kernels.Gpu;
 using BnnDsl.Runtime.Deployment;
-using ILGPU;
-using ILGPU.Runtime;
 
 namespace BnnDsl.Runtime.Devices;
 
 /// <summary>
-/// The interpreter on a device (<see cref="ComputeDeviceKind.Cuda"/> or <see cref="ComputeDeviceKind.IlgpuCpu"/>):
-/// executes <see cref="PackedModel.Steps"/> with <see cref="DeviceOps"/> on up to <see cref="BatchSize"/> samples at a
-/// time (larger calls run in chunks). The weights are uploaded once, at construction; step outputs live in device
-/// buffers sized once for the batch size and reused as <see cref="InferenceSession"/> reuses its own (a buffer is
-/// taken again once every step reading it has run); per chunk only the input goes to the device and only the logits
-/// come back. With <c>keepStepOutputs</c> every step keeps its own buffer, and <see cref="StepBits"/> and
-/// <see cref="StepFloats"/> download one. Binary steps compute the CPU interpreter's bits exactly; float steps agree
-/// with it to rounding. Arguments are checked as <see cref="PackedRunner"/> checks them. Not thread-safe (one device,
-/// one caller); dispose it to free its device memory.
+/// The interpreter on a device (<see cref="ComputeDeviceKind.Cuda"/> or <see cref="ComputeDeviceKind.IlgpuCpu"/>): a
+/// <see cref="DeviceRunner"/> that runs <see cref="PackedModel.Steps"/> in order, one <see cref="DeviceOps"/> call per
+/// step with the shapes read from the plan. Binary steps compute the CPU interpreter's bits exactly; float steps agree
+/// with it to rounding. The generated <c>Device</c> class of a network runs the same calls with literal shapes.
 /// </summary>
-public sealed class DeviceSession : IPackedPredictor, IPackedStepOutputs, IDisposable
+public sealed class DeviceSession : DeviceRunner
 {
-    private readonly GpuDevice gpu;
     private readonly PlanStep[] steps;
-    private readonly StepWeights[] weights;
-    private readonly List<MemoryBuffer> owned = [];
-    private readonly ArrayView<float>[] floatBuffers;
-    private readonly ArrayView<ulong>[] bitBuffers;
-    private readonly int[] floatBufferOf, bitBufferOf;
-    private readonly ArrayView<float> inputBuffer, floatScratch;
-    private readonly ArrayView<ulong> planeScratch;
-    private readonly ArrayView<int> argmaxScratch;
-    private readonly float[] logits;
-    private readonly bool keepStepOutputs;
-    private readonly ulong[] stepBits = [];
-    private readonly float[] stepFloats = [];
-    private int lastCount;
-    private bool disposed;
 
     /// <summary>
     /// Uploads <paramref name="model"/>'s weights to <paramref name="device"/> and allocates the buffers of
     /// <paramref name="batchSize"/> samples; with <paramref name="keepStepOutputs"/> every step keeps its output (for
-    /// <see cref="StepBits"/> and <see cref="StepFloats"/>, at the cost of device memory).
+    /// <see cref="DeviceRunner.StepBits"/> and <see cref="DeviceRunner.StepFloats"/>, at the cost of device memory).
     /// </summary>
     /// <exception cref="ArgumentException">The device is the host CPU (use the model's <see cref="InferenceSession"/>, or <see cref="Predictors.Open"/>).</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is below 1.</exception>
     public DeviceSession(PackedModel model, ComputeDevice device, int batchSize, bool keepStepOutputs = false)
+        : base(model, device, batchSize, keepStepOutputs)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(device);
-        PredictorArguments.CheckBatchSize(batchSize);
-        if (device.IsHost)
-            throw new ArgumentException("The cpu device runs the CPU interpreter, not a device session; use Predictors.Open or model.CreateSession.", nameof(device));
-        Model = model;
-        Device = device;
-        BatchSize = batchSize;
-        this.keepStepOutputs = keepStepOutputs;
-        gpu = device.Gpu;
         steps = [.. model.Steps];
-        try
-        {
-            weights = [.. steps.Select((step, i) => Upload(step, model.Data[i]))];
-            int[] floatStride, bitStride;
-            (floatBufferOf, floatStride) = InferenceSession.AssignBuffers(steps, s => s.OutputFloats, s => (int)s.Output.Elements, keepStepOutputs);
-            (bitBufferOf, bitStride) = InferenceSession.AssignBuffers(steps, s => s.HasBits, s => PackedPlan.Words(s.Output), keepStepOutputs);
-            floatBuffers = [.. floatStride.Select(stride => Allocate<float>((long)batchSize * stride))];
-            bitBuffers = [.. bitStride.Select(stride => Allocate<ulong>((long)batchSize * stride))];
-            inputBuffer = Allocate<float>((long)batchSize * model.InputLength);
-            var (floats, planes, argmax) = ScratchLengths(batchSize);
-            floatScratch = Allocate<float>(floats);
-            planeScratch = Allocate<ulong>(planes);
-            argmaxScratch = Allocate<int>(argmax);
-            gpu.Synchronize(); // the uploads are done before the host arrays they read can go
-        }
-        catch
-        {
-            Dispose();
-            throw;
-        }
-        logits = new float[batchSize * model.OutputLength];
-        if (keepStepOutputs)
-        {
-            stepFloats = new float[batchSize * steps.Where(s => s.OutputFloats).Select(s => (int)s.Output.Elements).DefaultIfEmpty(0).Max()];
-            stepBits = new ulong[batchSize * steps.Where(s => s.HasBits).Select(s => PackedPlan.Words(s.Output)).DefaultIfEmpty(0).Max()];
-        }
-    }
-
-    /// <summary>The model this runs.</summary>
-    public PackedModel Model { get; }
-
-    /// <summary>The most samples one pass of the steps runs.</summary>
-    public int BatchSize { get; }
-
-    /// <summary>The device the steps run on.</summary>
-    public ComputeDevice Device { get; }
-
-    /// <inheritdoc/>
-    public void Predict(ReadOnlySpan<float> input, int count, Span<float> logits)
-    {
-        PredictorArguments.CheckInput(Model, input, count);
-        PredictorArguments.CheckLogits(Model, logits, count);
-        int classes = Model.OutputLength;
-        for (int first = 0; first < count; first += BatchSize)
-        {
-            int chunk = Math.Min(BatchSize, count - first);
-            Run(input.Slice(first * Model.InputLength, chunk * Model.InputLength), chunk, logits.Slice(first * classes, chunk * classes));
-        }
     }
 
     /// <inheritdoc/>
-    public void Classify(ReadOnlySpan<float> input, int count, Span<int> classes)
+    protected override void RunSteps(int count)
     {
-        PredictorArguments.CheckInput(Model, input, count);
-        PredictorArguments.CheckClasses(classes, count);
-        int outputs = Model.OutputLength;
-        for (int first = 0; first < count; first += BatchSize)
-        {
-            int chunk = Math.Min(BatchSize, count - first);
-            var values = logits.AsSpan(0, chunk * outputs);
-            Run(input.Slice(first * Model.InputLength, chunk * Model.InputLength), chunk, values);
-            for (int s = 0; s < chunk; s++)
-                classes[first + s] = PredictorArguments.ArgMax(values.Slice(s * outputs, outputs));
-        }
-    }
-
-    /// <inheritdoc/>
-    public int[] Classify(ReadOnlySpan<float> input, int count)
-    {
-        var classes = new int[Math.Max(0, count)];
-        Classify(input, count, classes);
-        return classes;
-    }
-
-    /// <summary>
-    /// Downloads the packed bits step <paramref name="step"/> wrote for the samples of the last chunk run (empty for a
-    /// float step); the span stays valid until the next call of this method. Needs a session created with <c>keepStepOutputs</c>.
-    /// </summary>
-    /// <exception cref="InvalidOperationException">The session reuses its buffers (created without keepStepOutputs).</exception>
-    public ReadOnlySpan<ulong> StepBits(int step)
-    {
-        CheckKept(step);
-        if (!steps[step].HasBits)
-            return default;
-        var host = stepBits.AsSpan(0, lastCount * PackedPlan.Words(steps[step].Output));
-        Download(bitBuffers[bitBufferOf[step]], host);
-        return host;
-    }
-
-    /// <summary>
-    /// Downloads the floats step <paramref name="step"/> wrote for the samples of the last chunk run (empty for a bit
-    /// step); the span stays valid until the next call of this method. Needs a session created with <c>keepStepOutputs</c>.
-    /// </summary>
-    /// <exception cref="InvalidOperationException">The session reuses its buffers (created without keepStepOutputs).</exception>
-    public ReadOnlySpan<float> StepFloats(int step)
-    {
-        CheckKept(step);
-        if (!steps[step].OutputFloats)
-            return default;
-        var host = stepFloats.AsSpan(0, lastCount * (int)steps[step].Output.Elements);
-        Download(floatBuffers[floatBufferOf[step]], host);
-        return host;
-    }
-
-    /// <summary>Frees the session's device memory (weights and buffers); the device itself stays open.</summary>
-    public void Dispose()
-    {
-        if (disposed)
-            return;
-        disposed = true;
-        foreach (var buffer in owned)
-            buffer.Dispose();
-        owned.Clear();
-    }
-
-    private void CheckKept(int step)
-    {
-        ObjectDisposedException.ThrowIf(disposed, this);
-        if (!keepStepOutputs)
-            throw new InvalidOperationException("This session reuses step buffers, so earlier steps' outputs are gone; create it with keepStepOutputs: true to read them.");
-        ArgumentOutOfRangeException.ThrowIfNegative(step);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(step, steps.Length);
-    }
-
-    /// <summary>One chunk: the input up, every step, the logits down.</summary>
-    private void Run(ReadOnlySpan<float> input, int count, Span<float> output)
-    {
-        ObjectDisposedException.ThrowIf(disposed, this);
-        lastCount = count;
-        if (count == 0)
-            return;
-        var stream = gpu.Accelerator.DefaultStream;
-        inputBuffer.SubView(0, input.Length).CopyFromCPU(stream, input);
         for (int i = 0; i < steps.Length; i++)
             RunStep(i, count);
-        Download(floatBuffers[floatBufferOf[^1]], output[..(count * Model.OutputLength)]);
-    }
-
-    private void Download<T>(ArrayView<T> buffer, Span<T> host) where T : unmanaged
-    {
-        var stream = gpu.Accelerator.DefaultStream;
-        buffer.SubView(0, host.Length).CopyToCPU(stream, host);
-        stream.Synchronize();
     }
 
     /// <summary>Step <paramref name="i"/> on the <paramref name="count"/> samples of the chunk, as InferenceSession runs it on the CPU.</summary>
     private void RunStep(int i, int count)
     {
         var step = steps[i];
-        var w = weights[i];
+        var w = Weights(i);
         var inShape = step.Input;
-        int inElements = (int)inShape.Elements, inWords = PackedPlan.Words(inShape);
-        int outElements = (int)step.Output.Elements, outWords = PackedPlan.Words(step.Output);
-        var outFloats = step.OutputFloats ? floatBuffers[floatBufferOf[i]].SubView(0, (long)count * outElements) : default;
-        var outBits = step.HasBits ? bitBuffers[bitBufferOf[i]].SubView(0, (long)count * outWords) : default;
+        int inElements = (int)inShape.Elements;
+        int outElements = (int)step.Output.Elements;
+        var outFloats = step.OutputFloats ? Floats(i, count) : default;
+        var outBits = step.HasBits ? Bits(i, count) : default;
         var inFloats = step.InputBits ? default : Floats(step.Source, count);
-        var inBits = step.InputBits ? bitBuffers[bitBufferOf[step.Source]].SubView(0, (long)count * inWords) : default;
+        var inBits = step.InputBits ? Bits(step.Source, count) : default;
         switch (step.Op)
         {
             case PlanOp.Sign:
-                DeviceOps.Sign(gpu, inFloats, step.Output.Rank == 3 ? count * inShape.Height * inShape.Width : count, step.Output.Channels, outBits);
+                DeviceOps.Sign(Gpu, inFloats, step.Output.Rank == 3 ? count * inShape.Height * inShape.Width : count, step.Output.Channels, outBits);
                 break;
             case PlanOp.Unpack:
-                DeviceOps.Unpack(gpu, inBits, Rows(step.Output, count), step.Output.Channels, outFloats);
+                DeviceOps.Unpack(Gpu, inBits, Rows(step.Output, count), step.Output.Channels, outFloats);
                 break;
             case PlanOp.Repack:
-                DeviceOps.Repack(gpu, inBits, count, inShape.Height * inShape.Width, inShape.Channels, outBits);
+                DeviceOps.Repack(Gpu, inBits, count, inShape.Height * inShape.Width, inShape.Channels, outBits);
                 break;
             case PlanOp.FloatConv:
             {
                 var image = Model.Data[i].Conv!.Image;
                 int pooled = count * GpuFloatConv2d.PooledHeight(image, step.PoolKernel, step.PoolStride)
                     * GpuFloatConv2d.PooledWidth(image, step.PoolKernel, step.PoolStride) * image.Filters;
-                DeviceOps.FloatConv(gpu, inFloats, count, image, w.Weight, w.Bias, w.Scale, w.Shift, step.PoolKernel, step.PoolStride,
-                    step.OutputBits ? floatScratch.SubView(0, pooled) : outFloats, outBits);
+                DeviceOps.FloatConv(Gpu, inFloats, count, image, w.Weight, w.Bias, w.Scale, w.Shift, step.PoolKernel, step.PoolStride,
+                    step.OutputBits ? FloatScratch.SubView(0, pooled) : outFloats, outBits);
                 break;
             }
             case PlanOp.FloatDense:
-                DeviceOps.FloatDense(gpu, inFloats, count, inElements, step.Spec!.Units, w.Weight, w.Bias, outFloats);
+                DeviceOps.FloatDense(Gpu, inFloats, count, inElements, step.Spec!.Units, w.Weight, w.Bias, outFloats);
                 break;
             case PlanOp.BitsDense:
-                DeviceOps.BitsDense(gpu, inBits, count, inElements, step.Spec!.Units, w.Weight, w.Bias, floatScratch, outFloats);
+                DeviceOps.BitsDense(Gpu, inBits, count, inElements, step.Spec!.Units, w.Weight, w.Bias, FloatScratch, outFloats);
                 break;
             case PlanOp.Affine:
-                DeviceOps.Affine(gpu, inFloats, count * inElements / (int)w.Scale.Length, (int)w.Scale.Length, w.Scale, w.Shift, outFloats);
+                DeviceOps.Affine(Gpu, inFloats, count * inElements / (int)w.Scale.Length, (int)w.Scale.Length, w.Scale, w.Shift, outFloats);
                 break;
             case PlanOp.MaxPool:
-                DeviceOps.MaxPool(gpu, PoolShape(step, count), inFloats, outFloats, argmaxScratch);
+                DeviceOps.MaxPool(Gpu, PoolShape(step, count), inFloats, outFloats, ArgmaxScratch);
                 break;
             case PlanOp.AvgPool:
-                DeviceOps.AvgPool(gpu, PoolShape(step, count), inFloats, outFloats);
+                DeviceOps.AvgPool(Gpu, PoolShape(step, count), inFloats, outFloats);
                 break;
             case PlanOp.GlobalAvgPool:
-                DeviceOps.GlobalAvgPool(gpu, count, inShape.Height, inShape.Width, inShape.Channels, inFloats, outFloats);
+                DeviceOps.GlobalAvgPool(Gpu, count, inShape.Height, inShape.Width, inShape.Channels, inFloats, outFloats);
                 break;
             case PlanOp.ReLU:
-                DeviceOps.ReLU(gpu, inFloats, count * inElements, outFloats);
+                DeviceOps.ReLU(Gpu, inFloats, count * inElements, outFloats);
                 break;
             case PlanOp.PackedMaxPool:
-                DeviceOps.PackedMaxPool(gpu, inBits, PoolShape(step, count), outBits);
+                DeviceOps.PackedMaxPool(Gpu, inBits, PoolShape(step, count), outBits);
                 break;
             case PlanOp.XnorConv:
             {
                 var shape = ConvShape(step, count);
                 var padding = step.Spec!.Padding == Padding.Zero ? BinaryPadding.Zero : BinaryPadding.One;
                 if (step.OutputBits)
-                    DeviceOps.XnorConv(gpu, inBits, shape, padding, w.Packed, w.Threshold, outBits);
+                    DeviceOps.XnorConv(Gpu, inBits, shape, padding, w.Packed, w.Threshold, outBits);
                 else
-                    DeviceOps.XnorConv(gpu, inBits, shape, padding, w.Packed, w.Scale, w.Shift, outFloats);
+                    DeviceOps.XnorConv(Gpu, inBits, shape, padding, w.Packed, w.Scale, w.Shift, outFloats);
                 break;
             }
             case PlanOp.XnorDense:
                 if (step.OutputBits)
-                    DeviceOps.XnorDense(gpu, inBits, count, inElements, step.Spec!.Units, w.Packed, w.Threshold, outBits);
+                    DeviceOps.XnorDense(Gpu, inBits, count, inElements, step.Spec!.Units, w.Packed, w.Threshold, outBits);
                 else
-                    DeviceOps.XnorDense(gpu, inBits, count, inElements, step.Spec!.Units, w.Packed, w.Scale, w.Shift, outFloats);
+                    DeviceOps.XnorDense(Gpu, inBits, count, inElements, step.Spec!.Units, w.Packed, w.Scale, w.Shift, outFloats);
                 break;
             case PlanOp.Add:
-                DeviceOps.Add(gpu, inFloats, Floats(step.Shortcut, count), outFloats, count * outElements, step.Output.Channels, outBits);
+                DeviceOps.Add(Gpu, inFloats, Floats(step.Shortcut, count), outFloats, count * outElements, step.Output.Channels, outBits);
                 break;
             case PlanOp.Quantize:
-                DeviceOps.Quantize(gpu, inFloats, count * inElements, step.Bits, outFloats);
+                DeviceOps.Quantize(Gpu, inFloats, count * inElements, step.Bits, outFloats);
                 break;
             case PlanOp.BitSerialConv:
             {
                 var bitSerial = Model.Data[i].BitSerial!;
-                DeviceOps.BitSerialConv(gpu, inFloats, count, bitSerial.Image, bitSerial.ActivationBits, w.Packed, bitSerial.Weights.Bits,
-                    planeScratch, w.Scale, w.Shift, outFloats);
+                DeviceOps.BitSerialConv(Gpu, inFloats, count, bitSerial.Image, bitSerial.ActivationBits, w.Packed, bitSerial.Weights.Bits,
+                    PlaneScratch, w.Scale, w.Shift, outFloats);
                 break;
             }
             case PlanOp.BitSerialDense:
             {
                 var bitSerial = Model.Data[i].BitSerial!;
-                DeviceOps.BitSerialDense(gpu, inFloats, count, bitSerial.Weights.K, bitSerial.Weights.N, bitSerial.ActivationBits, w.Packed,
-                    bitSerial.Weights.Bits, planeScratch, w.Scale, w.Shift, outFloats);
+                DeviceOps.BitSerialDense(Gpu, inFloats, count, bitSerial.Weights.K, bitSerial.Weights.N, bitSerial.ActivationBits, w.Packed,
+                    bitSerial.Weights.Bits, PlaneScratch, w.Scale, w.Shift, outFloats);
                 break;
             }
         }
-    }
-
-    /// <summary>The floats step <paramref name="source"/> (-1: the input) wrote for the chunk's <paramref name="count"/> samples.</summary>
-    private ArrayView<float> Floats(int source, int count) => source < 0
-        ? inputBuffer.SubView(0, (long)count * Model.InputLength)
-        : floatBuffers[floatBufferOf[source]].SubView(0, count * steps[source].Output.Elements);
-
-    /// <summary>Scratch lengths (floats, plane words, argmax ints) the steps need at <paramref name="batch"/> samples; at least 1 each.</summary>
-    private (long Floats, long Planes, long Argmax) ScratchLengths(int batch)
-    {
-        long floats = 1, planes = 1, argmax = 1;
-        for (int i = 0; i < steps.Length; i++)
-        {
-            var step = steps[i];
-            var data = Model.Data[i];
-            switch (step.Op)
-            {
-                case PlanOp.FloatConv when step.OutputBits:
-                    floats = Math.Max(floats, (long)batch * step.Output.Elements);
-                    break;
-                case PlanOp.BitsDense:
-                    floats = Math.Max(floats, batch * step.Input.Elements);
-                    break;
-                case PlanOp.MaxPool:
-                    argmax = Math.Max(argmax, batch * step.Output.Elements);
-                    break;
-                case PlanOp.BitSerialConv:
-                    planes = Math.Max(planes, DeviceOps.BitSerialConvPlanesLength(data.BitSerial!.Image, batch, data.BitSerial.ActivationBits));
-                    break;
-                case PlanOp.BitSerialDense:
-                    planes = Math.Max(planes, (long)batch * data.BitSerial!.RowWords);
-                    break;
-            }
-        }
-        return (floats, planes, argmax);
-    }
-
-    /// <summary>Uploads the tensors step <paramref name="step"/> reads, in the layouts <see cref="DeviceOps"/> takes.</summary>
-    private StepWeights Upload(PlanStep step, PackedStepWeights data)
-    {
-        var w = new StepWeights();
-        switch (step.Op)
-        {
-            case PlanOp.FloatConv:
-            {
-                var conv = data.Conv!;
-                int filters = conv.Image.Filters;
-                w.Weight = Upload<float>(conv.Weight);
-                w.Bias = Upload<float>(conv.Bias ?? new float[filters]);
-                w.Scale = Upload<float>(conv.Scale ?? Ones(filters));
-                w.Shift = Upload<float>(conv.Shift ?? new float[filters]);
-                break;
-            }
-            case PlanOp.FloatDense or PlanOp.BitsDense:
-                w.Weight = Upload<float>(data.Weight);
-                w.Bias = Upload<float>(data.Bias);
-                break;
-            case PlanOp.Affine:
-                w.Scale = Upload<float>(data.Scale);
-                w.Shift = Upload<float>(data.Shift);
-                break;
-            case PlanOp.XnorConv or PlanOp.XnorDense:
-                w.Packed = Upload(PackedWeight(step));
-                if (step.OutputBits)
-                {
-                    w.Threshold = Upload<int>(data.Threshold);
-                }
-                else
-                {
-                    w.Scale = Upload<float>(data.Scale);
-                    w.Shift = Upload<float>(data.Shift);
-                }
-                break;
-            case PlanOp.BitSerialConv or PlanOp.BitSerialDense:
-                w.Packed = Upload(PackedWeight(step));
-                w.Scale = Upload<float>(data.BitSerial!.Scale ?? []);
-                w.Shift = Upload<float>(data.BitSerial.Shift ?? []);
-                break;
-        }
-        return w;
-    }
-
-    /// <summary>The <c>.packed_weight</c> tensor of <paramref name="step"/>'s layer: XNOR sign rows, or k-bit rows of weight planes.</summary>
-    private ReadOnlySpan<ulong> PackedWeight(PlanStep step)
-    {
-        string name = $"{step.Layer}.packed_weight";
-        return Model.Tensors.First(t => t.Name == name).As<ulong>();
-    }
-
-    private static float[] Ones(int length)
-    {
-        var ones = new float[length];
-        ones.AsSpan().Fill(1f);
-        return ones;
-    }
-
-    /// <summary>A device copy of <paramref name="values"/> (an empty view for none), freed with the session.</summary>
-    private ArrayView<T> Upload<T>(ReadOnlySpan<T> values) where T : unmanaged
-    {
-        if (values.IsEmpty)
-            return default;
-        var view = Allocate<T>(values.Length);
-        view.CopyFromCPU(gpu.Accelerator.DefaultStream, values);
-        return view;
-    }
-
-    private ArrayView<T> Allocate<T>(long length) where T : unmanaged
-    {
-        var buffer = gpu.Allocate<T>(length);
-        owned.Add(buffer);
-        return buffer.View;
     }
 
     /// <summary>Rows of packed channels of <paramref name="count"/> samples of <paramref name="shape"/>: positions for images, samples for vectors.</summary>
@@ -423,11 +145,4 @@ public sealed class DeviceSession : IPackedPredictor, IPackedStepOutputs, IDispo
     private static Pool2dShape PoolShape(PlanStep step, int batch) =>
         new(batch, step.Input.Height, step.Input.Width, step.Input.Channels, step.PoolKernel, step.PoolKernel, step.PoolStride, step.PoolStride, 0, 0);
 
-    /// <summary>A step's device tensors; the members its op does not read stay empty views.</summary>
-    private sealed class StepWeights
-    {
-        public ArrayView<float> Weight, Bias, Scale, Shift;
-        public ArrayView<ulong> Packed;
-        public ArrayView<int> Threshold;
-    }
 }

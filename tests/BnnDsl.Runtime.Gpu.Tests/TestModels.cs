@@ -1,5 +1,5 @@
-// Small packed models for the device tests, converted from random spec-built networks (the shapes of LeNet, a residual
-// network and a 2-bit network in miniature), and the device they run on.
+// Small packed models for the device tests, converted from random networks (the shapes of LeNet, a residual network and
+// a 2-bit network in miniature, declared in TestNetworks.cs), and the device they run on.
 using BnnDsl.Deployment;
 using BnnDsl.Runtime.Deployment;
 using BnnDsl.Runtime.Devices;
@@ -14,38 +14,14 @@ internal static class TestModels
     /// <summary>ILGPU's CPU accelerator, opened once for every test (its kernels compile once).</summary>
     public static ComputeDevice Device => IlgpuCpu.Value;
 
-    /// <summary>Float stem with BatchNorm, pool and sign; a binary conv with a packed max pool; repack; binary dense; float dense on bits.</summary>
-    public static PackedModel LeNet { get; } = Convert("TinyLeNet", TensorShape.Image(1, 12, 12), 3,
-    [
-        new ConvolutionAttribute(8, 3), new BatchNormAttribute(), new MaxPoolAttribute(2), new QActivationAttribute(1),
-        new QConvolutionAttribute(16, 3) { Pad = 1 }, new BatchNormAttribute(), new QActivationAttribute(1), new MaxPoolAttribute(2),
-        new FlattenAttribute(), new QFullyConnectedAttribute(32), new BatchNormAttribute(), new QActivationAttribute(1),
-        new FullyConnectedAttribute(10), new SoftmaxCrossEntropyAttribute(),
-    ]);
+    /// <summary>The packed <see cref="TinyLeNet"/>.</summary>
+    public static PackedModel LeNet { get; } = Convert(TinyLeNet.Spec, 3);
 
-    /// <summary>
-    /// Residual blocks (one-padded and zero-padded binary convs with float outputs, a float 1x1 shortcut after an average
-    /// pool), then ReLU, a float max pool, global average pooling, a lone BatchNorm (affine) and a float dense layer.
-    /// </summary>
-    public static PackedModel Residual { get; } = Convert("TinyResNet", TensorShape.Image(3, 8, 8), 5,
-    [
-        new ConvolutionAttribute(16, 3) { Pad = 1 }, new BatchNormAttribute(),
-        new ResidualAttribute(), new QActivationAttribute(1), new QConvolutionAttribute(16, 3) { Pad = 1 }, new BatchNormAttribute(), new EndResidualAttribute(),
-        new ResidualAttribute(), new QActivationAttribute(1), new QConvolutionAttribute(24, 3) { Stride = 2, Pad = 1, Padding = Padding.Zero }, new BatchNormAttribute(),
-        new ShortcutAttribute(), new AvgPoolAttribute(2), new ConvolutionAttribute(24, 1), new BatchNormAttribute(), new EndResidualAttribute(),
-        new ReLUAttribute(), new MaxPoolAttribute(2), new GlobalAvgPoolAttribute(), new BatchNormAttribute(), new FullyConnectedAttribute(3),
-        new SoftmaxCrossEntropyAttribute(),
-    ]);
+    /// <summary>The packed <see cref="TinyResNet"/>.</summary>
+    public static PackedModel Residual { get; } = Convert(TinyResNet.Spec, 5);
 
-    /// <summary>A 2-bit residual block (bit-serial conv), a 2-bit quantizer, a 2-bit dense layer with its BatchNorm, a float dense layer.</summary>
-    public static PackedModel TwoBit { get; } = Convert("TinyTwoBit", TensorShape.Image(3, 8, 8), 7,
-    [
-        new ConvolutionAttribute(16, 3) { Pad = 1 }, new BatchNormAttribute(),
-        new ResidualAttribute(), new QActivationAttribute(2), new QConvolutionAttribute(16, 3) { Pad = 1, WeightBits = 2, ActBits = 2 },
-        new BatchNormAttribute(), new EndResidualAttribute(),
-        new QActivationAttribute(2), new GlobalAvgPoolAttribute(), new QFullyConnectedAttribute(8) { WeightBits = 2, ActBits = 2 }, new BatchNormAttribute(),
-        new FullyConnectedAttribute(3), new SoftmaxCrossEntropyAttribute(),
-    ]);
+    /// <summary>The packed <see cref="TinyTwoBit"/>.</summary>
+    public static PackedModel TwoBit { get; } = Convert(TinyTwoBit.Spec, 7);
 
     /// <summary>Uniform floats in [-0.5, 1.5): both signs, and both sides of the quantizers' clip range.</summary>
     public static float[] RandomInput(int count, int length, int seed)
@@ -58,12 +34,11 @@ internal static class TestModels
     }
 
     /// <summary>
-    /// Infers <paramref name="layers"/>' shapes, initializes the network from <paramref name="seed"/> with BatchNorm
-    /// statistics of both signs on the scale of each BatchNorm's input (gamma 0 on every seventh channel), and converts it.
+    /// Initializes <paramref name="spec"/>'s network from <paramref name="seed"/> with BatchNorm statistics of both
+    /// signs on the scale of each BatchNorm's input (gamma 0 on every seventh channel), and converts it.
     /// </summary>
-    private static PackedModel Convert(string name, TensorShape input, int seed, LayerAttribute[] layers)
+    private static PackedModel Convert(NetworkSpec spec, int seed)
     {
-        var spec = ShapeInference.Infer(new NetworkSpec(name, input, new EquatableArray<LayerSpec>(layers.Select(a => a.ToLayerSpec())))).GetNetworkOrThrow();
         var network = new SpecNetwork(spec, 1);
         network.Initialize(seed);
         var rng = new Random(seed * 7 + 1);

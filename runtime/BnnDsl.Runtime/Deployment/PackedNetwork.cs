@@ -26,17 +26,7 @@ public abstract class PackedNetwork : PackedRunner
     protected PackedNetwork(PackedModel model, NetworkSpec spec, string plan, int batchSize, KernelPath path, int threads)
         : base(model, batchSize, threads)
     {
-        ArgumentNullException.ThrowIfNull(spec);
-        ArgumentNullException.ThrowIfNull(plan);
-        if (WithoutLocations(model.Network) != WithoutLocations(spec))
-            throw new ModelFileException(model.Source,
-                $"it holds the network '{model.Network.Name}' ({model.Network.Input} -> {model.Network.Output}, {model.Network.Layers.Count} layers), "
-                + $"not the network '{spec.Name}' ({spec.Input} -> {spec.Output}, {spec.Layers.Count} layers) this class was generated for",
-                $"convert a checkpoint of '{spec.Name}' (ModelConverter.Convert or 'bnn convert'), or run this file with the class generated for "
-                + $"'{model.Network.Name}' or with PackedModel.CreateSession");
-        if (PackedPlan.Text(model.Steps) != plan)
-            throw new ModelFileException(model.Source, $"its plan differs from the plan the class generated for '{spec.Name}' was compiled with",
-                "build the project with the BnnDsl version that wrote the model, or convert the checkpoint again");
+        CheckModel(model, spec, plan);
         Path = KernelDispatch.Resolve(path);
     }
 
@@ -61,6 +51,27 @@ public abstract class PackedNetwork : PackedRunner
     /// run), <paramref name="perSample"/> elements each.
     /// </summary>
     protected static Span<T> Slice<T>(T[] buffer, int start, int count, int stride, int perSample) => buffer.AsSpan(start * stride, count * perSample);
+
+    /// <summary>
+    /// Checks that <paramref name="model"/> holds the network <paramref name="spec"/> (source locations aside) with the
+    /// plan <paramref name="plan"/> a generated class was compiled with (also for the generated device classes).
+    /// </summary>
+    /// <exception cref="ModelFileException">The model holds another network, or its plan differs from the compiled one.</exception>
+    internal static void CheckModel(PackedModel model, NetworkSpec spec, string plan)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(plan);
+        if (WithoutLocations(model.Network) != WithoutLocations(spec))
+            throw new ModelFileException(model.Source,
+                $"it holds the network '{model.Network.Name}' ({model.Network.Input} -> {model.Network.Output}, {model.Network.Layers.Count} layers), "
+                + $"not the network '{spec.Name}' ({spec.Input} -> {spec.Output}, {spec.Layers.Count} layers) this class was generated for",
+                $"convert a checkpoint of '{spec.Name}' (ModelConverter.Convert or 'bnn convert'), or run this file with the class generated for "
+                + $"'{model.Network.Name}' or with PackedModel.CreateSession");
+        if (PackedPlan.Text(model.Steps) != plan)
+            throw new ModelFileException(model.Source, $"its plan differs from the plan the class generated for '{spec.Name}' was compiled with",
+                "build the project with the BnnDsl version that wrote the model, or convert the checkpoint again");
+    }
 
     private static NetworkSpec WithoutLocations(NetworkSpec spec) => spec with
     {
