@@ -43,7 +43,7 @@ public static class ExampleCommands
               --shift N         random shift of training images by up to N pixels, i.e. a random crop of the image zero-padded by N (default {d.MaxShift}; 0: none)
               --flip, --no-flip random horizontal flip of training images (default {(d.FlipHorizontal ? "on" : "off")})
               --threads N       kernel threads (default: all cores)
-              --device NAME     where train runs its batches: cpu (default), cuda (an NVIDIA GPU, Adam, float and 1-bit layers) or ilgpu-cpu (the GPU kernels on the CPU, slow)
+              --device NAME     where train runs its batches and infer the packed model: cpu (default), cuda (an NVIDIA GPU; training: Adam, float and 1-bit layers) or ilgpu-cpu (the GPU kernels on the CPU, slow)
               --resume          continue from OUT/last.safetensors
               --checkpoint FILE checkpoint for eval and convert
               --model FILE      packed model for convert, infer and bench
@@ -209,7 +209,9 @@ public static class ExampleCommands
         var (_, test) = LoadData(example, options);
         var images = new float[test.Count * model.InputLength];
         test.Images.Normalize(0, test.Count, images);
-        var session = model.CreateSession(options.BatchSize, threads: options.Threads);
+        using var device = ComputeDevice.Open(options.Device);
+        var session = Predictors.Open(model, device, options.BatchSize, options.Threads);
+        using var owned = session as IDisposable;
         var classes = new int[test.Count];
         session.Classify(images, test.Count, classes);
         var clock = Stopwatch.StartNew();
@@ -222,11 +224,12 @@ public static class ExampleCommands
         double accuracy = (double)correct / test.Count;
         long modelBytes = new FileInfo(options.ModelPath).Length;
         output.WriteLine($"packed model {options.ModelPath} ({modelBytes:N0} bytes): test accuracy {accuracy:P2} ({correct}/{test.Count}), "
-            + $"{test.Count / seconds:N0} images/s at batch {options.BatchSize}");
+            + $"{test.Count / seconds:N0} images/s at batch {options.BatchSize}" + (device.IsHost ? "" : $" on {device.Description}"));
         if (options.Json)
             output.WriteLine(JsonLine.Create(w =>
             {
                 w.WriteString("command", "infer");
+                w.WriteString("device", ComputeDevice.NameOf(options.Device));
                 w.WriteNumber("test_accuracy", accuracy);
                 w.WriteNumber("images_per_s", Math.Round(test.Count / seconds));
                 w.WriteNumber("batch", options.BatchSize);

@@ -129,8 +129,8 @@ public sealed record ExampleOptions
                 _ => throw new ArgumentException($"Unknown option '{name}'."),
             };
         }
-        if (options.Device != ComputeDeviceKind.Cpu && options.Command != "train")
-            throw new ArgumentException($"Option --device {ComputeDevice.NameOf(options.Device)} applies to train only; {options.Command} runs on the cpu.");
+        if (options.Device != ComputeDeviceKind.Cpu && options.Command is not ("train" or "infer"))
+            throw new ArgumentException($"Option --device {ComputeDevice.NameOf(options.Device)} applies to train and infer only; {options.Command} runs on the cpu.");
         return options;
     }
 }

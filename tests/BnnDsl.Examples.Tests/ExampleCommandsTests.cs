@@ -54,7 +54,7 @@ public sealed class ExampleCommandsTests : IDisposable
         Assert.Equal(2, typo.ExitCode);
         Assert.Contains($"needs one of {ComputeDevice.Names}, not 'tpu'", typo.Error);
         Assert.Contains("--device NAME", typo.Error);
-        Assert.Contains("applies to train only", ExampleRun.Of(LeNetExample.Definition, "eval", "--device", "cuda").Error);
+        Assert.Contains("applies to train and infer only", ExampleRun.Of(LeNetExample.Definition, "eval", "--device", "cuda").Error);
         DeviceNetwork.ThrowIfUnsupported(LeNetExample.Definition.Spec);  // every layer of both examples trains on a device
         DeviceNetwork.ThrowIfUnsupported(ResNet18Example.Definition.Spec);
         if (!ComputeDevice.Present.Contains(ComputeDeviceKind.Cuda))
@@ -102,6 +102,10 @@ public sealed class ExampleCommandsTests : IDisposable
         Assert.Equal(Path.GetFullPath(Path.Combine(run, "lenet.bnnx")), convert.GetProperty("model").GetString());
         var infer = ExampleRun.Of(LeNetExample.Definition, ["infer", .. data]).Json;
         Assert.Equal(eval.GetProperty("test_accuracy").GetDouble(), infer.GetProperty("test_accuracy").GetDouble());
+        // the same packed model on the GPU kernels (ILGPU's CPU accelerator): the same accuracy (float steps agree to rounding)
+        var onDevice = ExampleRun.Of(LeNetExample.Definition, ["infer", .. data, "--device", "ilgpu-cpu", "--batch", "256"]).Json;
+        Assert.Equal("ilgpu-cpu", onDevice.GetProperty("device").GetString());
+        Assert.Equal(infer.GetProperty("test_accuracy").GetDouble(), onDevice.GetProperty("test_accuracy").GetDouble(), 0.01);
 
         var bench = ExampleRun.Of(LeNetExample.Definition, "bench", "--out", run, "--json").Json;
         Assert.True(bench.GetProperty("packed_images_per_s_batch128").GetDouble() > 0);

@@ -11,11 +11,16 @@ namespace BnnDsl.Runtime.Deployment;
 /// <c>1 / ((2^ka - 1)(2^kw - 1))</c> that turns the integer dots into the training layer's values, and the optional
 /// BatchNorm as per-channel scale and shift. When both widths are at most 4 bits (<see cref="ByteGemm.Supports"/>),
 /// the same weights are also repacked once into <see cref="BytePackedB"/> panels and the packed ops run the byte
-/// GEMM, which gives the same integer dots at a cost that does not grow with the widths. Built once per model and
-/// shared read-only.
+/// GEMM, which gives the same integer dots at a cost that does not grow with the widths. The panels are built on
+/// first use, not at load: a load allocates no more than the file asks for (the loader's fuzz bound), and the
+/// panels (a byte per weight) exist only once a session runs the layer. Built once per model and shared read-only
+/// (the first use is thread-safe).
 /// </summary>
 public sealed class BitSerialWeights
 {
+    private readonly bool usesBytes;
+    private BytePackedB? byteWeights;
+
     /// <summary>
     /// Prepares <paramref name="weights"/> for <paramref name="activationBits"/>-bit inputs (2..8), with an optional
     /// BatchNorm <paramref name="scale"/> and <paramref name="shift"/> (both or neither, one per output).
@@ -33,7 +38,7 @@ public sealed class BitSerialWeights
             throw new ArgumentException($"scale and shift must both be given, with one float per output ({weights.N}), or both be null.", nameof(scale));
         Weights = weights;
         ActivationBits = activationBits;
-        ByteWeights = ByteGemm.Supports(activationBits, weights.Bits) ? BytePackedB.FromBitSerial(weights) : null;
+        usesBytes = ByteGemm.Supports(activationBits, weights.Bits);
         Image = image with { Batch = 1 };
         Scale = scale;
         Shift = shift;
@@ -45,8 +50,14 @@ public sealed class BitSerialWeights
     /// <summary>The packed k-bit weights.</summary>
     public BitSerialPackedB Weights { get; }
 
-    /// <summary>The same weights as byte levels for <see cref="ByteGemm"/> when both widths are at most 4 bits, else null.</summary>
-    public BytePackedB? ByteWeights { get; }
+    /// <summary>The same weights as byte levels for <see cref="ByteGemm"/> when both widths are at most 4 bits, else null (built on first use).</summary>
+    public BytePackedB? ByteWeights => !usesBytes ? null : byteWeights ?? CreateByteWeights();
+
+    private BytePackedB CreateByteWeights()
+    {
+        Interlocked.CompareExchange(ref byteWeights, BytePackedB.FromBitSerial(Weights), null);
+        return byteWeights!;
+    }
 
     /// <summary>Bits per input activation.</summary>
     public int ActivationBits { get; }
