@@ -21,10 +21,7 @@ internal static class DeviceEmitter
         if (PackedEmitter.Refusal(spec) is not null)
             return null;
         var steps = PackedPlan.Plan(spec);
-        var names = PackedPlan.LayerNames(spec);
-        var locations = new Dictionary<string, SourceLocation?>(StringComparer.Ordinal);
-        for (int i = 0; i < names.Count; i++)
-            locations[names[i]] = spec.Layers[i].Location;
+        var locations = PackedEmitter.Locations(spec);
         var code = new List<PackedStep>();
         foreach (var step in steps)
             code.Add(new PackedStep(locations.TryGetValue(step.Layer, out var location) ? location : null,
@@ -45,16 +42,16 @@ internal static class DeviceEmitter
         switch (step.Op)
         {
             case PlanOp.Sign:
-                return Invariant($"{Ops}Sign(Gpu, {x}, {Rows(output, input)}, {output.Channels}, {y})");
+                return Invariant($"{Ops}Sign(Gpu, {x}, {PackedEmitter.Rows(output, input)}, {output.Channels}, {y})");
             case PlanOp.Unpack:
-                return Invariant($"{Ops}Unpack(Gpu, {x}, {Rows(output, output)}, {output.Channels}, {y})");
+                return Invariant($"{Ops}Unpack(Gpu, {x}, {PackedEmitter.Rows(output, output)}, {output.Channels}, {y})");
             case PlanOp.Repack:
                 return Invariant($"{Ops}Repack(Gpu, {x}, count, {input.Height * input.Width}, {input.Channels}, {y})");
             case PlanOp.FloatConv:
             {
                 string floats = step.OutputBits ? Invariant($"FloatScratch.SubView(0, count * {outElements}L)") : y;
                 string bits = step.OutputBits ? y : "default";
-                return Invariant($"{Ops}FloatConv(Gpu, {x}, count, {ConvShape(layer!, "1")}, {w}.Weight, {w}.Bias, {w}.Scale, {w}.Shift, {step.PoolKernel}, {step.PoolStride}, {floats}, {bits})");
+                return Invariant($"{Ops}FloatConv(Gpu, {x}, count, {PackedEmitter.ConvShape(layer!)}, {w}.Weight, {w}.Bias, {w}.Scale, {w}.Shift, {step.PoolKernel}, {step.PoolStride}, {floats}, {bits})");
             }
             case PlanOp.FloatDense:
                 return Invariant($"{Ops}FloatDense(Gpu, {x}, count, {inElements}, {layer!.Units}, {w}.Weight, {w}.Bias, {y})");
@@ -63,19 +60,19 @@ internal static class DeviceEmitter
             case PlanOp.Affine:
                 return Invariant($"{Ops}Affine(Gpu, {x}, count * {input.Height * input.Width}, {input.Channels}, {w}.Scale, {w}.Shift, {y})");
             case PlanOp.MaxPool:
-                return Invariant($"{Ops}MaxPool(Gpu, {PoolShape(step)}, {x}, {y}, ArgmaxScratch)");
+                return Invariant($"{Ops}MaxPool(Gpu, {PackedEmitter.PoolShape(step)}, {x}, {y}, ArgmaxScratch)");
             case PlanOp.AvgPool:
-                return Invariant($"{Ops}AvgPool(Gpu, {PoolShape(step)}, {x}, {y})");
+                return Invariant($"{Ops}AvgPool(Gpu, {PackedEmitter.PoolShape(step)}, {x}, {y})");
             case PlanOp.GlobalAvgPool:
                 return Invariant($"{Ops}GlobalAvgPool(Gpu, count, {input.Height}, {input.Width}, {input.Channels}, {x}, {y})");
             case PlanOp.ReLU:
                 return Invariant($"{Ops}ReLU(Gpu, {x}, count * {inElements}, {y})");
             case PlanOp.PackedMaxPool:
-                return Invariant($"{Ops}PackedMaxPool(Gpu, {x}, {PoolShape(step)}, {y})");
+                return Invariant($"{Ops}PackedMaxPool(Gpu, {x}, {PackedEmitter.PoolShape(step)}, {y})");
             case PlanOp.XnorConv:
             {
                 string padding = layer!.Padding == Padding.Zero ? "Zero" : "One";
-                return Invariant($"{Ops}XnorConv(Gpu, {x}, {ConvShape(layer, "count")}, {Cpu}BinaryPadding.{padding}, {w}.Packed, {XnorOutput(step, w)}, {y})");
+                return Invariant($"{Ops}XnorConv(Gpu, {x}, {PackedEmitter.ConvShape(layer, "count")}, {Cpu}BinaryPadding.{padding}, {w}.Packed, {XnorOutput(step, w)}, {y})");
             }
             case PlanOp.XnorDense:
                 return Invariant($"{Ops}XnorDense(Gpu, {x}, count, {inElements}, {layer!.Units}, {w}.Packed, {XnorOutput(step, w)}, {y})");
@@ -87,7 +84,7 @@ internal static class DeviceEmitter
             case PlanOp.Quantize:
                 return Invariant($"{Ops}Quantize(Gpu, {x}, count * {inElements}, {step.Bits}, {y})");
             case PlanOp.BitSerialConv:
-                return Invariant($"{Ops}BitSerialConv(Gpu, {x}, count, {ConvShape(layer!, "1")}, {step.Bits}, {w}.Packed, {layer!.WeightBits}, PlaneScratch, {w}.Scale, {w}.Shift, {y})");
+                return Invariant($"{Ops}BitSerialConv(Gpu, {x}, count, {PackedEmitter.ConvShape(layer!)}, {step.Bits}, {w}.Packed, {layer!.WeightBits}, PlaneScratch, {w}.Scale, {w}.Shift, {y})");
             default:
                 return Invariant($"{Ops}BitSerialDense(Gpu, {x}, count, {inElements}, {layer!.Units}, {step.Bits}, {w}.Packed, {layer.WeightBits}, PlaneScratch, {w}.Scale, {w}.Shift, {y})");
         }
@@ -100,20 +97,6 @@ internal static class DeviceEmitter
     private static string Floats(int step) => Invariant($"Floats({step}, count)");
 
     private static string Bits(int step) => Invariant($"Bits({step}, count)");
-
-    /// <summary>Rows of packed channels of count samples: positions of <paramref name="positions"/> for images, samples for vectors.</summary>
-    private static string Rows(TensorShape shape, TensorShape positions) =>
-        shape.Rank == 3 ? Invariant($"count * {positions.Height * positions.Width}") : "count";
-
-    /// <summary>The convolution's geometry for <paramref name="batch"/> images.</summary>
-    private static string ConvShape(LayerSpec layer, string batch)
-    {
-        var s = layer.InputShape;
-        return Invariant($"new {Cpu}Conv2dShape({batch}, {s.Height}, {s.Width}, {s.Channels}, {layer.Units}, {layer.Kernel}, {layer.Kernel}, {layer.Stride}, {layer.Stride}, {layer.Pad}, {layer.Pad})");
-    }
-
-    private static string PoolShape(PlanStep step) => Invariant(
-        $"new {Cpu}Pool2dShape(count, {step.Input.Height}, {step.Input.Width}, {step.Input.Channels}, {step.PoolKernel}, {step.PoolKernel}, {step.PoolStride}, {step.PoolStride}, 0, 0)");
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -46,10 +46,7 @@ internal static class PackedEmitter
         if (Refusal(spec) is not null)
             return null;
         var steps = PackedPlan.Plan(spec);
-        var names = PackedPlan.LayerNames(spec);
-        var locations = new Dictionary<string, SourceLocation?>(StringComparer.Ordinal);
-        for (int i = 0; i < names.Count; i++)
-            locations[names[i]] = spec.Layers[i].Location;
+        var locations = Locations(spec);
         var floats = new Buffers(steps, s => s.OutputFloats, s => (int)s.Output.Elements, "f");
         var bits = new Buffers(steps, s => s.HasBits, s => PackedPlan.Words(s.Output), "b");
         var fields = new List<PackedField>();
@@ -67,6 +64,16 @@ internal static class PackedEmitter
         var buffers = floats.Fields("float").Concat(bits.Fields("ulong")).ToList();
         return new PackedClass(PackedPlan.Text(steps), fields, buffers, code, floats.Name(steps.Count - 1),
             Max(scratch.Floats), Max(scratch.Planes));
+    }
+
+    /// <summary>Each layer's declaration by layer name, for the steps' #line directives.</summary>
+    internal static Dictionary<string, SourceLocation?> Locations(NetworkSpec spec)
+    {
+        var names = PackedPlan.LayerNames(spec);
+        var locations = new Dictionary<string, SourceLocation?>(StringComparer.Ordinal);
+        for (int i = 0; i < names.Count; i++)
+            locations[names[i]] = spec.Layers[i].Location;
+        return locations;
     }
 
     /// <summary>The largest of <paramref name="lengths"/> as one expression, or null for none.</summary>
@@ -235,17 +242,18 @@ internal static class PackedEmitter
     }
 
     /// <summary>Rows of packed channels of count samples: positions of <paramref name="positions"/> for images, samples for vectors.</summary>
-    private static string Rows(TensorShape shape, TensorShape positions) =>
+    internal static string Rows(TensorShape shape, TensorShape positions) =>
         shape.Rank == 3 ? Invariant($"count * {positions.Height * positions.Width}") : "count";
 
-    /// <summary>The convolution's geometry for one image.</summary>
-    private static string ConvShape(LayerSpec layer)
+    /// <summary>The convolution's geometry for <paramref name="batch"/> images (an expression; one image by default).</summary>
+    internal static string ConvShape(LayerSpec layer, string batch = "1")
     {
         var s = layer.InputShape;
-        return Invariant($"new {Cpu}Conv2dShape(1, {s.Height}, {s.Width}, {s.Channels}, {layer.Units}, {layer.Kernel}, {layer.Kernel}, {layer.Stride}, {layer.Stride}, {layer.Pad}, {layer.Pad})");
+        return Invariant($"new {Cpu}Conv2dShape({batch}, {s.Height}, {s.Width}, {s.Channels}, {layer.Units}, {layer.Kernel}, {layer.Kernel}, {layer.Stride}, {layer.Stride}, {layer.Pad}, {layer.Pad})");
     }
 
-    private static string PoolShape(PlanStep step) => Invariant(
+    /// <summary>The pooling geometry of <paramref name="step"/> for count samples.</summary>
+    internal static string PoolShape(PlanStep step) => Invariant(
         $"new {Cpu}Pool2dShape(count, {step.Input.Height}, {step.Input.Width}, {step.Input.Channels}, {step.PoolKernel}, {step.PoolKernel}, {step.PoolStride}, {step.PoolStride}, 0, 0)");
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

@@ -127,15 +127,21 @@ internal static class GpuKernelChecks
             int words = (k + 63) / 64;
             var a = RandomOperands.PackedRows(random, m, k);
             var b = RandomOperands.PackedRows(random, n, k);
-            var expected = XnorGemmReference.Multiply(a, m, words, b, n, words, words, k);
-            using var aBuffer = device.Accelerator.Allocate1D(a);
-            using var bBuffer = device.Accelerator.Allocate1D(b);
-            using var c = device.Allocate<int>((long)m * n);
-            GpuXnorGemmTensorCore.Multiply(device, aBuffer.View, m, bBuffer.View, n, k, c.View);
-            if (!expected.AsSpan().SequenceEqual(c.GetAsArray1D()))
+            if (!XnorGemmReference.Multiply(a, m, words, b, n, words, words, k).AsSpan().SequenceEqual(TensorCoreDots(device, a, m, b, n, k)))
                 return $"m={m} n={n} k={k} differs from XnorGemmReference";
         }
         return null;
+    }
+
+    /// <summary>GpuXnorGemmTensorCore.Multiply on host packed rows of <paramref name="k"/> bits: the m × n int32 dots.</summary>
+    public static int[] TensorCoreDots(GpuDevice device, ulong[] a, int m, ulong[] b, int n, int k)
+    {
+        using var aBuffer = device.Accelerator.Allocate1D(a);
+        using var bBuffer = device.Accelerator.Allocate1D(b);
+        using var c = device.Allocate<int>((long)m * n);
+        c.View.MemSet(0x7F);  // stale values must not survive: every output is written
+        GpuXnorGemmTensorCore.Multiply(device, aBuffer.View, m, bBuffer.View, n, k, c.View);
+        return c.GetAsArray1D();
     }
 
     private static string? XnorThreshold(GpuDevice device)

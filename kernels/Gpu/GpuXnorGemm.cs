@@ -54,7 +54,8 @@ public static class GpuXnorGemm
         Launch<TTile, ScaleBiasFloats>(device, "xnor-scale-bias", new ScaleBiasFloats(scale, bias, c, n), a, m, b, n, kWords, kBits);
     }
 
-    private static int Check(GpuDevice device, ArrayView<ulong> a, int m, ArrayView<ulong> b, int n, int kBits)
+    /// <summary>Checks the operands of an XNOR GEMM (also the tensor-core one); returns ceil(kBits / 64).</summary>
+    internal static int Check(GpuDevice device, ArrayView<ulong> a, int m, ArrayView<ulong> b, int n, int kBits)
     {
         GpuChecks.Device(device, nameof(device));
         GpuChecks.Positive(m, nameof(m));

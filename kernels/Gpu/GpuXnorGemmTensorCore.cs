@@ -57,14 +57,8 @@ public static class GpuXnorGemmTensorCore
         if (!IsSupported(device))
             throw new NotSupportedException(
                 $"{device.Name} has no 1-bit tensor-core mma (it needs compute capability 8.0 or later); use GpuXnorGemm.Multiply there.");
-        GpuChecks.Positive(m, nameof(m));
-        GpuChecks.Positive(n, nameof(n));
-        GpuChecks.Positive(kBits, nameof(kBits));
-        int kWords = SignPacking.WordsFor(kBits);
-        GpuChecks.Length(a, (long)m * kWords, nameof(a), "m * ceil(kBits / 64) words");
-        GpuChecks.Length(b, (long)n * kWords, nameof(b), "n * ceil(kBits / 64) words");
+        int kWords = GpuXnorGemm.Check(device, a, m, b, n, kBits);
         GpuChecks.Length(c, (long)m * n, nameof(c), "m * n");
-        GpuChecks.FitsInt((long)Math.Max(m, n) * kWords, "max(m, n) * ceil(kBits / 64)");
         GpuChecks.FitsInt((long)m * n, "m * n");
         var kernel = device.Kernel("xnor-tensor-core", typeof(GpuXnorGemmTensorCore), accelerator =>
             accelerator.LoadStreamKernel<ArrayView<ulong>, ArrayView<ulong>, ArrayView<int>, int, int, int, int>(Kernel));

@@ -1,5 +1,6 @@
 // The tensor-core XNOR GEMM against the bit-by-bit reference: emulated through warp shuffles on the CPU accelerator
 // (which checks the fragment layout the kernel loads), the real m16n8k256 mma on a CUDA device of compute capability 8.0+.
+using BnnDsl.GpuCheck;
 using BnnDsl.Kernels.Gpu;
 using BnnDsl.Kernels.Reference;
 
@@ -30,12 +31,7 @@ public class GpuXnorGemmTensorCoreTests
             var a = RandomOperands.PackedRows(random, m, k);
             var b = RandomOperands.PackedRows(random, n, k);
             var expected = XnorGemmReference.Multiply(a, m, words, b, n, words, words, k);
-            using var aBuffer = device.Accelerator.Allocate1D(a);
-            using var bBuffer = device.Accelerator.Allocate1D(b);
-            using var c = device.Allocate<int>((long)m * n);
-            c.View.MemSet(0x7F);
-            GpuXnorGemmTensorCore.Multiply(device, aBuffer.View, m, bBuffer.View, n, k, c.View);
-            Assert.True(expected.AsSpan().SequenceEqual(c.GetAsArray1D()), $"m={m} n={n} k={k} differs from XnorGemmReference");
+            Assert.True(expected.AsSpan().SequenceEqual(GpuKernelChecks.TensorCoreDots(device, a, m, b, n, k)), $"m={m} n={n} k={k} differs from XnorGemmReference");
         }
     }
 
@@ -56,11 +52,7 @@ public class GpuXnorGemmTensorCoreTests
             a[w] = w < words - 1 ? ulong.MaxValue : (1UL << (k % 64)) - 1;
             b[w] = a[w];
         }
-        using var aBuffer = device.Accelerator.Allocate1D(a);
-        using var bBuffer = device.Accelerator.Allocate1D(b);
-        using var c = device.Allocate<int>(m * n);
-        GpuXnorGemmTensorCore.Multiply(device, aBuffer.View, m, bBuffer.View, n, k, c.View);
-        var dots = c.GetAsArray1D();
+        var dots = GpuKernelChecks.TensorCoreDots(device, a, m, b, n, k);
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
                 Assert.Equal((i == 0) == (j == 0) ? k : -k, dots[i * n + j]);
