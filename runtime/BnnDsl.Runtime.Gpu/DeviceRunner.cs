@@ -20,7 +20,7 @@ namespace BnnDsl.Runtime.Devices;
 /// with it to rounding. Arguments are checked as <see cref="PackedRunner"/> checks them. Not thread-safe (one device,
 /// one caller); dispose it to free its device memory.
 /// </summary>
-public abstract class DeviceRunner : IPackedPredictor, IPackedStepOutputs, IDisposable
+public abstract class DeviceRunner : IPackedPredictor, IChunkRunner, IPackedStepOutputs, IDisposable
 {
     private readonly GpuDevice gpu;
     private readonly PlanStep[] steps;
@@ -97,40 +97,20 @@ public abstract class DeviceRunner : IPackedPredictor, IPackedStepOutputs, IDisp
     public ComputeDevice Device { get; }
 
     /// <inheritdoc/>
-    public void Predict(ReadOnlySpan<float> input, int count, Span<float> logits)
-    {
-        PredictorArguments.CheckInput(Model, input, count);
-        PredictorArguments.CheckLogits(Model, logits, count);
-        int classes = Model.OutputLength;
-        for (int first = 0; first < count; first += BatchSize)
-        {
-            int chunk = Math.Min(BatchSize, count - first);
-            Run(input.Slice(first * Model.InputLength, chunk * Model.InputLength), chunk, logits.Slice(first * classes, chunk * classes));
-        }
-    }
+    public void Predict(ReadOnlySpan<float> input, int count, Span<float> logits) => PredictorArguments.Predict(this, input, count, logits);
 
     /// <inheritdoc/>
-    public void Classify(ReadOnlySpan<float> input, int count, Span<int> classes)
-    {
-        PredictorArguments.CheckInput(Model, input, count);
-        PredictorArguments.CheckClasses(classes, count);
-        int outputs = Model.OutputLength;
-        for (int first = 0; first < count; first += BatchSize)
-        {
-            int chunk = Math.Min(BatchSize, count - first);
-            var values = logits.AsSpan(0, chunk * outputs);
-            Run(input.Slice(first * Model.InputLength, chunk * Model.InputLength), chunk, values);
-            for (int s = 0; s < chunk; s++)
-                classes[first + s] = PredictorArguments.ArgMax(values.Slice(s * outputs, outputs));
-        }
-    }
+    public void Classify(ReadOnlySpan<float> input, int count, Span<int> classes) => PredictorArguments.Classify(this, input, count, classes);
 
     /// <inheritdoc/>
-    public int[] Classify(ReadOnlySpan<float> input, int count)
+    public int[] Classify(ReadOnlySpan<float> input, int count) => PredictorArguments.Classify(this, input, count);
+
+    /// <inheritdoc/>
+    ReadOnlySpan<float> IChunkRunner.RunChunk(ReadOnlySpan<float> input, int count, Span<float> logits)
     {
-        var classes = new int[Math.Max(0, count)];
-        Classify(input, count, classes);
-        return classes;
+        var output = logits.IsEmpty ? this.logits.AsSpan(0, count * Model.OutputLength) : logits;
+        Run(input, count, output);
+        return output;
     }
 
     /// <summary>

@@ -54,7 +54,7 @@ public sealed class DeviceSession : DeviceRunner
                 DeviceOps.Sign(Gpu, inFloats, step.Output.Rank == 3 ? count * inShape.Height * inShape.Width : count, step.Output.Channels, outBits);
                 break;
             case PlanOp.Unpack:
-                DeviceOps.Unpack(Gpu, inBits, Rows(step.Output, count), step.Output.Channels, outFloats);
+                DeviceOps.Unpack(Gpu, inBits, PlanShapes.Rows(step.Output, count), step.Output.Channels, outFloats);
                 break;
             case PlanOp.Repack:
                 DeviceOps.Repack(Gpu, inBits, count, inShape.Height * inShape.Width, inShape.Channels, outBits);
@@ -78,10 +78,10 @@ public sealed class DeviceSession : DeviceRunner
                 DeviceOps.Affine(Gpu, inFloats, count * inElements / (int)w.Scale.Length, (int)w.Scale.Length, w.Scale, w.Shift, outFloats);
                 break;
             case PlanOp.MaxPool:
-                DeviceOps.MaxPool(Gpu, PoolShape(step, count), inFloats, outFloats, ArgmaxScratch);
+                DeviceOps.MaxPool(Gpu, PlanShapes.Pool(step, count), inFloats, outFloats, ArgmaxScratch);
                 break;
             case PlanOp.AvgPool:
-                DeviceOps.AvgPool(Gpu, PoolShape(step, count), inFloats, outFloats);
+                DeviceOps.AvgPool(Gpu, PlanShapes.Pool(step, count), inFloats, outFloats);
                 break;
             case PlanOp.GlobalAvgPool:
                 DeviceOps.GlobalAvgPool(Gpu, count, inShape.Height, inShape.Width, inShape.Channels, inFloats, outFloats);
@@ -90,11 +90,11 @@ public sealed class DeviceSession : DeviceRunner
                 DeviceOps.ReLU(Gpu, inFloats, count * inElements, outFloats);
                 break;
             case PlanOp.PackedMaxPool:
-                DeviceOps.PackedMaxPool(Gpu, inBits, PoolShape(step, count), outBits);
+                DeviceOps.PackedMaxPool(Gpu, inBits, PlanShapes.Pool(step, count), outBits);
                 break;
             case PlanOp.XnorConv:
             {
-                var shape = ConvShape(step, count);
+                var shape = PlanShapes.Conv(step, count);
                 var padding = step.Spec!.Padding == Padding.Zero ? BinaryPadding.Zero : BinaryPadding.One;
                 if (step.OutputBits)
                     DeviceOps.XnorConv(Gpu, inBits, shape, padding, w.Packed, w.Threshold, outBits);
@@ -130,19 +130,4 @@ public sealed class DeviceSession : DeviceRunner
             }
         }
     }
-
-    /// <summary>Rows of packed channels of <paramref name="count"/> samples of <paramref name="shape"/>: positions for images, samples for vectors.</summary>
-    private static int Rows(TensorShape shape, int count) => shape.Rank == 3 ? count * shape.Height * shape.Width : count;
-
-    private static Conv2dShape ConvShape(PlanStep step, int batch)
-    {
-        var layer = step.Spec!;
-        var input = layer.InputShape;
-        return new Conv2dShape(batch, input.Height, input.Width, input.Channels, layer.Units,
-            layer.Kernel, layer.Kernel, layer.Stride, layer.Stride, layer.Pad, layer.Pad);
-    }
-
-    private static Pool2dShape PoolShape(PlanStep step, int batch) =>
-        new(batch, step.Input.Height, step.Input.Width, step.Input.Channels, step.PoolKernel, step.PoolKernel, step.PoolStride, step.PoolStride, 0, 0);
-
 }

@@ -216,17 +216,9 @@ public sealed class DeviceOpsTests
         var expectedFloats = new float[shape.OutputPositions * filters];
         PackedOps.XnorConv(x, plan, scratch, scale, bias, expectedFloats);
 
-        using var input = Up(x);
-        using var w = Up(packedWeights);
-        using var t = Up(threshold);
-        using var s = Up(scale);
-        using var b = Up(bias);
-        using var bits = Gpu.Allocate<ulong>(expectedBits.Length);
-        using var floats = Gpu.Allocate<float>(expectedFloats.Length);
-        DeviceOps.XnorConv(Gpu, input.View, shape, padding, w.View, t.View, bits.View);
-        Assert.Equal(expectedBits, bits.GetAsArray1D());
-        DeviceOps.XnorConv(Gpu, input.View, shape, padding, w.View, s.View, b.View, floats.View);
-        Assert.Equal(expectedFloats, floats.GetAsArray1D());
+        AssertXnorOutputs(x, packedWeights, threshold, scale, bias, expectedBits, expectedFloats,
+            (input, w, t, bits) => DeviceOps.XnorConv(Gpu, input, shape, padding, w, t, bits),
+            (input, w, s, b, floats) => DeviceOps.XnorConv(Gpu, input, shape, padding, w, s, b, floats));
     }
 
     [Fact]
@@ -245,17 +237,9 @@ public sealed class DeviceOpsTests
         var expectedFloats = new float[count * units];
         PackedOps.XnorDense(x, count, weights, scale, bias, expectedFloats);
 
-        using var input = Up(x);
-        using var w = Up(packedWeights);
-        using var t = Up(threshold);
-        using var s = Up(scale);
-        using var b = Up(bias);
-        using var bits = Gpu.Allocate<ulong>(expectedBits.Length);
-        using var floats = Gpu.Allocate<float>(expectedFloats.Length);
-        DeviceOps.XnorDense(Gpu, input.View, count, inputs, units, w.View, t.View, bits.View);
-        Assert.Equal(expectedBits, bits.GetAsArray1D());
-        DeviceOps.XnorDense(Gpu, input.View, count, inputs, units, w.View, s.View, b.View, floats.View);
-        Assert.Equal(expectedFloats, floats.GetAsArray1D());
+        AssertXnorOutputs(x, packedWeights, threshold, scale, bias, expectedBits, expectedFloats,
+            (input, w, t, bits) => DeviceOps.XnorDense(Gpu, input, count, inputs, units, w, t, bits),
+            (input, w, s, b, floats) => DeviceOps.XnorDense(Gpu, input, count, inputs, units, w, s, b, floats));
     }
 
     [Theory]
@@ -294,6 +278,28 @@ public sealed class DeviceOpsTests
         DeviceOps.BitSerialDense(Gpu, input.View, count, k, filters, activationBits, w.View, weightBits, planes.View,
             s is null ? default : s.View, t is null ? default : t.View, denseOutput.View);
         Assert.Equal(expectedDense, denseOutput.GetAsArray1D());
+    }
+
+    /// <summary>
+    /// Uploads an XNOR op's operands, runs its threshold form (<paramref name="thresholdForm"/>: input, weights,
+    /// thresholds, bits out) and its scale-bias form (<paramref name="scaleBiasForm"/>: input, weights, scale, bias,
+    /// floats out) on the device and checks both against the CPU's outputs exactly.
+    /// </summary>
+    private static void AssertXnorOutputs(ulong[] x, ulong[] packedWeights, int[] threshold, float[] scale, float[] bias, ulong[] expectedBits, float[] expectedFloats,
+        Action<ArrayView<ulong>, ArrayView<ulong>, ArrayView<int>, ArrayView<ulong>> thresholdForm,
+        Action<ArrayView<ulong>, ArrayView<ulong>, ArrayView<float>, ArrayView<float>, ArrayView<float>> scaleBiasForm)
+    {
+        using var input = Up(x);
+        using var w = Up(packedWeights);
+        using var t = Up(threshold);
+        using var s = Up(scale);
+        using var b = Up(bias);
+        using var bits = Gpu.Allocate<ulong>(expectedBits.Length);
+        using var floats = Gpu.Allocate<float>(expectedFloats.Length);
+        thresholdForm(input.View, w.View, t.View, bits.View);
+        Assert.Equal(expectedBits, bits.GetAsArray1D());
+        scaleBiasForm(input.View, w.View, s.View, b.View, floats.View);
+        Assert.Equal(expectedFloats, floats.GetAsArray1D());
     }
 
     /// <summary>Random <paramref name="bits"/>-bit weight codes, packed for the CPU kernel and as rows of planes (the model's layout) for the device.</summary>

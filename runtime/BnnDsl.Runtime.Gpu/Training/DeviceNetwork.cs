@@ -64,41 +64,16 @@ public sealed class DeviceNetwork : IDisposable
         var built = new List<Operation>();
         try
         {
-            // As SpecNetwork: one operation per layer object or residual join, each writing a buffer of its own (-1: the input).
-            var blocks = new Stack<(int Input, int? Main)>();
-            int current = -1;
-            for (int i = 0; i < spec.Layers.Count; i++)
-            {
-                var layer = spec.Layers[i];
-                switch (layer.Kind)
+            // Wired as SpecNetwork wires it: one operation per layer object or residual join, each writing a buffer of its own.
+            LayerWiring.Walk(spec,
+                (i, input) =>
                 {
-                    case LayerKind.Residual:
-                        blocks.Push((current, null));
-                        break;
-                    case LayerKind.Shortcut:
-                    {
-                        var (blockInput, _) = blocks.Pop();
-                        blocks.Push((blockInput, current));
-                        current = blockInput;
-                        break;
-                    }
-                    case LayerKind.EndResidual:
-                    {
-                        var (blockInput, main) = blocks.Pop();
-                        built.Add(new Operation(null, main ?? current, main is null ? blockInput : current, built.Count,
-                            batchSize * (int)layer.OutputShape.Elements));
-                        current = built.Count - 1;
-                        break;
-                    }
-                    default:
-                        if (Create(gpu, spec.Layers[i], names[i], batchSize) is { } created)
-                        {
-                            built.Add(new Operation(created, current, -1, built.Count, created.OutputLength));
-                            current = built.Count - 1;
-                        }
-                        break;
-                }
-            }
+                    if (Create(device, spec.Layers[i], names[i], batchSize) is not { } created)
+                        return false;
+                    built.Add(new Operation(created, input, -1, built.Count, created.OutputLength));
+                    return true;
+                },
+                (i, main, shortcut) => built.Add(new Operation(null, main, shortcut, built.Count, batchSize * (int)spec.Layers[i].OutputShape.Elements)));
             operations = [.. built];
             layers = [.. built.Where(o => o.Layer is not null).Select(o => o.Layer!)];
             parameters = [.. layers.SelectMany(l => l.Parameters)];

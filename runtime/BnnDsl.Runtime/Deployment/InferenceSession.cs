@@ -57,7 +57,7 @@ public sealed unsafe class InferenceSession : PackedRunner, IPackedStepOutputs
             {
                 convPlans[i] = new BinaryConv2dPlan?[batchSize + 1];
                 for (int lane = 0; lane < lanes; lane++)
-                    scratch[lane] = Math.Max(scratch[lane], BinaryConv2d.ScratchLength(ConvShape(step, laneBatch[lane])));
+                    scratch[lane] = Math.Max(scratch[lane], BinaryConv2d.ScratchLength(PlanShapes.Conv(step, laneBatch[lane])));
             }
             for (int lane = 0; lane < lanes; lane++)
             {
@@ -189,7 +189,7 @@ public sealed unsafe class InferenceSession : PackedRunner, IPackedStepOutputs
                     PackedOps.Sign(inFloats, step.Output.Rank == 3 ? count * inShape.Height * inShape.Width : count, step.Output.Channels, outBits, path);
                     break;
                 case PlanOp.Unpack:
-                    PackedOps.Unpack(inBits, Rows(step.Output, count), step.Output.Channels, outFloats);
+                    PackedOps.Unpack(inBits, PlanShapes.Rows(step.Output, count), step.Output.Channels, outFloats);
                     break;
                 case PlanOp.Repack:
                     PackedOps.Repack(inBits, count, inShape.Height * inShape.Width, inShape.Channels, outBits);
@@ -207,10 +207,10 @@ public sealed unsafe class InferenceSession : PackedRunner, IPackedStepOutputs
                     PackedOps.Affine(inFloats, d.Scale, d.Shift, outFloats);
                     break;
                 case PlanOp.MaxPool:
-                    PackedOps.MaxPool(PoolShape(step, count), inFloats, outFloats, path, laneThreads);
+                    PackedOps.MaxPool(PlanShapes.Pool(step, count), inFloats, outFloats, path, laneThreads);
                     break;
                 case PlanOp.AvgPool:
-                    PackedOps.AvgPool(PoolShape(step, count), inFloats, outFloats, path, laneThreads);
+                    PackedOps.AvgPool(PlanShapes.Pool(step, count), inFloats, outFloats, path, laneThreads);
                     break;
                 case PlanOp.GlobalAvgPool:
                     PackedOps.GlobalAvgPool(count, inShape.Height, inShape.Width, inShape.Channels, inFloats, outFloats);
@@ -219,12 +219,12 @@ public sealed unsafe class InferenceSession : PackedRunner, IPackedStepOutputs
                     PackedOps.ReLU(inFloats, outFloats, laneThreads);
                     break;
                 case PlanOp.PackedMaxPool:
-                    PackedOps.PackedMaxPool(inBits, PoolShape(step, count), outBits, path, laneThreads);
+                    PackedOps.PackedMaxPool(inBits, PlanShapes.Pool(step, count), outBits, path, laneThreads);
                     break;
                 case PlanOp.XnorConv:
                 {
                     // plans hold no buffers, so lanes share them; two lanes creating the same one at once is harmless
-                    var plan = convPlans[i][count] ??= new BinaryConv2dPlan(ConvShape(step, count), d.ConvWeights!,
+                    var plan = convPlans[i][count] ??= new BinaryConv2dPlan(PlanShapes.Conv(step, count), d.ConvWeights!,
                         step.Spec!.Padding == Padding.Zero ? BinaryPadding.Zero : BinaryPadding.One);
                     if (step.OutputBits)
                         PackedOps.XnorConv(inBits, plan, convScratch[lane], d.Threshold, outBits, path, laneThreads);
@@ -277,18 +277,4 @@ public sealed unsafe class InferenceSession : PackedRunner, IPackedStepOutputs
 
     /// <summary>The address of a step buffer (allocated on the pinned object heap, so it never moves).</summary>
     private static T* Address<T>(T[] buffer) where T : unmanaged => (T*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
-
-    /// <summary>Rows of packed channels of <paramref name="count"/> samples of <paramref name="shape"/>: positions for images, samples for vectors.</summary>
-    private static int Rows(TensorShape shape, int count) => shape.Rank == 3 ? count * shape.Height * shape.Width : count;
-
-    private static Conv2dShape ConvShape(PlanStep step, int batch)
-    {
-        var layer = step.Spec!;
-        var input = layer.InputShape;
-        return new Conv2dShape(batch, input.Height, input.Width, input.Channels, layer.Units,
-            layer.Kernel, layer.Kernel, layer.Stride, layer.Stride, layer.Pad, layer.Pad);
-    }
-
-    private static Pool2dShape PoolShape(PlanStep step, int batch) =>
-        new(batch, step.Input.Height, step.Input.Width, step.Input.Channels, step.PoolKernel, step.PoolKernel, step.PoolStride, step.PoolStride, 0, 0);
 }

@@ -11,7 +11,7 @@ namespace BnnDsl.Runtime.Deployment;
 /// stay in its core's cache); a smaller chunk runs as one lane whose kernels use every core. Subclasses supply the
 /// steps (<see cref="RunLane"/>) and the last step's output (<see cref="ChunkLogits"/>). Not thread-safe.
 /// </summary>
-public abstract unsafe class PackedRunner : IPackedPredictor
+public abstract unsafe class PackedRunner : IPackedPredictor, IChunkRunner
 {
     /// <summary>Most samples a lane needs: below this (for small networks) a chunk runs as one lane with multi-threaded kernels.</summary>
     public const int LaneSamples = 8;
@@ -56,41 +56,19 @@ public abstract unsafe class PackedRunner : IPackedPredictor
     /// <see cref="PackedModel.InputLength"/> floats, NHWC) to <paramref name="logits"/> (at least count ×
     /// <see cref="PackedModel.OutputLength"/> floats).
     /// </summary>
-    public void Predict(ReadOnlySpan<float> input, int count, Span<float> logits)
-    {
-        PredictorArguments.CheckInput(Model, input, count);
-        PredictorArguments.CheckLogits(Model, logits, count);
-        int classes = Model.OutputLength;
-        for (int first = 0; first < count; first += BatchSize)
-        {
-            int chunk = Math.Min(BatchSize, count - first);
-            Run(input.Slice(first * Model.InputLength, chunk * Model.InputLength), chunk);
-            ChunkLogits(chunk).CopyTo(logits.Slice(first * classes, chunk * classes));
-        }
-    }
+    public void Predict(ReadOnlySpan<float> input, int count, Span<float> logits) => PredictorArguments.Predict(this, input, count, logits);
 
     /// <summary>Writes the predicted class (index of the largest logit, the first on ties) of each of <paramref name="count"/> samples.</summary>
-    public void Classify(ReadOnlySpan<float> input, int count, Span<int> classes)
-    {
-        PredictorArguments.CheckInput(Model, input, count);
-        PredictorArguments.CheckClasses(classes, count);
-        int outputs = Model.OutputLength;
-        for (int first = 0; first < count; first += BatchSize)
-        {
-            int chunk = Math.Min(BatchSize, count - first);
-            Run(input.Slice(first * Model.InputLength, chunk * Model.InputLength), chunk);
-            var values = ChunkLogits(chunk);
-            for (int s = 0; s < chunk; s++)
-                classes[first + s] = PredictorArguments.ArgMax(values.Slice(s * outputs, outputs));
-        }
-    }
+    public void Classify(ReadOnlySpan<float> input, int count, Span<int> classes) => PredictorArguments.Classify(this, input, count, classes);
 
     /// <summary>The predicted classes of <paramref name="count"/> samples, as a new array.</summary>
-    public int[] Classify(ReadOnlySpan<float> input, int count)
+    public int[] Classify(ReadOnlySpan<float> input, int count) => PredictorArguments.Classify(this, input, count);
+
+    /// <inheritdoc/>
+    ReadOnlySpan<float> IChunkRunner.RunChunk(ReadOnlySpan<float> input, int count, Span<float> logits)
     {
-        var classes = new int[Math.Max(0, count)];
-        Classify(input, count, classes);
-        return classes;
+        Run(input, count);
+        return ChunkLogits(count);
     }
 
     /// <summary>The last step's output for the <paramref name="count"/> samples of the chunk just run, sample after sample.</summary>

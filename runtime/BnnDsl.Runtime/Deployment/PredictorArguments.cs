@@ -1,7 +1,11 @@
-// The argument checks and the class pick every packed-model runner shares, so their errors read the same on every device.
+// The argument checks, the class pick and the Predict / Classify chunk loops every packed-model runner shares, so they
+// behave and their errors read the same on every device.
 namespace BnnDsl.Runtime.Deployment;
 
-/// <summary>Checks of <see cref="IPackedPredictor"/> arguments, with the messages callers see, and the arg-max of a row of logits.</summary>
+/// <summary>
+/// Checks of <see cref="IPackedPredictor"/> arguments, with the messages callers see, the arg-max of a row of logits,
+/// and Predict and Classify over chunks of at most <see cref="IPackedPredictor.BatchSize"/> samples for an <see cref="IChunkRunner"/>.
+/// </summary>
 internal static class PredictorArguments
 {
     /// <summary>The batch size a runner is created with: at least 1.</summary>
@@ -46,5 +50,46 @@ internal static class PredictorArguments
             if (row[j] > row[best])
                 best = j;
         return best;
+    }
+
+    /// <summary><see cref="IPackedPredictor.Predict"/>: checks the arguments, then runs chunk after chunk into <paramref name="logits"/>.</summary>
+    public static void Predict(IChunkRunner runner, ReadOnlySpan<float> input, int count, Span<float> logits)
+    {
+        var model = runner.Model;
+        CheckInput(model, input, count);
+        CheckLogits(model, logits, count);
+        int inputs = model.InputLength, classes = model.OutputLength;
+        for (int first = 0; first < count; first += runner.BatchSize)
+        {
+            int chunk = Math.Min(runner.BatchSize, count - first);
+            var destination = logits.Slice(first * classes, chunk * classes);
+            var values = runner.RunChunk(input.Slice(first * inputs, chunk * inputs), chunk, destination);
+            if (values != destination)
+                values.CopyTo(destination);
+        }
+    }
+
+    /// <summary><see cref="IPackedPredictor.Classify(ReadOnlySpan{float}, int, Span{int})"/>: checks the arguments, then runs chunk after chunk and picks each sample's class.</summary>
+    public static void Classify(IChunkRunner runner, ReadOnlySpan<float> input, int count, Span<int> classes)
+    {
+        var model = runner.Model;
+        CheckInput(model, input, count);
+        CheckClasses(classes, count);
+        int inputs = model.InputLength, outputs = model.OutputLength;
+        for (int first = 0; first < count; first += runner.BatchSize)
+        {
+            int chunk = Math.Min(runner.BatchSize, count - first);
+            var values = runner.RunChunk(input.Slice(first * inputs, chunk * inputs), chunk, Span<float>.Empty);
+            for (int s = 0; s < chunk; s++)
+                classes[first + s] = ArgMax(values.Slice(s * outputs, outputs));
+        }
+    }
+
+    /// <summary><see cref="IPackedPredictor.Classify(ReadOnlySpan{float}, int)"/>: the classes as a new array.</summary>
+    public static int[] Classify(IChunkRunner runner, ReadOnlySpan<float> input, int count)
+    {
+        var classes = new int[Math.Max(0, count)];
+        Classify(runner, input, count, classes);
+        return classes;
     }
 }

@@ -50,49 +50,28 @@ public sealed class SpecNetwork : Network
         var outputs = new List<float[]>();
         // outputOf: index into buffers of each layer's output (-1: the input); Flatten, the markers and the loss head pass a buffer on
         outputOf = new Dictionary<string, int>(StringComparer.Ordinal) { ["input"] = -1 };
-        var blocks = new Stack<(int Input, int? Main)>();
-        int current = -1;
-        for (int i = 0; i < spec.Layers.Count; i++)
-        {
-            var layer = spec.Layers[i];
-            switch (layer.Kind)
+        int last = LayerWiring.Walk(spec,
+            (i, input) =>
             {
-                case LayerKind.Residual:
-                    blocks.Push((current, null));
-                    break;
-                case LayerKind.Shortcut:
-                {
-                    var (input, _) = blocks.Pop();
-                    blocks.Push((input, current));
-                    current = input;
-                    break;
-                }
-                case LayerKind.EndResidual:
-                {
-                    var (input, main) = blocks.Pop();
-                    outputs.Add(new float[batchSize * (int)layer.OutputShape.Elements]);
-                    built.Add(new Operation(null, new ResidualAdd(names[i], batchSize, (int)layer.OutputShape.Elements, path, threads),
-                        main ?? current, main is null ? input : current, outputs.Count - 1));
-                    current = outputs.Count - 1;
-                    break;
-                }
-                default:
-                    if (Create(layer, names[i], batchSize, path, threads) is { } created)
-                    {
-                        outputs.Add(new float[created.OutputLength]);
-                        built.Add(new Operation(created, null, current, -1, outputs.Count - 1));
-                        layerList.Add(created);
-                        layerOutputs.Add(outputs[^1]);
-                        current = outputs.Count - 1;
-                    }
-                    break;
-            }
-            outputOf[names[i]] = current;
-        }
+                if (Create(spec.Layers[i], names[i], batchSize, path, threads) is not { } created)
+                    return false;
+                outputs.Add(new float[created.OutputLength]);
+                built.Add(new Operation(created, null, input, -1, outputs.Count - 1));
+                layerList.Add(created);
+                layerOutputs.Add(outputs[^1]);
+                return true;
+            },
+            (i, main, shortcut) =>
+            {
+                int elements = (int)spec.Layers[i].OutputShape.Elements;
+                outputs.Add(new float[batchSize * elements]);
+                built.Add(new Operation(null, new ResidualAdd(names[i], batchSize, elements, path, threads), main, shortcut, outputs.Count - 1));
+            },
+            (i, output) => outputOf[names[i]] = output);
         operations = [.. built];
         buffers = [.. outputs];
         lastInput = new float[batchSize * InputLength];
-        logits = current < 0 ? lastInput : buffers[current];
+        logits = last < 0 ? lastInput : buffers[last];
         Register([.. layerList], [.. layerOutputs]);
         if (HasLoss)
         {
