@@ -102,7 +102,7 @@ public static unsafe class ByteGemm
     /// Rows per work item, a multiple of the 6-row tile: about <see cref="RowBlockBytes"/> of A, halved until
     /// there are at least 4 items per thread (when the matrix is that large).
     /// </summary>
-    private static int RowsPerBlock(int k, int m, int panels, int threads)
+    internal static int RowsPerBlock(int k, int m, int panels, int threads)
     {
         const int T = ByteGemmTile.Rows;
         int tiles = Math.Clamp(RowBlockBytes / (k * T), 1, 32);
