@@ -109,6 +109,16 @@ public class ByteConv2dTests
     }
 
     [Fact]
+    public void PrefersShapesWhoseWeightPanelFitsBesideTheRows()
+    {
+        Assert.True(ByteConv2d.Prefers(Conv2dShape.Square(1, 32, 64, 64, 3, 1, 1)));
+        Assert.True(ByteConv2d.Prefers(Conv2dShape.Square(1, 16, 128, 128, 3, 1, 1)));
+        Assert.False(ByteConv2d.Prefers(Conv2dShape.Square(1, 8, 256, 256, 3, 1, 1)));
+        Assert.True(ByteConv2d.Prefers(Conv2dShape.Square(1, 8, 256, 256, 1, 1, 0)));
+        Assert.False(ByteConv2d.Prefers(Conv2dShape.Square(1, 8, 3, 16, 3, 1, 1)));
+    }
+
+    [Fact]
     public void BadArgumentsAreRejectedByName()
     {
         var shape = Conv2dShape.Square(1, 4, 4, 3, 3, 1, 1);
