@@ -363,8 +363,8 @@ public static unsafe class PackedOps
     /// add, round): the training QuantizedConv2dLayer and BatchNormLayer's values bit for bit. Widths up to 4 bits
     /// (<see cref="BitSerialWeights.ByteWeights"/> set) quantize the image once into byte codes and, where
     /// <see cref="ByteConv2d.Prefers"/> the shape (KernelW × Channels a multiple of 4, K at most 1280), run
-    /// <see cref="ByteConv2d"/> on the zero-padded codes with the BatchNorm in its output stage; otherwise they build a byte im2col (code 0
-    /// in padding; none for a 1×1 stride-1 convolution) and run <see cref="ByteGemm"/>; wider ones build a
+    /// <see cref="ByteConv2d"/> on the zero-padded codes with the BatchNorm in its output stage; otherwise they build
+    /// a byte im2col (code 0 in padding; none for a 1×1 stride-1 convolution) and run <see cref="ByteGemm"/>; wider ones build a
     /// float im2col (zero padding, code 0), quantize and pack it into <see cref="BitSerialWeights.ActivationBits"/>
     /// planes and run <see cref="BitSerialGemm"/>. Both give the same integer dots. Scratch:
     /// <see cref="BitSerialColumnsLength"/> floats and <see cref="BitSerialPlanesLength"/> words.
