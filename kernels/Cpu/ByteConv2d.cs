@@ -38,7 +38,8 @@ public static unsafe class ByteConv2d
     /// <paramref name="shape"/>: a supported shape whose weight panel (16 × K bytes) fits in
     /// <see cref="PreferredPanelBytes"/>, so the padded rows a tile reads stay in L1 beside it. With larger panels
     /// the panel streaming through L1 evicts those rows, which the GEMM reading contiguous im2col rows copes with
-    /// better (measured on Zen 3, 2 × 2 bits: 11 % faster at 64 channels, 1 to 2 % at 128, 2 to 5 % slower at 256 and 512).
+    /// better (measured on Zen 3, 2 × 2 bits, against im2col + GEMM + a BatchNorm pass: 11 % faster at 64 channels,
+    /// 1 to 2 % at 128, 8 to 15 % slower at 256 and 512).
     /// </summary>
     public static bool Prefers(Conv2dShape shape)
         => Supports(shape) && (long)BytePackedB.PanelWidth * shape.KernelH * shape.KernelW * shape.Channels <= PreferredPanelBytes;
