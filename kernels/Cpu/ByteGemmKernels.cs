@@ -55,7 +55,7 @@ internal readonly unsafe struct ScalarByteKernel : IByteTileKernel
 /// them with 4 levels of 8 columns, adding neighbours into int16 (a pair is at most
 /// <c>2 (2^ka - 1)(2^kw - 1) ≤ 450</c>, so it never saturates); the int16 sums accumulate for <c>chunk</c> groups,
 /// then <c>vpmaddwd</c> by ones adds each column's two int16 lanes into the int32 tile. Rows past <c>rows</c>
-/// repeat the last row (their sums are computed and dropped). The last 1..3 codes of a K that is not a multiple
+/// repeat the last row (their sums are computed and dropped); a tile of at most 4 rows runs a 4-row loop. The last 1..3 codes of a K that is not a multiple
 /// of 4 are added by scalar code, so no byte past K is read.
 /// </summary>
 internal readonly unsafe struct Avx2ByteKernel : IByteTileKernel
@@ -65,6 +65,11 @@ internal readonly unsafe struct Avx2ByteKernel : IByteTileKernel
     public static void Tile(byte* a, nint lda, int rows, sbyte* panel, int k, int chunk, int* tile)
     {
         const int S = BytePackedB.PanelWidth, G = BytePackedB.GroupSize;
+        if (rows <= SmallRows)
+        {
+            SmallTile(a, lda, rows, panel, k, chunk, tile);
+            return;
+        }
         byte* a0 = a;
         byte* a1 = a + Math.Min(1, rows - 1) * lda;
         byte* a2 = a + Math.Min(2, rows - 1) * lda;
@@ -116,6 +121,61 @@ internal readonly unsafe struct Avx2ByteKernel : IByteTileKernel
             Widen(tile + 3 * S, c30, c31);
             Widen(tile + 4 * S, c40, c41);
             Widen(tile + 5 * S, c50, c51);
+        }
+        if (full * G < k)
+            ByteTail.Add(a, lda, rows, panel + (nint)full * (G * S), full * G, k, tile);
+    }
+
+    /// <summary>
+    /// Rows at most which a tile runs the 4-row loop: a broadcast, 2 multiplies and 2 adds per row and group either
+    /// way, so the last tile of a matrix (16 rows of a 4 × 4 image: 6 + 6 + 4) computes no rows it drops.
+    /// </summary>
+    private const int SmallRows = 4;
+
+    /// <summary>The loop of <see cref="Tile"/> on 4 rows (8 accumulators), for tiles of at most <see cref="SmallRows"/> rows.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SmallTile(byte* a, nint lda, int rows, sbyte* panel, int k, int chunk, int* tile)
+    {
+        const int S = BytePackedB.PanelWidth, G = BytePackedB.GroupSize;
+        byte* a0 = a;
+        byte* a1 = a + Math.Min(1, rows - 1) * lda;
+        byte* a2 = a + Math.Min(2, rows - 1) * lda;
+        byte* a3 = a + Math.Min(3, rows - 1) * lda;
+        int full = k / G;
+        for (int r = 0; r < SmallRows; r++)
+        {
+            Vector256<int>.Zero.Store(tile + r * S);
+            Vector256<int>.Zero.Store(tile + r * S + 8);
+        }
+        for (int start = 0; start < full; start += chunk)
+        {
+            int end = Math.Min(full, start + chunk);
+            var c00 = Vector256<short>.Zero; var c01 = Vector256<short>.Zero;
+            var c10 = Vector256<short>.Zero; var c11 = Vector256<short>.Zero;
+            var c20 = Vector256<short>.Zero; var c21 = Vector256<short>.Zero;
+            var c30 = Vector256<short>.Zero; var c31 = Vector256<short>.Zero;
+            sbyte* w = panel + (nint)start * (G * S);
+            for (nint offset = (nint)start * G, stop = (nint)end * G; offset < stop; offset += G, w += G * S)
+            {
+                var w0 = Vector256.Load(w);
+                var w1 = Vector256.Load(w + 32);
+                var x = Vector256.Create(*(int*)(a0 + offset)).AsByte();
+                c00 = Avx2.Add(c00, Avx2.MultiplyAddAdjacent(x, w0));
+                c01 = Avx2.Add(c01, Avx2.MultiplyAddAdjacent(x, w1));
+                x = Vector256.Create(*(int*)(a1 + offset)).AsByte();
+                c10 = Avx2.Add(c10, Avx2.MultiplyAddAdjacent(x, w0));
+                c11 = Avx2.Add(c11, Avx2.MultiplyAddAdjacent(x, w1));
+                x = Vector256.Create(*(int*)(a2 + offset)).AsByte();
+                c20 = Avx2.Add(c20, Avx2.MultiplyAddAdjacent(x, w0));
+                c21 = Avx2.Add(c21, Avx2.MultiplyAddAdjacent(x, w1));
+                x = Vector256.Create(*(int*)(a3 + offset)).AsByte();
+                c30 = Avx2.Add(c30, Avx2.MultiplyAddAdjacent(x, w0));
+                c31 = Avx2.Add(c31, Avx2.MultiplyAddAdjacent(x, w1));
+            }
+            Widen(tile, c00, c01);
+            Widen(tile + S, c10, c11);
+            Widen(tile + 2 * S, c20, c21);
+            Widen(tile + 3 * S, c30, c31);
         }
         if (full * G < k)
             ByteTail.Add(a, lda, rows, panel + (nint)full * (G * S), full * G, k, tile);

@@ -22,6 +22,12 @@ internal unsafe struct PanelOutput
     public float* Scale, Bias;
     public int* Thresholds;
 
+    /// <summary>
+    /// With <see cref="XnorOutputKind.ScaleBias"/>: null, or a per-column scale and shift applied to each
+    /// <c>scale * dot + bias</c> value after it is rounded to float (a BatchNorm in evaluation mode after the layer).
+    /// </summary>
+    public float* NormScale, NormShift;
+
     /// <summary>Checks that <paramref name="output"/> can take <paramref name="m"/> rows of <paramref name="n"/> columns.</summary>
     public static void Validate(XnorOutput output, int m, int n)
     {
@@ -96,8 +102,15 @@ internal unsafe struct PanelOutput
             case XnorOutputKind.ScaleBias:
             {
                 float* c = Floats + (long)row * Stride + colStart;
-                (Vector256.Load(Scale + colStart) * Vector256.ConvertToSingle(dot0) + Vector256.Load(Bias + colStart)).Store(c);
-                (Vector256.Load(Scale + colStart + 8) * Vector256.ConvertToSingle(dot1) + Vector256.Load(Bias + colStart + 8)).Store(c + 8);
+                var value0 = Vector256.Load(Scale + colStart) * Vector256.ConvertToSingle(dot0) + Vector256.Load(Bias + colStart);
+                var value1 = Vector256.Load(Scale + colStart + 8) * Vector256.ConvertToSingle(dot1) + Vector256.Load(Bias + colStart + 8);
+                if (NormScale != null)
+                {
+                    value0 = value0 * Vector256.Load(NormScale + colStart) + Vector256.Load(NormShift + colStart);
+                    value1 = value1 * Vector256.Load(NormScale + colStart + 8) + Vector256.Load(NormShift + colStart + 8);
+                }
+                value0.Store(c);
+                value1.Store(c + 8);
                 break;
             }
             default:
@@ -122,7 +135,10 @@ internal unsafe struct PanelOutput
                     Ints[(long)row * Stride + colStart + j] = dots[j];
                     break;
                 case XnorOutputKind.ScaleBias:
-                    Floats[(long)row * Stride + colStart + j] = Scale[colStart + j] * dots[j] + Bias[colStart + j];
+                    float value = Scale[colStart + j] * dots[j] + Bias[colStart + j];
+                    if (NormScale != null)
+                        value = value * NormScale[colStart + j] + NormShift[colStart + j];
+                    Floats[(long)row * Stride + colStart + j] = value;
                     break;
                 default:
                     bitsOut |= (dots[j] < Thresholds[colStart + j] ? 1u : 0u) << j;

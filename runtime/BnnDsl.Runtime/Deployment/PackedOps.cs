@@ -331,27 +331,29 @@ public static unsafe class PackedOps
 
     /// <summary>
     /// Floats of the scratch <see cref="BitSerialConv"/> needs: one image's float im2col (output positions × K), or,
-    /// on the byte path (<see cref="BitSerialWeights.ByteWeights"/> set), one image's byte codes (input elements / 4).
+    /// on the byte path (<see cref="BitSerialWeights.ByteWeights"/> set), one image's byte codes (input elements / 4;
+    /// with the padding of <see cref="ByteConv2d"/> where it runs the shape).
     /// </summary>
     public static int BitSerialColumnsLength(BitSerialWeights weights)
     {
         ArgumentNullException.ThrowIfNull(weights);
         var image = weights.Image;
         if (weights.ByteWeights is not null)
-            return (image.Height * image.Width * image.Channels + 3) / 4;
+            return (int)(((ByteConv2d.Prefers(image) ? ByteConv2d.PaddedLength(image) : (long)image.Height * image.Width * image.Channels) + 3) / 4);
         return image.OutputHeight * image.OutputWidth * weights.Weights.K;
     }
 
     /// <summary>
     /// Words of the activation scratch of <see cref="BitSerialConv"/> (one image) or <see cref="BitSerialDense"/>
-    /// (<paramref name="count"/> samples): bit planes, or, on the byte path, one byte per code (rows × K / 8).
+    /// (<paramref name="count"/> samples): bit planes, or, on the byte path, one byte per code (rows × K / 8; none
+    /// for a convolution <see cref="ByteConv2d"/> runs, which reads the codes in place).
     /// </summary>
     public static int BitSerialPlanesLength(BitSerialWeights weights, int count)
     {
         ArgumentNullException.ThrowIfNull(weights);
         int rows = weights.IsConvolution ? weights.Image.OutputHeight * weights.Image.OutputWidth : count;
         if (weights.ByteWeights is not null)
-            return (int)(((long)rows * weights.Weights.K + 7) / 8);
+            return weights.IsConvolution && ByteConv2d.Prefers(weights.Image) ? 0 : (int)(((long)rows * weights.Weights.K + 7) / 8);
         return rows * weights.RowWords;
     }
 
@@ -359,8 +361,10 @@ public static unsafe class PackedOps
     /// <see cref="BnnDsl.Deployment.PlanOp.BitSerialConv"/>: per image, the k-bit dot products of the quantized input
     /// with the weights, written as <c>dot / ((2^ka - 1)(2^kw - 1))</c>, then the BatchNorm if any (multiply, round,
     /// add, round): the training QuantizedConv2dLayer and BatchNormLayer's values bit for bit. Widths up to 4 bits
-    /// (<see cref="BitSerialWeights.ByteWeights"/> set) quantize the image once into byte codes, build a byte im2col
-    /// (code 0 in padding; none for a 1×1 stride-1 convolution) and run <see cref="ByteGemm"/>; wider ones build a
+    /// (<see cref="BitSerialWeights.ByteWeights"/> set) quantize the image once into byte codes and, where
+    /// <see cref="ByteConv2d.Prefers"/> the shape (KernelW × Channels a multiple of 4, K at most 1280), run
+    /// <see cref="ByteConv2d"/> on the zero-padded codes with the BatchNorm in its output stage; otherwise they build
+    /// a byte im2col (code 0 in padding; none for a 1×1 stride-1 convolution) and run <see cref="ByteGemm"/>; wider ones build a
     /// float im2col (zero padding, code 0), quantize and pack it into <see cref="BitSerialWeights.ActivationBits"/>
     /// planes and run <see cref="BitSerialGemm"/>. Both give the same integer dots. Scratch:
     /// <see cref="BitSerialColumnsLength"/> floats and <see cref="BitSerialPlanesLength"/> words.
@@ -378,7 +382,19 @@ public static unsafe class PackedOps
         Check(output.Length, (long)count * positions * filters, nameof(output));
         Check(columns.Length, BitSerialColumnsLength(weights), nameof(columns));
         Check(planes.Length, BitSerialPlanesLength(weights, 1), nameof(planes));
-        if (weights.ByteWeights is { } byteWeights)
+        if (weights.ByteWeights is { } byteWeights && ByteConv2d.Prefers(image))
+        {
+            var padded = MemoryMarshal.AsBytes(columns)[..(int)ByteConv2d.PaddedLength(image)];
+            for (int s = 0; s < count; s++)
+            {
+                ByteConv2d.QuantizePadded(image, input.Slice(s * imageInput, imageInput), weights.ActivationBits, padded, path, threads);
+                ByteConv2d.Forward(image, padded, weights.ActivationBits, byteWeights,
+                    XnorOutput.ScaleBias(output.Slice(s * positions * filters, positions * filters), filters, weights.DotScale, weights.Zeros),
+                    weights.Scale, weights.Shift, path, threads);
+            }
+            return;
+        }
+        if (weights.ByteWeights is { } gemmWeights)
         {
             var codes = MemoryMarshal.AsBytes(columns)[..imageInput];
             var byteColumns = MemoryMarshal.AsBytes(planes)[..(positions * k)];
@@ -389,7 +405,7 @@ public static unsafe class PackedOps
                 if (!direct)
                     ByteIm2Col.Forward(image, codes, byteColumns, threads);
                 var y = output.Slice(s * positions * filters, positions * filters);
-                ByteGemm.Multiply(direct ? codes : byteColumns, positions, k, weights.ActivationBits, byteWeights,
+                ByteGemm.Multiply(direct ? codes : byteColumns, positions, k, weights.ActivationBits, gemmWeights,
                     XnorOutput.ScaleBias(y, filters, weights.DotScale, weights.Zeros), path, threads);
                 if (weights.Scale is not null)
                     Affine(y, weights.Scale, weights.Shift!, y);
