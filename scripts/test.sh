@@ -7,6 +7,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 # MnistEquivalenceTests reads the real MNIST test images: fetch them into the cache first (a no-op when complete).
 bash scripts/fetch-mnist.sh > /dev/null
+# GpuCheckTests assembles every GPU kernel's PTX with ptxas (no GPU needed): fetch it into its cache (a no-op when there).
+bash scripts/fetch-ptxas.sh > /dev/null
 
 log=$(mktemp)
 dotnet test BnnDsl.sln -c Release "$@" 2>&1 | tee "$log"

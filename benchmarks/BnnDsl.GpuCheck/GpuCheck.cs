@@ -5,15 +5,16 @@ using BnnDsl.Kernels.Gpu;
 namespace BnnDsl.GpuCheck;
 
 /// <summary>
-/// <c>bnn-gpu-check [--smoke] [--device auto|cpu|cuda] [--repeats N]</c>. Without <c>--smoke</c> it needs CUDA and
+/// <c>bnn-gpu-check [--smoke] [--device auto|cpu|cuda] [--repeats N] [--ptx DIR]</c>. Without <c>--smoke</c> it needs CUDA and
 /// times M = N = K = 4096 and the ResNet-18 3×3 convolution GEMMs at batch 256, then LeNet packed inference at batch
 /// 1024 on the device against the CPU interpreter; with <c>--smoke</c> it runs tiny
-/// shapes on any accelerator (the CPU accelerator in CI). Exit code 0: every check and validation passed; 1: one
+/// shapes on any accelerator (the CPU accelerator in CI). With <c>--ptx DIR</c> it also writes the PTX of every kernel it
+/// ran into DIR and assembles each with ptxas for sm_90 (<see cref="PtxReport"/>), before the table. Exit code 0: every check and validation passed; 1: one
 /// failed; 2: bad arguments or no CUDA device.
 /// </summary>
 public static class GpuCheck
 {
-    private const string Usage = "usage: bnn-gpu-check [--smoke] [--device auto|cpu|cuda] [--repeats N]";
+    private const string Usage = "usage: bnn-gpu-check [--smoke] [--device auto|cpu|cuda] [--repeats N] [--ptx DIR]";
 
     /// <summary>Runs the check, writing progress and the final table to <paramref name="output"/>; returns the exit code.</summary>
     public static int Run(string[] args, TextWriter output)
@@ -21,6 +22,7 @@ public static class GpuCheck
         bool smoke = false;
         var kind = GpuDeviceKind.Auto;
         int repeats = 20;
+        string? ptxDirectory = null;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -33,6 +35,9 @@ public static class GpuCheck
                     break;
                 case "--repeats" when i + 1 < args.Length && int.TryParse(args[i + 1], out repeats) && repeats > 0:
                     i++;
+                    break;
+                case "--ptx" when i + 1 < args.Length && args[i + 1].Length > 0 && !args[i + 1].StartsWith("--", StringComparison.Ordinal):
+                    ptxDirectory = args[++i];
                     break;
                 default:
                     output.WriteLine($"bnn-gpu-check: unknown or incomplete argument '{args[i]}'.");
@@ -98,10 +103,13 @@ public static class GpuCheck
             output.WriteLine($"validation FAILED: {e.Message}");
             return 1;
         }
+        int ptxFailed = ptxDirectory is null ? 0 : PtxReport.Write(device, ptxDirectory, output);
         ResultTable.Write(output, device, timings, inference, training, smoke);
         if (tensorCoresFailed)
             output.WriteLine("The tensor-core XNOR GEMM failed its check (above), so its columns read n/a; every other check passed.");
-        return tensorCoresFailed ? 1 : 0;
+        if (ptxFailed > 0)
+            output.WriteLine($"{ptxFailed} kernel(s) failed to compile to PTX or to assemble with ptxas (above).");
+        return tensorCoresFailed || ptxFailed > 0 ? 1 : 0;
     }
 
     /// <summary>Opens the device, or writes why it cannot (a driver or GPU architecture ILGPU cannot use) and returns null.</summary>

@@ -95,6 +95,7 @@ public static class GpuBinaryConv2d
         where TTile : struct, IGemmTile
         where TOutput : struct, IXnorGemmOutput
     {
+        XnorTileCounts.Check<TTile>();
         var kernel = device.Kernel(name, typeof(TTile), accelerator =>
             accelerator.LoadStreamKernel<TOutput, ArrayView<ulong>, ArrayView<ulong>, ConvGeometry>(TiledKernel<TTile, TOutput>));
         kernel(GemmTileShape.Config<TTile>(geometry.Positions, geometry.Filters), output, input, weights, geometry);
@@ -122,13 +123,10 @@ public static class GpuBinaryConv2d
         var rowImage = SharedMemory.Allocate<int>(tileRows);
         var rowTop = SharedMemory.Allocate<int>(tileRows);
         var rowLeft = SharedMemory.Allocate<int>(tileRows);
-        var counts = LocalMemory.Allocate<int>(rowsPerThread * colsPerThread);
-        var bWords = LocalMemory.Allocate<ulong>(colsPerThread);
+        var counts = default(XnorTileCounts);
 
         int x = Group.IdxX, y = Group.IdxY, thread = y * threadCols + x, threads = threadRows * threadCols;
         int rowBase = Grid.IdxY * tileRows, colBase = Grid.IdxX * tileCols;
-        for (int i = 0; i < rowsPerThread * colsPerThread; i++)
-            counts[i] = 0;
         for (int r = thread; r < tileRows; r += threads)
         {
             int position = rowBase + r;
@@ -172,17 +170,7 @@ public static class GpuBinaryConv2d
             }
             Group.Barrier();
 
-            for (int w = 0; w < depth; w++)
-            {
-                for (int j = 0; j < colsPerThread; j++)
-                    bWords[j] = sharedB[(x + j * threadCols) * stride + w];
-                for (int i = 0; i < rowsPerThread; i++)
-                {
-                    ulong aWord = sharedA[(y + i * threadRows) * stride + w];
-                    for (int j = 0; j < colsPerThread; j++)
-                        counts[i * colsPerThread + j] += IntrinsicMath.PopCount(aWord ^ bWords[j]);
-                }
-            }
+            counts = XnorTileCounts.Step<TTile>(counts, sharedA, sharedB, x, y);
             Group.Barrier();
         }
 
@@ -199,7 +187,7 @@ public static class GpuBinaryConv2d
                 int filter = colBase + x + j * threadCols;
                 if (filter >= g.Filters)
                     continue;
-                int dot = kBits - 2 * counts[i * colsPerThread + j];
+                int dot = kBits - 2 * counts.Row(i).Column(j);
                 if (g.ZeroPadding != 0 && border)
                     dot -= PaddedTapSum(weights, g, filter, top, left);
                 output.Store(position, filter, dot);

@@ -2,6 +2,8 @@
 using System.Collections.Concurrent;
 using ILGPU;
 using ILGPU.Algorithms;
+using ILGPU.Backends.PTX;
+using System.Reflection;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
@@ -17,6 +19,8 @@ namespace BnnDsl.Kernels.Gpu;
 public sealed class GpuDevice : IDisposable
 {
     private static readonly Lazy<bool> CudaPresent = new(ProbeCuda);
+
+    private static readonly ConcurrentDictionary<(string Kernel, Type Variant), LoadedKernel> Loaded = new();
 
     private readonly Context context;
     private readonly ConcurrentDictionary<(string Kernel, Type Variant), Delegate> kernels = new();
@@ -94,7 +98,24 @@ public sealed class GpuDevice : IDisposable
 
     /// <summary>The kernel <paramref name="name"/> for <paramref name="variant"/>, loaded by <paramref name="load"/> on first use.</summary>
     internal TDelegate Kernel<TDelegate>(string name, Type variant, Func<Accelerator, TDelegate> load) where TDelegate : Delegate
-        => (TDelegate)kernels.GetOrAdd((name, variant), static (_, state) => state.Load(state.Accelerator), (Load: load, Accelerator));
+        => (TDelegate)kernels.GetOrAdd((name, variant), static (key, state) => Register(key, state.Load(state.Accelerator)), (Load: load, Accelerator));
+
+    private static Delegate Register((string Kernel, Type Variant) key, Delegate launcher)
+    {
+        var compiled = launcher.GetKernel().CompiledKernel;
+        Loaded.TryAdd(key, new LoadedKernel(key.Kernel, key.Variant, compiled.SourceMethod, compiled.IndexType,
+            compiled.Specialization, (compiled as PTXCompiledKernel)?.PTXAssembly));
+        return launcher;
+    }
+
+    /// <summary>
+    /// Every kernel any device of this process has loaded, in no particular order: its cache name and variant, its
+    /// source method, index type and specialization (what <see cref="GpuPtx"/> compiles), and on CUDA the PTX it runs.
+    /// </summary>
+    internal static IEnumerable<LoadedKernel> LoadedKernels => Loaded.Values;
+
+    /// <summary>The ILGPU context of this device (where <see cref="GpuPtx"/> creates its PTX backend).</summary>
+    internal Context Context => context;
 
     /// <summary>
     /// Whether cuBLAS runs here: a CUDA device and a loadable cuBLAS library (it ships with the CUDA toolkit, not the
@@ -158,3 +179,6 @@ public sealed class GpuDevice : IDisposable
         }
     }
 }
+
+/// <summary>A kernel as <see cref="GpuDevice"/> loaded it: what <see cref="GpuPtx"/> needs to compile it again, and its PTX where it ran on CUDA.</summary>
+internal sealed record LoadedKernel(string Name, Type Variant, MethodInfo Method, IndexType IndexType, KernelSpecialization Specialization, string? Ptx);

@@ -73,6 +73,7 @@ public static class GpuXnorGemm
         where TTile : struct, IGemmTile
         where TOutput : struct, IXnorGemmOutput
     {
+        XnorTileCounts.Check<TTile>();
         var kernel = device.Kernel(name, typeof(TTile), accelerator =>
             accelerator.LoadStreamKernel<TOutput, ArrayView<ulong>, ArrayView<ulong>, int, int, int, int>(TiledKernel<TTile, TOutput>));
         kernel(GemmTileShape.Config<TTile>(m, n), output, a, b, m, n, kWords, kBits);
@@ -94,13 +95,10 @@ public static class GpuXnorGemm
 
         var sharedA = SharedMemory.Allocate<ulong>(tileRows * stride);
         var sharedB = SharedMemory.Allocate<ulong>(tileCols * stride);
-        var counts = LocalMemory.Allocate<int>(rowsPerThread * colsPerThread);
-        var bWords = LocalMemory.Allocate<ulong>(colsPerThread);
+        var counts = default(XnorTileCounts);
 
         int x = Group.IdxX, y = Group.IdxY, thread = y * threadCols + x, threads = threadRows * threadCols;
         int rowBase = Grid.IdxY * tileRows, colBase = Grid.IdxX * tileCols;
-        for (int i = 0; i < rowsPerThread * colsPerThread; i++)
-            counts[i] = 0;
 
         for (int k0 = 0; k0 < kWords; k0 += depth)
         {
@@ -116,17 +114,7 @@ public static class GpuXnorGemm
             }
             Group.Barrier();
 
-            for (int w = 0; w < depth; w++)
-            {
-                for (int j = 0; j < colsPerThread; j++)
-                    bWords[j] = sharedB[(x + j * threadCols) * stride + w];
-                for (int i = 0; i < rowsPerThread; i++)
-                {
-                    ulong aWord = sharedA[(y + i * threadRows) * stride + w];
-                    for (int j = 0; j < colsPerThread; j++)
-                        counts[i * colsPerThread + j] += IntrinsicMath.PopCount(aWord ^ bWords[j]);
-                }
-            }
+            counts = XnorTileCounts.Step<TTile>(counts, sharedA, sharedB, x, y);
             Group.Barrier();
         }
 
@@ -139,7 +127,7 @@ public static class GpuXnorGemm
             {
                 int col = colBase + x + j * threadCols;
                 if (col < n)
-                    output.Store(row, col, kBits - 2 * counts[i * colsPerThread + j]);
+                    output.Store(row, col, kBits - 2 * counts.Row(i).Column(j));
             }
         }
     }

@@ -1,5 +1,6 @@
 // XNOR GEMM on the 1-bit tensor cores (mma.sync m16n8k256 .b1, AND + popcount, sm_80 and later) through ILGPU's
 // inline PTX, with an exact warp-shuffle emulation of the same instruction where PTX cannot run (the CPU accelerator).
+using System.Runtime.CompilerServices;
 using BnnDsl.Kernels.Cpu;
 using ILGPU;
 using ILGPU.Runtime;
@@ -78,78 +79,123 @@ public static class GpuXnorGemmTensorCore
         int warpRow = Grid.IdxY * BlockRows + (warp / GroupWarpsN) * (TileM * WarpTilesM);
         int warpCol = Grid.IdxX * BlockCols + (warp % GroupWarpsN) * (TileN * WarpTilesN);
 
-        var acc = LocalMemory.Allocate<int>(WarpTilesM * WarpTilesN * 4);
-        var fragA = LocalMemory.Allocate<uint>(WarpTilesM * 4);
-        var fragB = LocalMemory.Allocate<uint>(WarpTilesN * 2);
-        var rowOnes = LocalMemory.Allocate<int>(WarpTilesM * 2);
-        var colOnes = LocalMemory.Allocate<int>(WarpTilesN);
-        for (int i = 0; i < WarpTilesM * WarpTilesN * 4; i++)
-            acc[i] = 0;
-        for (int i = 0; i < WarpTilesM * 2; i++)
-            rowOnes[i] = 0;
-        for (int j = 0; j < WarpTilesN; j++)
-            colOnes[j] = 0;
-
+        // Every accumulator, fragment and popcount is a struct field or a local, so all of them stay in registers.
+        Strip s0 = default, s1 = default, s2 = default, s3 = default;
+        int ones0 = 0, ones1 = 0, ones2 = 0, ones3 = 0;
         for (int k0 = 0; k0 < kWords; k0 += 4)
         {
-            for (int i = 0; i < WarpTilesM; i++)
-            {
-                int row = warpRow + i * TileM + g;
-                uint a0 = Chunk(a, row, m, kWords, k0, t), a1 = Chunk(a, row + 8, m, kWords, k0, t);
-                uint a2 = Chunk(a, row, m, kWords, k0, 4 + t), a3 = Chunk(a, row + 8, m, kWords, k0, 4 + t);
-                fragA[i * 4] = a0;
-                fragA[i * 4 + 1] = a1;
-                fragA[i * 4 + 2] = a2;
-                fragA[i * 4 + 3] = a3;
-                rowOnes[i * 2] += IntrinsicMath.PopCount(a0) + IntrinsicMath.PopCount(a2);
-                rowOnes[i * 2 + 1] += IntrinsicMath.PopCount(a1) + IntrinsicMath.PopCount(a3);
-            }
-            for (int j = 0; j < WarpTilesN; j++)
-            {
-                int col = warpCol + j * TileN + g;
-                uint b0 = Chunk(b, col, n, kWords, k0, t), b1 = Chunk(b, col, n, kWords, k0, 4 + t);
-                fragB[j * 2] = b0;
-                fragB[j * 2 + 1] = b1;
-                colOnes[j] += IntrinsicMath.PopCount(b0) + IntrinsicMath.PopCount(b1);
-            }
-            for (int i = 0; i < WarpTilesM; i++)
-                for (int j = 0; j < WarpTilesN; j++)
-                {
-                    int o = (i * WarpTilesN + j) * 4;
-                    Ref<int> c0 = acc[o], c1 = acc[o + 1], c2 = acc[o + 2], c3 = acc[o + 3];
-                    Mma(ref c0, ref c1, ref c2, ref c3, fragA[i * 4], fragA[i * 4 + 1], fragA[i * 4 + 2], fragA[i * 4 + 3],
-                        fragB[j * 2], fragB[j * 2 + 1]);
-                    acc[o] = c0.Value;
-                    acc[o + 1] = c1.Value;
-                    acc[o + 2] = c2.Value;
-                    acc[o + 3] = c3.Value;
-                }
+            var b0 = LoadB(b, warpCol + g, n, kWords, k0, t);
+            var b1 = LoadB(b, warpCol + TileN + g, n, kWords, k0, t);
+            var b2 = LoadB(b, warpCol + 2 * TileN + g, n, kWords, k0, t);
+            var b3 = LoadB(b, warpCol + 3 * TileN + g, n, kWords, k0, t);
+            ones0 += b0.Ones;
+            ones1 += b1.Ones;
+            ones2 += b2.Ones;
+            ones3 += b3.Ones;
+            s0 = Strip.Step(s0, LoadA(a, warpRow + g, m, kWords, k0, t), b0, b1, b2, b3);
+            s1 = Strip.Step(s1, LoadA(a, warpRow + TileM + g, m, kWords, k0, t), b0, b1, b2, b3);
+            s2 = Strip.Step(s2, LoadA(a, warpRow + 2 * TileM + g, m, kWords, k0, t), b0, b1, b2, b3);
+            s3 = Strip.Step(s3, LoadA(a, warpRow + 3 * TileM + g, m, kWords, k0, t), b0, b1, b2, b3);
         }
 
-        // Row g's (and g + 8's) popcount is spread over the four lanes of group g, column g's likewise: sum them, then
-        // fetch the popcounts of this lane's output columns 2t and 2t + 1 from the lanes of groups 2t and 2t + 1.
-        for (int i = 0; i < WarpTilesM * 2; i++)
+        // Column g's popcount is spread over the four lanes of group g: sum them, then fetch the popcounts of this
+        // lane's output columns 2t and 2t + 1 of each tile from the lanes of groups 2t and 2t + 1.
+        var columns = new ColumnOnes(
+            ColumnPair(GroupSum(ones0), t), ColumnPair(GroupSum(ones1), t), ColumnPair(GroupSum(ones2), t), ColumnPair(GroupSum(ones3), t));
+        Store(c, m, n, kBits, warpRow + g, warpCol + 2 * t, s0, columns);
+        Store(c, m, n, kBits, warpRow + TileM + g, warpCol + 2 * t, s1, columns);
+        Store(c, m, n, kBits, warpRow + 2 * TileM + g, warpCol + 2 * t, s2, columns);
+        Store(c, m, n, kBits, warpRow + 3 * TileM + g, warpCol + 2 * t, s3, columns);
+    }
+
+    /// <summary>The four accumulators of one m16n8k256 tile in a lane: row g, columns 2t and 2t + 1 (C0, C1), and row g + 8 (C2, C3).</summary>
+    private struct MmaTile
+    {
+        public int C0, C1, C2, C3;
+    }
+
+    /// <summary>A lane's A fragment of a 16-row tile: a0/a2 hold row g, a1/a3 row g + 8.</summary>
+    private struct FragmentA
+    {
+        public uint A0, A1, A2, A3;
+    }
+
+    /// <summary>A lane's B fragment of an 8-column tile (column g) and the popcount of its chunks.</summary>
+    private struct FragmentB
+    {
+        public uint B0, B1;
+
+        public readonly int Ones => IntrinsicMath.PopCount(B0) + IntrinsicMath.PopCount(B1);
+    }
+
+    /// <summary>
+    /// One 16-row strip of a warp's block: its WarpTilesN = 4 tiles along N, and the popcounts of this lane's chunks of
+    /// rows g (<see cref="TopOnes"/>) and g + 8 (<see cref="BottomOnes"/>).
+    /// </summary>
+    private struct Strip
+    {
+        public MmaTile T0, T1, T2, T3;
+        public int TopOnes, BottomOnes;
+
+        /// <summary>The strip after one 256-bit step: four mma with the strip's A fragment, and its rows' popcounts.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Strip Step(Strip s, FragmentA a, FragmentB b0, FragmentB b1, FragmentB b2, FragmentB b3)
         {
-            int ones = rowOnes[i];
-            ones += Warp.ShuffleXor(ones, 1);
-            ones += Warp.ShuffleXor(ones, 2);
-            rowOnes[i] = ones;
+            s.T0 = Mma(s.T0, a, b0);
+            s.T1 = Mma(s.T1, a, b1);
+            s.T2 = Mma(s.T2, a, b2);
+            s.T3 = Mma(s.T3, a, b3);
+            s.TopOnes += IntrinsicMath.PopCount(a.A0) + IntrinsicMath.PopCount(a.A2);
+            s.BottomOnes += IntrinsicMath.PopCount(a.A1) + IntrinsicMath.PopCount(a.A3);
+            return s;
         }
-        for (int j = 0; j < WarpTilesN; j++)
-        {
-            int ones = colOnes[j];
-            ones += Warp.ShuffleXor(ones, 1);
-            ones += Warp.ShuffleXor(ones, 2);
-            int even = Warp.Shuffle(ones, 2 * t * 4), odd = Warp.Shuffle(ones, (2 * t + 1) * 4);
-            for (int i = 0; i < WarpTilesM; i++)
-            {
-                int o = (i * WarpTilesN + j) * 4, row = warpRow + i * TileM + g, col = warpCol + j * TileN + 2 * t;
-                Store(c, m, n, kBits, row, col, rowOnes[i * 2], even, acc[o]);
-                Store(c, m, n, kBits, row, col + 1, rowOnes[i * 2], odd, acc[o + 1]);
-                Store(c, m, n, kBits, row + 8, col, rowOnes[i * 2 + 1], even, acc[o + 2]);
-                Store(c, m, n, kBits, row + 8, col + 1, rowOnes[i * 2 + 1], odd, acc[o + 3]);
-            }
-        }
+    }
+
+    /// <summary>The column popcounts of this lane's outputs: columns 2t (E) and 2t + 1 (O) of each of the four tiles.</summary>
+    private readonly record struct ColumnOnes((int E, int O) T0, (int E, int O) T1, (int E, int O) T2, (int E, int O) T3);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static FragmentA LoadA(ArrayView<ulong> a, int row, int m, int kWords, int k0, int t) => new()
+    {
+        A0 = Chunk(a, row, m, kWords, k0, t),
+        A1 = Chunk(a, row + 8, m, kWords, k0, t),
+        A2 = Chunk(a, row, m, kWords, k0, 4 + t),
+        A3 = Chunk(a, row + 8, m, kWords, k0, 4 + t),
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static FragmentB LoadB(ArrayView<ulong> b, int col, int n, int kWords, int k0, int t) => new()
+    {
+        B0 = Chunk(b, col, n, kWords, k0, t),
+        B1 = Chunk(b, col, n, kWords, k0, 4 + t),
+    };
+
+    /// <summary>The sum of a value over the four lanes of this lane's group.</summary>
+    private static int GroupSum(int value)
+    {
+        value += Warp.ShuffleXor(value, 1);
+        return value + Warp.ShuffleXor(value, 2);
+    }
+
+    /// <summary>The group sums of groups 2t and 2t + 1 (the columns of this lane's accumulators).</summary>
+    private static (int E, int O) ColumnPair(int groupSum, int t) => (Warp.Shuffle(groupSum, 2 * t * 4), Warp.Shuffle(groupSum, (2 * t + 1) * 4));
+
+    /// <summary>Writes a strip's outputs of this lane: row <paramref name="row"/> and row + 8, columns col + 8j and col + 8j + 1 of tile j.</summary>
+    private static void Store(ArrayView<int> c, int m, int n, int kBits, int row, int col, Strip s, ColumnOnes columns)
+    {
+        int top = GroupSum(s.TopOnes), bottom = GroupSum(s.BottomOnes);
+        Store(c, m, n, kBits, row, col, top, bottom, columns.T0, s.T0);
+        Store(c, m, n, kBits, row, col + TileN, top, bottom, columns.T1, s.T1);
+        Store(c, m, n, kBits, row, col + 2 * TileN, top, bottom, columns.T2, s.T2);
+        Store(c, m, n, kBits, row, col + 3 * TileN, top, bottom, columns.T3, s.T3);
+    }
+
+    private static void Store(ArrayView<int> c, int m, int n, int kBits, int row, int col, int top, int bottom, (int E, int O) columns, MmaTile tile)
+    {
+        Store(c, m, n, kBits, row, col, top, columns.E, tile.C0);
+        Store(c, m, n, kBits, row, col + 1, top, columns.O, tile.C1);
+        Store(c, m, n, kBits, row + 8, col, bottom, columns.E, tile.C2);
+        Store(c, m, n, kBits, row + 8, col + 1, bottom, columns.O, tile.C3);
     }
 
     /// <summary>32-bit chunk <paramref name="chunk"/> (0..7) of the 256-bit step at word <paramref name="k0"/> of a row; zero past the rows or K.</summary>
@@ -168,20 +214,22 @@ public static class GpuXnorGemmTensorCore
     }
 
     /// <summary>c += popcount(A AND B) for one m16n8k256 tile: the tensor-core instruction, or its emulation without PTX.</summary>
-    private static void Mma(ref Ref<int> c0, ref Ref<int> c1, ref Ref<int> c2, ref Ref<int> c3,
-        uint a0, uint a1, uint a2, uint a3, uint b0, uint b1)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static MmaTile Mma(MmaTile c, FragmentA a, FragmentB b)
     {
+        Ref<int> c0 = c.C0, c1 = c.C1, c2 = c.C2, c3 = c.C3;
         if (CudaAsm.IsSupported)
         {
-            Input<uint> ia0 = a0, ia1 = a1, ia2 = a2, ia3 = a3, ib0 = b0, ib1 = b1;
+            Input<uint> ia0 = a.A0, ia1 = a.A1, ia2 = a.A2, ia3 = a.A3, ib0 = b.B0, ib1 = b.B1;
             CudaAsm.EmitRef(
                 "mma.sync.aligned.m16n8k256.row.col.s32.b1.b1.s32.and.popc {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};",
                 ref c0, ref c1, ref c2, ref c3, ref ia0, ref ia1, ref ia2, ref ia3, ref ib0, ref ib1);
         }
         else
         {
-            EmulateMma(ref c0.Value, ref c1.Value, ref c2.Value, ref c3.Value, a0, a1, a2, a3, b0, b1);
+            EmulateMma(ref c0.Value, ref c1.Value, ref c2.Value, ref c3.Value, a.A0, a.A1, a.A2, a.A3, b.B0, b.B1);
         }
+        return new MmaTile { C0 = c0.Value, C1 = c1.Value, C2 = c2.Value, C3 = c3.Value };
     }
 
     /// <summary>

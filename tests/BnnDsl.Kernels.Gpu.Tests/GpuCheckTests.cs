@@ -1,4 +1,6 @@
-// The device check program end to end on the CPU accelerator (--smoke), its arguments and its benchmark shapes.
+// The device check program end to end on the CPU accelerator (--smoke, with every kernel's PTX assembled by ptxas),
+// its arguments and its benchmark shapes.
+using System.Text.RegularExpressions;
 using BnnDsl.GpuCheck;
 using BnnDsl.Kernels.Cpu;
 using BnnDsl.Kernels.Gpu;
@@ -8,10 +10,22 @@ namespace BnnDsl.Kernels.Gpu.Tests;
 public class GpuCheckTests
 {
     [Fact]
-    public void SmokeRunPassesEveryCheckAndPrintsTheTableLast()
+    public void SmokeRunPassesEveryCheckAssemblesEveryKernelAndPrintsTheTableLast()
     {
+        string? ptxas = PtxReport.FindPtxas();
+        Assert.True(ptxas is not null, "ptxas not found: run 'bash scripts/fetch-ptxas.sh' (scripts/test.sh does) or set PTXAS to the CUDA toolkit's ptxas.");
+        var ptxDirectory = Directory.CreateTempSubdirectory("bnndsl-ptx-");
         var output = new StringWriter();
-        int code = GpuCheck.GpuCheck.Run(["--smoke", "--device", "cpu"], output);
+        int code;
+        try
+        {
+            code = GpuCheck.GpuCheck.Run(["--smoke", "--device", "cpu", "--ptx", ptxDirectory.FullName], output);
+            AssertPtx(ptxDirectory.FullName, output.ToString());
+        }
+        finally
+        {
+            ptxDirectory.Delete(recursive: true);
+        }
         var lines = output.ToString().Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 
         Assert.True(code == 0, output.ToString());
@@ -32,12 +46,58 @@ public class GpuCheckTests
         Assert.StartsWith("LeNet training images/s", lines[^1]);
     }
 
+    /// <summary>
+    /// Every kernel the smoke run loaded compiled to PTX and ptxas assembled it for sm_90; the tiled XNOR kernels keep
+    /// their accumulators in registers (no stack frame), and the tensor-core kernel holds the real mma instruction.
+    /// </summary>
+    private static void AssertPtx(string directory, string output)
+    {
+        var lines = output.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        Assert.DoesNotContain(lines, line => line.StartsWith("ptx FAILED") || line.StartsWith("ptxas FAILED"));
+        var files = Directory.GetFiles(directory, "*.ptx").Select(Path.GetFileName).ToHashSet();
+        Assert.Contains($"ptx: {files.Count} kernels written to {directory}", lines);
+        Assert.True(files.Count >= 40, $"only {files.Count} kernels compiled");
+        foreach (string kernel in new[] { "xnor-int32.Tile64x64", "xnor-threshold.Tile32x32", "binary-conv-int32.Tile128x64", "binary-conv-threshold.Tile64x64", "softmax-cross-entropy.Single", "adam.Single", "float-conv-fused.Single" })
+            Assert.Contains(kernel + ".ptx", files);
+
+        string tensorCore = File.ReadAllText(Path.Combine(directory, "xnor-tensor-core.GpuXnorGemmTensorCore.ptx"));
+        Assert.Contains("mma.sync.aligned.m16n8k256.row.col.s32.b1.b1.s32.and.popc", tensorCore);
+
+        // One ptxas line per kernel: "name variant regs stack spill-stores spill-loads smem".
+        var resources = lines.Select(line => Regex.Match(line, @"^(\S+) (\S+) +(\d+) +(\d+) +(\d+) +(\d+) +(\d+)$")).Where(m => m.Success)
+            .ToDictionary(m => $"{m.Groups[1].Value}.{m.Groups[2].Value}", m => (Registers: int.Parse(m.Groups[3].Value), Stack: int.Parse(m.Groups[4].Value), Spills: int.Parse(m.Groups[5].Value) + int.Parse(m.Groups[6].Value)));
+        Assert.Equal(files.Count, resources.Count);
+        Assert.All(resources, pair => Assert.True(pair.Value.Registers > 0 && pair.Value.Spills == 0, $"{pair.Key}: {pair.Value}"));
+        foreach (var (kernel, resource) in resources.Where(pair => pair.Key.StartsWith("xnor-") || pair.Key.StartsWith("binary-conv-")))
+            Assert.True(resource.Stack == 0, $"{kernel} keeps {resource.Stack} bytes in local memory: its accumulators left the registers");
+    }
+
+    [Fact]
+    public void PtxasResourceLinesAreParsed()
+    {
+        var kernel = new PtxKernel("xnor-int32", "Tile64x64", "Kernel_TiledKernel", "");
+        const string Messages = """
+            ptxas info    : 0 bytes gmem
+            ptxas info    : Compiling entry function 'Kernel_TiledKernel' for 'sm_90'
+            ptxas info    : Function properties for Kernel_TiledKernel
+                96 bytes stack frame, 8 bytes spill stores, 12 bytes spill loads
+            ptxas info    : Used 48 registers, 9216 bytes smem, 400 bytes cmem[0]
+            """;
+        var result = PtxReport.Parse(kernel, Messages);
+        Assert.Equal((true, 48, 96, 8, 12, 9216), (result.Assembled, result.Registers, result.StackBytes, result.SpillStoreBytes, result.SpillLoadBytes, result.SharedBytes));
+        var plain = PtxReport.Parse(kernel, "ptxas info    : Function properties for K\n    0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads\nptxas info    : Used 10 registers, 380 bytes cmem[0]");
+        Assert.Equal((true, 10, 0, 0), (plain.Assembled, plain.Registers, plain.StackBytes, plain.SharedBytes));
+        Assert.Equal("xnor-int32.Tile64x64.ptx", kernel.FileName);
+        Assert.Equal("sign-pack.ptx", new PtxKernel("sign-pack", "", "K", "").FileName);
+    }
+
     [Fact]
     public void UnknownArgumentPrintsUsageAndExitsWith2()
     {
         var output = new StringWriter();
         Assert.Equal(2, GpuCheck.GpuCheck.Run(["--repeats", "0"], output));
         Assert.Equal(2, GpuCheck.GpuCheck.Run(["--device", "7"], new StringWriter()));
+        Assert.Equal(2, GpuCheck.GpuCheck.Run(["--smoke", "--ptx"], new StringWriter()));
         Assert.Contains("'--repeats'", output.ToString());
         Assert.Contains("usage: bnn-gpu-check", output.ToString());
     }
