@@ -15,10 +15,36 @@ if command -v nvidia-smi > /dev/null 2>&1; then
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
 fi
 
-# cuBLAS ships with the CUDA toolkit, not the driver: add its usual folders when present (ILGPU loads libcublas.so.12/11).
+# cuBLAS ships with the CUDA toolkit or the pip package nvidia-cublas, not the driver: add the toolkit's folders when
+# present, then the wheels' folders holding libcublas.so.13/12/11 (nvidia/cu13/lib, nvidia/cublas/lib under
+# site-packages). The program also searches those folders itself (kernels/Gpu/CuBlasLibrary.cs) and prints the one bound.
 for dir in /usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib; do
   [ -d "$dir" ] && export LD_LIBRARY_PATH="$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 done
+wheel_dirs=""
+if command -v python3 > /dev/null 2>&1; then
+  wheel_dirs=$(timeout 2 python3 -c '
+import glob, os
+try:
+    import nvidia
+    roots = list(nvidia.__path__)
+except Exception:
+    roots = []
+for root in roots:
+    for sub in ("cu13/lib", "cublas/lib"):
+        if glob.glob(os.path.join(root, sub, "libcublas.so.1[123]")):
+            print(os.path.join(root, sub))
+' 2> /dev/null || true)
+fi
+if [ -z "$wheel_dirs" ]; then
+  wheel_dirs=$(timeout 2 find /usr/local/lib /usr/lib /opt "${HOME:-/root}/.local/lib" -maxdepth 6 -name 'libcublas.so.1[123]' \
+    -printf '%h\n' 2> /dev/null | sort -u || true)
+fi
+while IFS= read -r dir; do
+  [ -n "$dir" ] || continue
+  export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$dir"
+  echo "gpu-check: cuBLAS folder $dir: $(cd "$dir" && echo libcublas.so.1[123])"
+done <<< "$wheel_dirs"
 export NVIDIA_TF32_OVERRIDE=0  # the SGEMM baseline is FP32, never TF32
 export DOTNET_CLI_TELEMETRY_OPTOUT=1
 

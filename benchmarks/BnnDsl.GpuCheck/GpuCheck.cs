@@ -65,6 +65,9 @@ public static class GpuCheck
         if (device is null)
             return 1;
         output.WriteLine($"device: {device.Name} ({device.Kind}), max group {device.MaxGroupSize} threads");
+        output.WriteLine(device.IsCuBlasAvailable
+            ? $"cuBLAS: {device.CuBlasLibrary ?? "loaded by the runtime's default search"}"
+            : $"cuBLAS: n/a ({device.CuBlasProblem})");
         int failed = GpuKernelChecks.Run(device, output);
         if (failed > 0)
         {

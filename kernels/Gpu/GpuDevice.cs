@@ -133,6 +133,12 @@ public sealed class GpuDevice : IDisposable
         }
     }
 
+    /// <summary>
+    /// The cuBLAS library bound (a full path where known, e.g. a pip wheel's libcublas.so.13), or null where cuBLAS
+    /// does not run here or the runtime's default search loaded it.
+    /// </summary>
+    public string? CuBlasLibrary => LoadCuBlas() is null ? null : Gpu.CuBlasLibrary.LoadedPath;
+
     /// <summary>cuBLAS bound to this CUDA accelerator's default stream, FP32 math (no TF32, no tensor cores).</summary>
     internal CuBlas CuBlas => LoadCuBlas() ?? throw new InvalidOperationException(
         $"cuBLAS cannot run on this device: {cuBlasProblem} Use GpuSgemmEngine.Tiled.");
@@ -148,12 +154,15 @@ public sealed class GpuDevice : IDisposable
         }
         try
         {
+            Gpu.CuBlasLibrary.Install();
             cuBlas = new CuBlas(cuda) { MathMode = CuBlasMathMode.DefaultMath };
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException
             or NotSupportedException or CuBlasException)
         {
-            cuBlasProblem = $"cuBLAS could not be loaded ({e.GetType().Name}: {e.Message}); install the CUDA toolkit's libcublas or add its folder to LD_LIBRARY_PATH.";
+            cuBlasProblem = Gpu.CuBlasLibrary.LoadedPath is string loaded
+                ? $"cuBLAS at {loaded} loaded, but ILGPU could not bind it ({e.GetType().Name}: {e.Message})."
+                : $"cuBLAS could not be loaded ({e.GetType().Name}: {e.Message}); install the CUDA toolkit's libcublas or the pip package nvidia-cublas, or name its folder in BNN_CUBLAS_DIR or LD_LIBRARY_PATH.";
         }
         return cuBlas;
     }
