@@ -68,7 +68,7 @@ public static class GpuCheck
         output.WriteLine(device.IsCuBlasAvailable
             ? $"cuBLAS: {device.CuBlasLibrary ?? "loaded by the runtime's default search"}"
             : $"cuBLAS: n/a ({device.CuBlasProblem})");
-        int failed = GpuKernelChecks.Run(device, output);
+        int failed = GpuKernelChecks.Run(device, output) + PackedInferenceBenchmark.CheckModels(device.Kind, output);
         if (failed > 0)
         {
             output.WriteLine($"{failed} kernel check(s) failed; no timings taken.");

@@ -46,6 +46,7 @@ public static class GpuSgemm
         where TTile : struct, IGemmTile
     {
         Check(device, transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc);
+        XnorTileCounts.Check<TTile>();
         var kernel = device.Kernel("sgemm", typeof(TTile), accelerator =>
             accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, SgemmShape>(TiledKernel<TTile>));
         var shape = new SgemmShape(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, lda, ldb, ldc, alpha, beta);
@@ -88,14 +89,11 @@ public static class GpuSgemm
 
         var sharedA = SharedMemory.Allocate<float>(tileRows * stride);
         var sharedB = SharedMemory.Allocate<float>(tileCols * stride);
-        var sums = LocalMemory.Allocate<float>(rowsPerThread * colsPerThread);
-        var bValues = LocalMemory.Allocate<float>(colsPerThread);
+        var sums = default(SgemmTileSums);
 
         int x = Group.IdxX, y = Group.IdxY, thread = y * threadCols + x, threads = threadRows * threadCols;
         int rowBase = Grid.IdxY * tileRows, colBase = Grid.IdxX * tileCols;
         int m = shape.M, n = shape.N, k = shape.K;
-        for (int i = 0; i < rowsPerThread * colsPerThread; i++)
-            sums[i] = 0f;
 
         for (int k0 = 0; k0 < k; k0 += depth)
         {
@@ -141,17 +139,7 @@ public static class GpuSgemm
             }
             Group.Barrier();
 
-            for (int p = 0; p < depth; p++)
-            {
-                for (int j = 0; j < colsPerThread; j++)
-                    bValues[j] = sharedB[(x + j * threadCols) * stride + p];
-                for (int i = 0; i < rowsPerThread; i++)
-                {
-                    float aValue = sharedA[(y + i * threadRows) * stride + p];
-                    for (int j = 0; j < colsPerThread; j++)
-                        sums[i * colsPerThread + j] += aValue * bValues[j];
-                }
-            }
+            sums = SgemmTileSums.Step<TTile>(sums, sharedA, sharedB, x, y);
             Group.Barrier();
         }
 
@@ -166,7 +154,7 @@ public static class GpuSgemm
                 if (col >= n)
                     continue;
                 int index = row * shape.Ldc + col;
-                float result = shape.Alpha * sums[i * colsPerThread + j];
+                float result = shape.Alpha * sums.Row(i).Column(j);
                 c[index] = shape.Beta == 0f ? result : result + shape.Beta * c[index];
             }
         }

@@ -34,7 +34,7 @@ internal struct XnorTileCounts
     public CountRow R0, R1, R2, R3, R4, R5, R6, R7;
 
     /// <summary>
-    /// Refuses a tile whose per-thread block the register accumulators do not hold: 4 columns and 4 or 8 rows per
+    /// Refuses a tile whose per-thread block the register accumulators (these and <see cref="SgemmTileSums"/>) do not hold: 4 columns and 4 or 8 rows per
     /// thread (Tile32x32, Tile64x64 and Tile128x64 have that shape).
     /// </summary>
     /// <exception cref="NotSupportedException">Another per-thread block.</exception>
@@ -43,7 +43,7 @@ internal struct XnorTileCounts
         var tile = default(TTile);
         if (tile.ColsPerThread != 4 || tile.RowsPerThread is not (4 or 8))
             throw new NotSupportedException(
-                $"{typeof(TTile).Name} gives each thread {tile.RowsPerThread} x {tile.ColsPerThread} outputs; the XNOR kernels keep 4 or 8 rows x 4 columns per thread in registers. Use Tile32x32, Tile64x64 or Tile128x64, or a tile of that per-thread shape.");
+                $"{typeof(TTile).Name} gives each thread {tile.RowsPerThread} x {tile.ColsPerThread} outputs; the tiled kernels (XNOR GEMM, binary convolution, SGEMM) keep 4 or 8 rows x 4 columns per thread in registers. Use Tile32x32, Tile64x64 or Tile128x64, or a tile of that per-thread shape.");
     }
 
     /// <summary>

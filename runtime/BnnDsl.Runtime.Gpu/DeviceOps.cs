@@ -160,7 +160,7 @@ public static class DeviceOps
     {
         if (channels <= 0 || length % channels != 0)
             throw new ArgumentOutOfRangeException(nameof(channels), channels, $"channels must divide the output length ({length}); pass the channels of one position.");
-        GpuAdd.Forward(device, main, shortcut, output, length);
+        GpuTensorOps.Add(device, main, shortcut, output, length);
         if (signs.Length > 0)
             GpuSignPacking.Pack(device, output, length / channels, channels, signs);
     }
