@@ -95,7 +95,7 @@ public static class GpuBinaryConv2d
         where TTile : struct, IGemmTile
         where TOutput : struct, IXnorGemmOutput
     {
-        XnorTileCounts.Check<TTile>();
+        TileRows<CountRow, ulong>.Check<TTile>();
         var kernel = device.Kernel(name, typeof(TTile), accelerator =>
             accelerator.LoadStreamKernel<TOutput, ArrayView<ulong>, ArrayView<ulong>, ConvGeometry>(TiledKernel<TTile, TOutput>));
         kernel(GemmTileShape.Config<TTile>(geometry.Positions, geometry.Filters), output, input, weights, geometry);
@@ -123,7 +123,7 @@ public static class GpuBinaryConv2d
         var rowImage = SharedMemory.Allocate<int>(tileRows);
         var rowTop = SharedMemory.Allocate<int>(tileRows);
         var rowLeft = SharedMemory.Allocate<int>(tileRows);
-        var counts = default(XnorTileCounts);
+        var counts = default(TileRows<CountRow, ulong>);
 
         int x = Group.IdxX, y = Group.IdxY, thread = y * threadCols + x, threads = threadRows * threadCols;
         int rowBase = Grid.IdxY * tileRows, colBase = Grid.IdxX * tileCols;
@@ -170,7 +170,7 @@ public static class GpuBinaryConv2d
             }
             Group.Barrier();
 
-            counts = XnorTileCounts.Step<TTile>(counts, sharedA, sharedB, x, y);
+            counts = TileRows<CountRow, ulong>.Step<TTile>(counts, sharedA, sharedB, x, y);
             Group.Barrier();
         }
 

@@ -46,7 +46,7 @@ public static class GpuSgemm
         where TTile : struct, IGemmTile
     {
         Check(device, transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc);
-        XnorTileCounts.Check<TTile>();
+        TileRows<SumRow, float>.Check<TTile>();
         var kernel = device.Kernel("sgemm", typeof(TTile), accelerator =>
             accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, SgemmShape>(TiledKernel<TTile>));
         var shape = new SgemmShape(transposeA ? 1 : 0, transposeB ? 1 : 0, m, n, k, lda, ldb, ldc, alpha, beta);
@@ -89,7 +89,7 @@ public static class GpuSgemm
 
         var sharedA = SharedMemory.Allocate<float>(tileRows * stride);
         var sharedB = SharedMemory.Allocate<float>(tileCols * stride);
-        var sums = default(SgemmTileSums);
+        var sums = default(TileRows<SumRow, float>);
 
         int x = Group.IdxX, y = Group.IdxY, thread = y * threadCols + x, threads = threadRows * threadCols;
         int rowBase = Grid.IdxY * tileRows, colBase = Grid.IdxX * tileCols;
@@ -139,7 +139,7 @@ public static class GpuSgemm
             }
             Group.Barrier();
 
-            sums = SgemmTileSums.Step<TTile>(sums, sharedA, sharedB, x, y);
+            sums = TileRows<SumRow, float>.Step<TTile>(sums, sharedA, sharedB, x, y);
             Group.Barrier();
         }
 

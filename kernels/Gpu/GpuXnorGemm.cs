@@ -73,7 +73,7 @@ public static class GpuXnorGemm
         where TTile : struct, IGemmTile
         where TOutput : struct, IXnorGemmOutput
     {
-        XnorTileCounts.Check<TTile>();
+        TileRows<CountRow, ulong>.Check<TTile>();
         var kernel = device.Kernel(name, typeof(TTile), accelerator =>
             accelerator.LoadStreamKernel<TOutput, ArrayView<ulong>, ArrayView<ulong>, int, int, int, int>(TiledKernel<TTile, TOutput>));
         kernel(GemmTileShape.Config<TTile>(m, n), output, a, b, m, n, kWords, kBits);
@@ -95,7 +95,7 @@ public static class GpuXnorGemm
 
         var sharedA = SharedMemory.Allocate<ulong>(tileRows * stride);
         var sharedB = SharedMemory.Allocate<ulong>(tileCols * stride);
-        var counts = default(XnorTileCounts);
+        var counts = default(TileRows<CountRow, ulong>);
 
         int x = Group.IdxX, y = Group.IdxY, thread = y * threadCols + x, threads = threadRows * threadCols;
         int rowBase = Grid.IdxY * tileRows, colBase = Grid.IdxX * tileCols;
@@ -114,7 +114,7 @@ public static class GpuXnorGemm
             }
             Group.Barrier();
 
-            counts = XnorTileCounts.Step<TTile>(counts, sharedA, sharedB, x, y);
+            counts = TileRows<CountRow, ulong>.Step<TTile>(counts, sharedA, sharedB, x, y);
             Group.Barrier();
         }
 
