@@ -14,8 +14,9 @@ namespace BnnDsl.Kernels.Gpu;
 /// <c>p_ab = popcount(A_i AND B_j)</c> with <c>mma.sync.aligned.m16n8k256.row.col.s32.b1.b1.s32.and.popc</c> and the row
 /// and column popcounts <c>p_a</c>, <c>p_b</c> from the fragments it already holds, then writes
 /// <c>K − 2·p_a − 2·p_b + 4·p_ab</c> (popcount(a XOR b) = p_a + p_b − 2·p_ab). Tail bits are zero, so they add nothing.
-/// A group of four warps computes a 128 × 64 block; each warp a 64 × 32 block of 4 × 4 instruction tiles, whose
-/// fragments every thread loads straight from global memory (no shared-memory staging yet).
+/// A group of four warps computes a 128 × 64 block; each warp a 64 × 32 block of 4 × 4 instruction tiles. Per stage
+/// of 512 bits of K the group copies its block's A and B rows into shared memory with coalesced 64-bit loads, then
+/// every lane reads its fragments from there (rows padded so a fragment read is free of bank conflicts).
 /// On a device without PTX (ILGPU's CPU accelerator) every <c>mma</c> is replaced by <see cref="EmulateMma"/>, which
 /// computes the instruction's documented result from the same fragment registers through warp shuffles, so tests
 /// on the CPU accelerator check the fragment layout this kernel assumes; on CUDA it needs compute capability 8.0+.
@@ -33,6 +34,18 @@ public static class GpuXnorGemmTensorCore
 
     /// <summary>Warps per group along M and along N (a group is 4 warps, 128 threads).</summary>
     private const int GroupWarpsM = 2, GroupWarpsN = 2;
+
+    /// <summary>Threads of a group (four warps).</summary>
+    private const int GroupThreads = 32 * GroupWarpsM * GroupWarpsN;
+
+    /// <summary>64-bit words of K staged in shared memory per barrier: two 256-bit mma steps.</summary>
+    private const int StageWords = 8;
+
+    /// <summary>
+    /// 32-bit chunks per staged row: 16, plus 4 of padding, so that the 32 lanes reading a fragment (rows g and chunks t,
+    /// 20·g + t for g &lt; 8, t &lt; 4) hit 32 different shared-memory banks.
+    /// </summary>
+    private const int StageStride = 2 * StageWords + 4;
 
     /// <summary>Rows of A one group computes.</summary>
     public const int BlockRows = TileM * WarpTilesM * GroupWarpsM;
@@ -64,7 +77,7 @@ public static class GpuXnorGemmTensorCore
         var kernel = device.Kernel("xnor-tensor-core", typeof(GpuXnorGemmTensorCore), accelerator =>
             accelerator.LoadStreamKernel<ArrayView<ulong>, ArrayView<ulong>, ArrayView<int>, int, int, int, int>(Kernel));
         var grid = new Index2D((n + BlockCols - 1) / BlockCols, (m + BlockRows - 1) / BlockRows);
-        kernel(new KernelConfig(grid, new Index2D(32 * GroupWarpsN * GroupWarpsM, 1)), a, b, c, m, n, kWords, kBits);
+        kernel(new KernelConfig(grid, new Index2D(GroupThreads, 1)), a, b, c, m, n, kWords, kBits);
     }
 
     /// <summary>
@@ -75,28 +88,40 @@ public static class GpuXnorGemmTensorCore
     /// </summary>
     private static void Kernel(ArrayView<ulong> a, ArrayView<ulong> b, ArrayView<int> c, int m, int n, int kWords, int kBits)
     {
-        int lane = Warp.LaneIdx, warp = Warp.WarpIdx, g = lane >> 2, t = lane & 3;
-        int warpRow = Grid.IdxY * BlockRows + (warp / GroupWarpsN) * (TileM * WarpTilesM);
-        int warpCol = Grid.IdxX * BlockCols + (warp % GroupWarpsN) * (TileN * WarpTilesN);
+        int lane = Warp.LaneIdx, warp = Warp.WarpIdx, g = lane >> 2, t = lane & 3, thread = Group.IdxX;
+        int blockRow = Grid.IdxY * BlockRows, blockCol = Grid.IdxX * BlockCols;
+        int warpRow = (warp / GroupWarpsN) * (TileM * WarpTilesM), warpCol = (warp % GroupWarpsN) * (TileN * WarpTilesN);
+        var sharedA = SharedMemory.Allocate<uint>(BlockRows * StageStride);
+        var sharedB = SharedMemory.Allocate<uint>(BlockCols * StageStride);
 
         // Every accumulator, fragment and popcount is a struct field or a local, so all of them stay in registers.
         Strip s0 = default, s1 = default, s2 = default, s3 = default;
         int ones0 = 0, ones1 = 0, ones2 = 0, ones3 = 0;
-        for (int k0 = 0; k0 < kWords; k0 += 4)
+        for (int k0 = 0; k0 < kWords; k0 += StageWords)
         {
-            var b0 = LoadB(b, warpCol + g, n, kWords, k0, t);
-            var b1 = LoadB(b, warpCol + TileN + g, n, kWords, k0, t);
-            var b2 = LoadB(b, warpCol + 2 * TileN + g, n, kWords, k0, t);
-            var b3 = LoadB(b, warpCol + 3 * TileN + g, n, kWords, k0, t);
-            ones0 += b0.Ones;
-            ones1 += b1.Ones;
-            ones2 += b2.Ones;
-            ones3 += b3.Ones;
-            s0 = Strip.Step(s0, LoadA(a, warpRow + g, m, kWords, k0, t), b0, b1, b2, b3);
-            s1 = Strip.Step(s1, LoadA(a, warpRow + TileM + g, m, kWords, k0, t), b0, b1, b2, b3);
-            s2 = Strip.Step(s2, LoadA(a, warpRow + 2 * TileM + g, m, kWords, k0, t), b0, b1, b2, b3);
-            s3 = Strip.Step(s3, LoadA(a, warpRow + 3 * TileM + g, m, kWords, k0, t), b0, b1, b2, b3);
+            Stage(a, m, kWords, k0, blockRow, BlockRows, sharedA, thread);
+            Stage(b, n, kWords, k0, blockCol, BlockCols, sharedB, thread);
+            Group.Barrier();
+            for (int step = 0; step < StageWords / 4 && k0 + 4 * step < kWords; step++)
+            {
+                int chunk = 8 * step + t;
+                var b0 = LoadB(sharedB, warpCol + g, chunk);
+                var b1 = LoadB(sharedB, warpCol + TileN + g, chunk);
+                var b2 = LoadB(sharedB, warpCol + 2 * TileN + g, chunk);
+                var b3 = LoadB(sharedB, warpCol + 3 * TileN + g, chunk);
+                ones0 += b0.Ones;
+                ones1 += b1.Ones;
+                ones2 += b2.Ones;
+                ones3 += b3.Ones;
+                s0 = Strip.Step(s0, LoadA(sharedA, warpRow + g, chunk), b0, b1, b2, b3);
+                s1 = Strip.Step(s1, LoadA(sharedA, warpRow + TileM + g, chunk), b0, b1, b2, b3);
+                s2 = Strip.Step(s2, LoadA(sharedA, warpRow + 2 * TileM + g, chunk), b0, b1, b2, b3);
+                s3 = Strip.Step(s3, LoadA(sharedA, warpRow + 3 * TileM + g, chunk), b0, b1, b2, b3);
+            }
+            Group.Barrier();
         }
+        warpRow += blockRow;
+        warpCol += blockCol;
 
         // Column g's popcount is spread over the four lanes of group g: sum them, then fetch the popcounts of this
         // lane's output columns 2t and 2t + 1 of each tile from the lanes of groups 2t and 2t + 1.
@@ -154,20 +179,39 @@ public static class GpuXnorGemmTensorCore
     /// <summary>The column popcounts of this lane's outputs: columns 2t (E) and 2t + 1 (O) of each of the four tiles.</summary>
     private readonly record struct ColumnOnes((int E, int O) T0, (int E, int O) T1, (int E, int O) T2, (int E, int O) T3);
 
+    /// <summary>
+    /// Copies words k0 .. k0 + <see cref="StageWords"/> of <paramref name="rows"/> rows from <paramref name="first"/>
+    /// into shared memory as 32-bit chunks, <see cref="StageStride"/> chunks per row; zero past the matrix's rows or K.
+    /// Eight consecutive threads read one row's 64 contiguous bytes, so the global loads are coalesced.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static FragmentA LoadA(ArrayView<ulong> a, int row, int m, int kWords, int k0, int t) => new()
+    private static void Stage(ArrayView<ulong> matrix, int count, int kWords, int k0, int first, int rows, ArrayView<uint> shared, int thread)
     {
-        A0 = Chunk(a, row, m, kWords, k0, t),
-        A1 = Chunk(a, row + 8, m, kWords, k0, t),
-        A2 = Chunk(a, row, m, kWords, k0, 4 + t),
-        A3 = Chunk(a, row + 8, m, kWords, k0, 4 + t),
+        for (int e = thread; e < rows * StageWords; e += GroupThreads)
+        {
+            int r = e / StageWords, w = e - r * StageWords, row = first + r, word = k0 + w;
+            ulong value = row < count && word < kWords ? matrix[(long)row * kWords + word] : 0UL;
+            shared[r * StageStride + 2 * w] = (uint)value;
+            shared[r * StageStride + 2 * w + 1] = (uint)(value >> 32);
+        }
+    }
+
+    /// <summary>This lane's A fragment of the 16-row tile whose row g is block row <paramref name="row"/>, at 32-bit chunk <paramref name="chunk"/> (8·step + t) of the stage.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static FragmentA LoadA(ArrayView<uint> shared, int row, int chunk) => new()
+    {
+        A0 = shared[row * StageStride + chunk],
+        A1 = shared[(row + 8) * StageStride + chunk],
+        A2 = shared[row * StageStride + chunk + 4],
+        A3 = shared[(row + 8) * StageStride + chunk + 4],
     };
 
+    /// <summary>This lane's B fragment of the 8-column tile whose column g is block column <paramref name="col"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static FragmentB LoadB(ArrayView<ulong> b, int col, int n, int kWords, int k0, int t) => new()
+    private static FragmentB LoadB(ArrayView<uint> shared, int col, int chunk) => new()
     {
-        B0 = Chunk(b, col, n, kWords, k0, t),
-        B1 = Chunk(b, col, n, kWords, k0, 4 + t),
+        B0 = shared[col * StageStride + chunk],
+        B1 = shared[col * StageStride + chunk + 4],
     };
 
     /// <summary>The sum of a value over the four lanes of this lane's group.</summary>
@@ -196,15 +240,6 @@ public static class GpuXnorGemmTensorCore
         Store(c, m, n, kBits, row, col + 1, top, columns.O, tile.C1);
         Store(c, m, n, kBits, row + 8, col, bottom, columns.E, tile.C2);
         Store(c, m, n, kBits, row + 8, col + 1, bottom, columns.O, tile.C3);
-    }
-
-    /// <summary>32-bit chunk <paramref name="chunk"/> (0..7) of the 256-bit step at word <paramref name="k0"/> of a row; zero past the rows or K.</summary>
-    private static uint Chunk(ArrayView<ulong> matrix, int row, int rows, int kWords, int k0, int chunk)
-    {
-        int word = k0 + (chunk >> 1);
-        if (row >= rows || word >= kWords)
-            return 0;
-        return (uint)(matrix[(long)row * kWords + word] >> (32 * (chunk & 1)));
     }
 
     private static void Store(ArrayView<int> c, int m, int n, int kBits, int row, int col, int rowOnes, int colOnes, int both)
