@@ -170,7 +170,7 @@ public static class GpuBinaryConv2d
             }
             Group.Barrier();
 
-            counts = TileRows<CountRow, ulong>.Step<TTile>(counts, sharedA, sharedB, x, y);
+            counts = TileRows<CountRow, ulong>.Step<TTile>(counts, sharedA, sharedB, x, y, Math.Min(depth, rowWords - k0));
             Group.Barrier();
         }
 

@@ -139,7 +139,7 @@ public static class GpuSgemm
             }
             Group.Barrier();
 
-            sums = TileRows<SumRow, float>.Step<TTile>(sums, sharedA, sharedB, x, y);
+            sums = TileRows<SumRow, float>.Step<TTile>(sums, sharedA, sharedB, x, y, Math.Min(depth, k - k0));
             Group.Barrier();
         }
 

@@ -114,7 +114,7 @@ public static class GpuXnorGemm
             }
             Group.Barrier();
 
-            counts = TileRows<CountRow, ulong>.Step<TTile>(counts, sharedA, sharedB, x, y);
+            counts = TileRows<CountRow, ulong>.Step<TTile>(counts, sharedA, sharedB, x, y, Math.Min(depth, kWords - k0));
             Group.Barrier();
         }
 

@@ -80,17 +80,19 @@ internal struct TileRows<TRow, TValue>
     }
 
     /// <summary>
-    /// Adds one shared-memory step: for each of the tile's Depth elements p of K, A[row][p] with B[col][p] for this
-    /// thread's rows y + i·ThreadRows and columns x + j·ThreadCols, from tiles whose rows are Depth + 1 elements apart.
+    /// Adds one shared-memory step: for the first <paramref name="count"/> (at most Depth) elements p of K staged,
+    /// A[row][p] with B[col][p] for this thread's rows y + i·ThreadRows and columns x + j·ThreadCols, from tiles whose
+    /// rows are Depth + 1 elements apart. The last step of a K that is not a multiple of Depth passes what is left,
+    /// so no zero element is computed (K = 576 bits, a 3×3 window of 64 channels, is 9 words: 8 + 1, not 8 + 8).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static TileRows<TRow, TValue> Step<TTile>(TileRows<TRow, TValue> c, ArrayView<TValue> sharedA, ArrayView<TValue> sharedB, int x, int y)
+    public static TileRows<TRow, TValue> Step<TTile>(TileRows<TRow, TValue> c, ArrayView<TValue> sharedA, ArrayView<TValue> sharedB, int x, int y, int count)
         where TTile : struct, IGemmTile
     {
         var tile = default(TTile);
         var rows = default(TRow);
-        int rowStep = tile.ThreadRows, colStep = tile.ThreadCols, depth = tile.Depth, stride = depth + 1;
-        for (int p = 0; p < depth; p++)
+        int rowStep = tile.ThreadRows, colStep = tile.ThreadCols, stride = tile.Depth + 1;
+        for (int p = 0; p < count; p++)
         {
             TValue b0 = sharedB[x * stride + p], b1 = sharedB[(x + colStep) * stride + p];
             TValue b2 = sharedB[(x + 2 * colStep) * stride + p], b3 = sharedB[(x + 3 * colStep) * stride + p];
