@@ -14,6 +14,8 @@ fi
 if command -v nvidia-smi > /dev/null 2>&1; then
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
 fi
+# ILGPU imports the driver as "cuda"; the program loads libcuda.so.1 itself (CudaDriverLibrary). Show what is there.
+echo "gpu-check: driver libraries: $( (ldconfig -p 2> /dev/null | grep -o 'libcuda\.so[.0-9]*' | sort -u | tr '\n' ' ') || true)"
 
 # cuBLAS ships with the CUDA toolkit or the pip package nvidia-cublas, not the driver: add the toolkit's folders when
 # present, then the wheels' folders holding libcublas.so.13/12/11 (nvidia/cu13/lib, nvidia/cublas/lib under

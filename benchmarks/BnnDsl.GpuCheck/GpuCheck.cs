@@ -65,6 +65,8 @@ public static class GpuCheck
         if (device is null)
             return 1;
         output.WriteLine($"device: {device.Name} ({device.Kind}), max group {device.MaxGroupSize} threads");
+        if (device.Kind == GpuDeviceKind.Cuda)
+            output.WriteLine($"CUDA driver: {GpuDevice.CudaDriverLibrary ?? "loaded by the runtime's default search"}");
         output.WriteLine(device.IsCuBlasAvailable
             ? $"cuBLAS: {device.CuBlasLibrary ?? "loaded by the runtime's default search"}"
             : $"cuBLAS: n/a ({device.CuBlasProblem})");

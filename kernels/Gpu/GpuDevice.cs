@@ -134,6 +134,12 @@ public sealed class GpuDevice : IDisposable
     }
 
     /// <summary>
+    /// The CUDA driver library ILGPU bound through <see cref="Gpu.CudaDriverLibrary"/> (<c>libcuda.so.1</c>, or the
+    /// <c>libcuda.so</c> link), or null where the runtime's default search found it or no driver was found.
+    /// </summary>
+    public static string? CudaDriverLibrary => Gpu.CudaDriverLibrary.Loaded;
+
+    /// <summary>
     /// The cuBLAS library bound (a full path where known, e.g. a pip wheel's libcublas.so.13), or null where cuBLAS
     /// does not run here or the runtime's default search loaded it.
     /// </summary>
@@ -177,6 +183,7 @@ public sealed class GpuDevice : IDisposable
 
     private static bool ProbeCuda()
     {
+        Gpu.CudaDriverLibrary.Install();
         try
         {
             using var probe = Context.Create(b => b.Cuda());
