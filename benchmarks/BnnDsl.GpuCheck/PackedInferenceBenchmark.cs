@@ -38,7 +38,7 @@ internal static class PackedInferenceBenchmark
 
     /// <summary>
     /// The packed models whose plans use the device runtime's other steps, each run on the device and on the CPU
-    /// interpreter (<see cref="Compare"/>): a packed flatten of 16 channels (repack) before a binary dense layer, residual blocks of binary convolutions with float outputs (XNOR scale-bias,
+    /// interpreter (<see cref="Compare"/>): a packed flatten of 16 channels (repack) before a binary dense layer, residual blocks of binary convolutions and a binary dense layer with float outputs (XNOR scale-bias,
     /// residual add, a float 1×1 shortcut after an average pool, a lone BatchNorm), and 2-bit layers (bit planes,
     /// the bit-serial GEMM, the quantizer). One check line each.
     /// </summary>
@@ -126,14 +126,18 @@ internal static class PackedInferenceBenchmark
         new FullyConnectedAttribute(10), new SoftmaxCrossEntropyAttribute(),
     ]);
 
-    /// <summary>Residual blocks of one-padded and zero-padded binary convolutions, a float 1×1 shortcut after an average pool, ReLU, pooling, a lone BatchNorm.</summary>
+    /// <summary>
+    /// Residual blocks of one-padded and zero-padded binary convolutions, a float 1×1 shortcut after an average pool,
+    /// ReLU, pooling, a lone BatchNorm, and a binary dense layer whose BatchNorm feeds a float layer (scale-bias output).
+    /// </summary>
     private static readonly (TensorShape Input, LayerAttribute[] Layers) Residual = (TensorShape.Image(3, 8, 8),
     [
         new ConvolutionAttribute(16, 3) { Pad = 1 }, new BatchNormAttribute(),
         new ResidualAttribute(), new QActivationAttribute(1), new QConvolutionAttribute(16, 3) { Pad = 1 }, new BatchNormAttribute(), new EndResidualAttribute(),
         new ResidualAttribute(), new QActivationAttribute(1), new QConvolutionAttribute(24, 3) { Stride = 2, Pad = 1, Padding = Padding.Zero }, new BatchNormAttribute(),
         new ShortcutAttribute(), new AvgPoolAttribute(2), new ConvolutionAttribute(24, 1), new BatchNormAttribute(), new EndResidualAttribute(),
-        new ReLUAttribute(), new MaxPoolAttribute(2), new GlobalAvgPoolAttribute(), new BatchNormAttribute(), new FullyConnectedAttribute(3),
+        new ReLUAttribute(), new MaxPoolAttribute(2), new GlobalAvgPoolAttribute(), new BatchNormAttribute(),
+        new QActivationAttribute(1), new QFullyConnectedAttribute(8), new BatchNormAttribute(), new FullyConnectedAttribute(3),
         new SoftmaxCrossEntropyAttribute(),
     ]);
 
