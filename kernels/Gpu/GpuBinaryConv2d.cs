@@ -96,6 +96,10 @@ public static class GpuBinaryConv2d
         where TOutput : struct, IXnorGemmOutput
     {
         TileRows<CountRow, ulong>.Check<TTile>();
+        var tile = default(TTile);
+        if (tile.ThreadRows * tile.ThreadCols % tile.Depth != 0)
+            throw new NotSupportedException(
+                $"{typeof(TTile).Name} has {tile.ThreadRows * tile.ThreadCols} threads, not a multiple of its Depth {tile.Depth}; the convolution's staging gives each thread one word of every step. Use Tile32x32, Tile64x64 or Tile128x64.");
         var kernel = device.Kernel(name, typeof(TTile), accelerator =>
             accelerator.LoadStreamKernel<TOutput, ArrayView<ulong>, ArrayView<ulong>, ConvGeometry>(TiledKernel<TTile, TOutput>));
         kernel(GemmTileShape.Config<TTile>(geometry.Positions, geometry.Filters), output, input, weights, geometry);
@@ -146,22 +150,33 @@ public static class GpuBinaryConv2d
         }
         Group.Barrier();
 
+        // A thread stages the same word w of every step (threads is a multiple of Depth), for rows thread / Depth,
+        // + threads / Depth, ...: its tap and channel word advance by fixed amounts per step, so the staging loop
+        // needs one division per step (tap -> ky, kx) instead of two per staged word.
+        int stageWord = thread % depth, tapStep = depth / channelWords, wordStep = depth - tapStep * channelWords;
+        int tap = stageWord / channelWords, channelWord = stageWord - tap * channelWords;
         for (int k0 = 0; k0 < rowWords; k0 += depth)
         {
-            for (int e = thread; e < tileRows * depth; e += threads)
+            int ky = tap / g.KernelW, kx = tap - ky * g.KernelW;
+            bool inK = k0 + stageWord < rowWords;
+            for (int r = thread / depth; r < tileRows; r += threads / depth)
             {
-                int r = e / depth, w = e - r * depth, word = k0 + w;
                 int image = rowImage[r];
                 ulong value = 0UL;
-                if (image >= 0 && word < rowWords)
+                if (image >= 0 && inK)
                 {
-                    int tap = word / channelWords, channelWord = word - tap * channelWords;
-                    int ky = tap / g.KernelW, kx = tap - ky * g.KernelW;
                     int iy = rowTop[r] + ky, ix = rowLeft[r] + kx;
                     if (iy >= 0 && iy < g.Height && ix >= 0 && ix < g.Width)
                         value = input[image + (iy * g.Width + ix) * channelWords + channelWord];
                 }
-                sharedA[r * stride + w] = value;
+                sharedA[r * stride + stageWord] = value;
+            }
+            tap += tapStep;
+            channelWord += wordStep;
+            if (channelWord >= channelWords)
+            {
+                channelWord -= channelWords;
+                tap++;
             }
             for (int e = thread; e < tileCols * depth; e += threads)
             {
