@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The device check, run on the GPU server with the repository and artifacts/gpu-check/ (from scripts/gpu-publish.sh):
 # the GPU kernel checks on CUDA, then XNOR GEMM vs cuBLAS SGEMM (FP32, TF32 off) vs our SGEMM; the table comes last.
-# Usage: bash scripts/gpu-check.sh [bnn-gpu-check arguments, e.g. --repeats 10]
+# Usage: bash scripts/gpu-check.sh [bnn-gpu-check arguments, e.g. --repeats 10 --ptx DIR --mnist-epochs 2]
+# (GPU_CHECK_MNIST=0 leaves out the MNIST training check that runs when artifacts/gpu-check/mnist exists.)
 # Exit code: the program's (0 passed, 1 a check failed, 2 no CUDA device or bad arguments); 124 after the time limit.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -50,8 +51,21 @@ done <<< "$wheel_dirs"
 export NVIDIA_TF32_OVERRIDE=0  # the SGEMM baseline is FP32, never TF32
 export DOTNET_CLI_TELEMETRY_OPTOUT=1
 
+# LeNet on MNIST, device against CPU (issue 7: same accuracy): gpu-publish.sh packs MNIST gzipped beside the program.
+# Unpacked into a temporary folder unless the arguments name --mnist already or GPU_CHECK_MNIST=0.
+args=("$@")
+if [ "${GPU_CHECK_MNIST:-1}" != 0 ] && [ -d artifacts/gpu-check/mnist ] && [[ " $* " != *" --mnist "* ]]; then
+  mnist=$(mktemp -d)
+  trap 'rm -rf "$mnist"' EXIT
+  for file in artifacts/gpu-check/mnist/*.gz; do
+    gzip -dc "$file" > "$mnist/$(basename "$file" .gz)"
+  done
+  args+=(--mnist "$mnist")
+  echo "gpu-check: MNIST unpacked into $mnist (LeNet training check, device against CPU)"
+fi
+
 # The whole check finishes within 8 minutes; stop it at 7m50s whatever happens.
-timeout --kill-after=10 "${GPU_CHECK_TIMEOUT_S:-470}" "$exe" "$@"
+timeout --kill-after=10 "${GPU_CHECK_TIMEOUT_S:-470}" "$exe" "${args[@]}"
 status=$?
 if [ "$status" -eq 124 ]; then
   echo "gpu-check: stopped at the time limit (${GPU_CHECK_TIMEOUT_S:-470} s)" >&2

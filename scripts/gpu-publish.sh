@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Publishes the device check (benchmarks/BnnDsl.GpuCheck, program bnn-gpu-check) self-contained for linux-x64 into
-# artifacts/gpu-check/, prints its size and checks that it and the repository together stay under 60 MiB.
+# artifacts/gpu-check/, adds MNIST compressed (artifacts/gpu-check/mnist/*.gz, 11 MiB, for the device-vs-CPU LeNet
+# training check: the GPU server cannot download it), prints the size and checks that it and the repository together
+# stay under 60 MiB.
 # Usage: bash scripts/gpu-publish.sh [--untrimmed]
 #   default      trimmed (TrimMode partial: the framework is trimmed, CoreLib, ILGPU and our assemblies stay whole), ~30 MiB
 #   --untrimmed  nothing trimmed, one compressed single-file executable, ~39 MiB: the fallback if trimming ever breaks ILGPU
@@ -24,6 +26,14 @@ else
   dotnet publish "${common[@]}" -p:PublishSingleFile=true -p:EnableCompressionInSingleFile=true \
     -p:IncludeNativeLibrariesForSelfExtract=true
 fi
+
+# MNIST for `bnn-gpu-check --mnist`: the four IDX files from the cache (fetched if missing), gzip -9, 11 MiB.
+mnist=$(bash scripts/fetch-mnist.sh)
+mkdir -p "$out/mnist"
+for file in "$mnist"/*-ubyte; do
+  gzip -9 -c "$file" > "$out/mnist/$(basename "$file").gz.tmp"
+  mv -f "$out/mnist/$(basename "$file").gz.tmp" "$out/mnist/$(basename "$file").gz"
+done
 
 payload=$(du -sb "$out" | cut -f1)
 repo=$(git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -n 1 | cut -f1)

@@ -1,6 +1,7 @@
 // The device check: opens the accelerator, runs the kernel checks, times the GEMM shapes and prints one table last.
 using BnnDsl.Kernels.Cpu;
 using BnnDsl.Kernels.Gpu;
+using BnnDsl.Runtime.Data;
 
 namespace BnnDsl.GpuCheck;
 
@@ -9,12 +10,14 @@ namespace BnnDsl.GpuCheck;
 /// times M = N = K = 4096 and the ResNet-18 3×3 convolution GEMMs at batch 256, then LeNet packed inference at batch
 /// 1024 on the device against the CPU interpreter; with <c>--smoke</c> it runs tiny
 /// shapes on any accelerator (the CPU accelerator in CI). With <c>--ptx DIR</c> it also writes the PTX of every kernel it
-/// ran into DIR and assembles each with ptxas for sm_90 (<see cref="PtxReport"/>), before the table. Exit code 0: every check and validation passed; 1: one
+/// ran into DIR and assembles each with ptxas for sm_90 (<see cref="PtxReport"/>), before the table; with
+/// <c>--mnist DIR</c> it trains LeNet on the MNIST files in DIR on the device and on the CPU and requires the same test
+/// accuracy (<see cref="LeNetMnistCheck"/>; <c>--mnist-epochs</c>, default 1, <c>--mnist-samples</c>, default all). Exit code 0: every check and validation passed; 1: one
 /// failed; 2: bad arguments or no CUDA device.
 /// </summary>
 public static class GpuCheck
 {
-    private const string Usage = "usage: bnn-gpu-check [--smoke] [--device auto|cpu|cuda] [--repeats N] [--ptx DIR]";
+    private const string Usage = "usage: bnn-gpu-check [--smoke] [--device auto|cpu|cuda] [--repeats N] [--ptx DIR] [--mnist DIR [--mnist-epochs N] [--mnist-samples N]]";
 
     /// <summary>Runs the check, writing progress and the final table to <paramref name="output"/>; returns the exit code.</summary>
     public static int Run(string[] args, TextWriter output)
@@ -22,7 +25,8 @@ public static class GpuCheck
         bool smoke = false;
         var kind = GpuDeviceKind.Auto;
         int repeats = 20;
-        string? ptxDirectory = null;
+        string? ptxDirectory = null, mnistDirectory = null;
+        int mnistEpochs = 1, mnistSamples = 0;
         for (int i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -34,6 +38,15 @@ public static class GpuCheck
                     i++;
                     break;
                 case "--repeats" when i + 1 < args.Length && int.TryParse(args[i + 1], out repeats) && repeats > 0:
+                    i++;
+                    break;
+                case "--mnist" when i + 1 < args.Length && args[i + 1].Length > 0 && !args[i + 1].StartsWith("--", StringComparison.Ordinal):
+                    mnistDirectory = args[++i];
+                    break;
+                case "--mnist-epochs" when i + 1 < args.Length && int.TryParse(args[i + 1], out mnistEpochs) && mnistEpochs > 0:
+                    i++;
+                    break;
+                case "--mnist-samples" when i + 1 < args.Length && int.TryParse(args[i + 1], out mnistSamples) && mnistSamples >= 128:
                     i++;
                     break;
                 case "--ptx" when i + 1 < args.Length && args[i + 1].Length > 0 && !args[i + 1].StartsWith("--", StringComparison.Ordinal):
@@ -108,13 +121,28 @@ public static class GpuCheck
             output.WriteLine($"validation FAILED: {e.Message}");
             return 1;
         }
+        MnistTraining? mnist = null;
+        if (mnistDirectory is not null)
+        {
+            try
+            {
+                mnist = LeNetMnistCheck.Run(device.Kind, mnistDirectory, mnistEpochs, mnistSamples, output);
+            }
+            catch (DataFormatException e)
+            {
+                output.WriteLine($"check LeNet MNIST training: FAILED: {e.Message}");
+                return 1;
+            }
+        }
         int ptxFailed = ptxDirectory is null ? 0 : PtxReport.Write(device, ptxDirectory, output);
-        ResultTable.Write(output, device, timings, inference, training, smoke);
+        ResultTable.Write(output, device, timings, inference, training, smoke, mnist);
         if (tensorCoresFailed)
             output.WriteLine("The tensor-core XNOR GEMM failed its check (above), so its columns read n/a; every other check passed.");
         if (ptxFailed > 0)
             output.WriteLine($"{ptxFailed} kernel(s) failed to compile to PTX or to assemble with ptxas (above).");
-        return tensorCoresFailed || ptxFailed > 0 ? 1 : 0;
+        if (mnist is { Agrees: false })
+            output.WriteLine("LeNet trained on the device did not reach the CPU's test accuracy (above).");
+        return tensorCoresFailed || ptxFailed > 0 || mnist is { Agrees: false } ? 1 : 0;
     }
 
     /// <summary>Opens the device, or writes why it cannot (a driver or GPU architecture ILGPU cannot use) and returns null.</summary>

@@ -56,7 +56,7 @@ internal static class LeNetTrainingBenchmark
     }
 
     /// <summary>examples/LeNet: conv 64@5 + BN + pool + sign, binary conv 64@5 + BN + pool + sign, binary dense 512 + BN + sign, dense 10.</summary>
-    private static NetworkSpec LeNet() => Infer("LeNet", TensorShape.Image(1, 28, 28),
+    internal static NetworkSpec LeNet() => Infer("LeNet", TensorShape.Image(1, 28, 28),
         new ConvolutionAttribute(64, 5), new BatchNormAttribute(), new MaxPoolAttribute(2), new QActivationAttribute(1),
         new QConvolutionAttribute(64, 5), new BatchNormAttribute(), new MaxPoolAttribute(2), new QActivationAttribute(1),
         new FlattenAttribute(), new QFullyConnectedAttribute(512), new BatchNormAttribute(), new QActivationAttribute(1),
@@ -68,6 +68,6 @@ internal static class LeNetTrainingBenchmark
         new FlattenAttribute(), new QFullyConnectedAttribute(32), new BatchNormAttribute(), new QActivationAttribute(1),
         new FullyConnectedAttribute(10), new SoftmaxCrossEntropyAttribute());
 
-    private static NetworkSpec Infer(string name, TensorShape input, params LayerAttribute[] layers) =>
+    internal static NetworkSpec Infer(string name, TensorShape input, params LayerAttribute[] layers) =>
         ShapeInference.Infer(new NetworkSpec(name, input, new EquatableArray<LayerSpec>(layers.Select(l => l.ToLayerSpec())))).GetNetworkOrThrow();
 }

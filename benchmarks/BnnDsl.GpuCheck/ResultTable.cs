@@ -5,8 +5,9 @@ namespace BnnDsl.GpuCheck;
 
 internal static class ResultTable
 {
-    /// <summary>Writes the table; "n/a" where cuBLAS could not run, with the reason below the table.</summary>
-    public static void Write(TextWriter output, GpuDevice device, IReadOnlyList<GemmTiming> timings, PackedInferenceTiming inference, TrainingTiming training, bool smoke)
+    /// <summary>Writes the table; "n/a" where cuBLAS could not run, with the reason below the table; the MNIST training line last when it ran.</summary>
+    public static void Write(TextWriter output, GpuDevice device, IReadOnlyList<GemmTiming> timings, PackedInferenceTiming inference, TrainingTiming training, bool smoke,
+        MnistTraining? mnist = null)
     {
         output.WriteLine();
         output.WriteLine($"GPU GEMM results on {device.Name} ({device.Kind}){(smoke ? ", smoke shapes" : "")}: TOPS = 2*M*N*K / s / 1e12, K in bits for XNOR");
@@ -40,6 +41,8 @@ internal static class ResultTable
             output.WriteLine($"cuBLAS n/a: {note}");
         output.WriteLine($"LeNet packed inference images/s at batch {inference.Batch}: device {inference.DeviceImagesPerSecond:N0}, CPU interpreter ({Environment.ProcessorCount} cores) {inference.CpuImagesPerSecond:N0}, device/CPU {inference.DeviceImagesPerSecond / inference.CpuImagesPerSecond:F2}x");
         output.WriteLine($"LeNet training images/s: {training.ImagesPerSecond:F0} ({training.Network}, batch {training.Batch}, {training.Steps} steps of DeviceNetwork.TrainStep: batch up, forward, loss, backward, Adam, loss down)");
+        if (mnist is not null)
+            output.WriteLine($"LeNet MNIST, {mnist.Epochs} epoch(s) of {mnist.Samples} images: test accuracy device {mnist.DeviceAccuracy:P2} in {mnist.DeviceSeconds:F1} s, CPU ({Environment.ProcessorCount} cores) {mnist.CpuAccuracy:P2} in {mnist.CpuSeconds:F1} s{(mnist.Agrees ? "" : " (NOT within 0.5 points)")}");
     }
 
     /// <summary>Two decimals, or three significant digits in exponent form below 0.01 (the CPU accelerator's tiny rates).</summary>

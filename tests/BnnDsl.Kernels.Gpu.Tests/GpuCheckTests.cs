@@ -2,6 +2,8 @@
 // its arguments and its benchmark shapes.
 using System.Text.RegularExpressions;
 using BnnDsl.GpuCheck;
+using BnnDsl.Runtime.Data;
+using BnnDsl.Runtime.Devices;
 using BnnDsl.Kernels.Cpu;
 using BnnDsl.Kernels.Gpu;
 
@@ -109,6 +111,52 @@ public class GpuCheckTests
         Assert.Equal("sign-pack.ptx", new PtxKernel("sign-pack", "", "K", "").FileName);
     }
 
+    /// <summary>
+    /// The --mnist check's orchestration on the first 512 MNIST images with a 1×28×28 miniature of LeNet at batch 32:
+    /// two Trainer runs with one recipe and seed, their test accuracies compared and printed, the temporary checkpoint
+    /// folders removed. Both runs are on the host here (equal, since the host is deterministic): a 28×28 network takes
+    /// tens of seconds per step on the CPU accelerator, and DeviceTrainerTests covers training on a device.
+    /// </summary>
+    [Fact]
+    public void MnistCheckTrainsTwiceWithOneRecipeAndComparesTestAccuracy()
+    {
+        string mnist = MnistDataSet.DefaultDirectory;
+        Assert.True(File.Exists(Path.Combine(mnist, MnistDataSet.TrainImagesFile)), $"MNIST is not in {mnist}: run 'bash scripts/fetch-mnist.sh' (scripts/test.sh does).");
+        var spec = LeNetTrainingBenchmark.Infer("TinyMnistNet", TensorShape.Image(1, 28, 28),
+            new ConvolutionAttribute(4, 5), new BatchNormAttribute(), new MaxPoolAttribute(2), new QActivationAttribute(1),
+            new QConvolutionAttribute(8, 5), new BatchNormAttribute(), new MaxPoolAttribute(2), new QActivationAttribute(1),
+            new FlattenAttribute(), new QFullyConnectedAttribute(32), new BatchNormAttribute(), new QActivationAttribute(1),
+            new FullyConnectedAttribute(10), new SoftmaxCrossEntropyAttribute());
+        var output = new StringWriter();
+        var temporary = Directory.GetDirectories(Path.GetTempPath(), "bnn-gpu-check-mnist-*").Length;
+
+        var result = LeNetMnistCheck.Run(ComputeDeviceKind.Cpu, mnist, epochs: 2, samples: 512, spec, batch: 32, output);
+
+        Assert.Equal((2, 512), (result.Epochs, result.Samples));
+        Assert.Equal(result.CpuAccuracy, result.DeviceAccuracy);
+        Assert.True(result.Agrees && result.CpuAccuracy > 0.1, output.ToString());
+        Assert.Contains($"check LeNet MNIST training on the device reaches the CPU's test accuracy ({result.DeviceAccuracy:P2} vs {result.CpuAccuracy:P2}, within 0.5 %): ok", output.ToString());
+        Assert.Equal(temporary, Directory.GetDirectories(Path.GetTempPath(), "bnn-gpu-check-mnist-*").Length);
+        Assert.Throws<DataFormatException>(() => LeNetMnistCheck.Run(ComputeDeviceKind.Cpu, Path.Combine(mnist, "missing"), 1, 512, spec, 32, new StringWriter()));
+        Assert.False(new MnistTraining(1, 512, 0.98, 1, 0.99, 1).Agrees);
+        Assert.True(new MnistTraining(1, 512, 0.986, 1, 0.99, 1).Agrees);
+    }
+
+    [Fact]
+    public void TheFirstImagesOfASetKeepTheSetsNormalization()
+    {
+        var set = SyntheticImages.Create(10, 28, 28, 1, 10, seed: 3);
+        var first = LeNetMnistCheck.First(set, 4);
+        Assert.Equal(4, first.Count);
+        Assert.Equal(set.Labels.Labels[..4], first.Labels.Labels);
+        Assert.Equal(set.Images.Mean.ToArray(), first.Images.Mean.ToArray());
+        var expected = new float[4 * 784];
+        var actual = new float[4 * 784];
+        set.Images.Normalize(0, 4, expected);
+        first.Images.Normalize(0, 4, actual);
+        Assert.Equal(expected, actual);
+    }
+
     [Fact]
     public void UnknownArgumentPrintsUsageAndExitsWith2()
     {
@@ -116,6 +164,7 @@ public class GpuCheckTests
         Assert.Equal(2, GpuCheck.GpuCheck.Run(["--repeats", "0"], output));
         Assert.Equal(2, GpuCheck.GpuCheck.Run(["--device", "7"], new StringWriter()));
         Assert.Equal(2, GpuCheck.GpuCheck.Run(["--smoke", "--ptx"], new StringWriter()));
+        Assert.Equal(2, GpuCheck.GpuCheck.Run(["--smoke", "--mnist", "/data", "--mnist-samples", "100"], new StringWriter()));  // fewer than one batch of 128
         Assert.Contains("'--repeats'", output.ToString());
         Assert.Contains("usage: bnn-gpu-check", output.ToString());
     }
