@@ -1,8 +1,6 @@
 // Byte-wise low-bit GEMM for activations and weights of at most 4 bits: u8 activation codes times s8 weight levels,
 // the same exact integer dot products as the bit-serial GEMM, with its int32, scale + bias and threshold outputs.
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace BnnDsl.Kernels.Cpu;
 
@@ -88,9 +86,10 @@ public static unsafe class ByteGemm
             int panels = b.Panels;
             int rowsPerBlock = RowsPerBlock(b.K, m, panels, threads);
             int rowBlocks = (m + rowsPerBlock - 1) / rowsPerBlock;
-            var job = new Job
+            var job = new ByteTileJob<RowStarts>
             {
-                A = aPtr, Lda = lda, M = m, K = b.K, Chunk = Int16Groups(activationBits, b.Bits),
+                Rows = new RowStarts { A = aPtr, Lda = lda }, M = m, Segments = 1,
+                SegmentGroups = b.K / BytePackedB.GroupSize, TailCodes = b.K % BytePackedB.GroupSize, Chunk = Int16Groups(activationBits, b.Bits),
                 B = (sbyte*)(bPtr + b.Start), PanelBytes = b.PanelBytes, Panels = panels, RowsPerBlock = rowsPerBlock, Path = path,
                 Output = new PanelOutput
                 {
@@ -144,42 +143,16 @@ public static unsafe class ByteGemm
         return (int)(folded & 0xFF);
     }
 
-    private struct Job : IParallelJob
+    /// <summary>Row r of A starts at <c>A + r * Lda</c>.</summary>
+    private struct RowStarts : IByteRowStarts
     {
         public byte* A;
-        public int Lda, M, K, Chunk;
-        public sbyte* B;
-        public int PanelBytes, Panels, RowsPerBlock;
-        public KernelPath Path;
-        public PanelOutput Output;
+        public int Lda;
 
-        public void Run(int index)
+        public readonly void Fill(int first, int count, byte** rows)
         {
-            // The AVX-512 path runs the 256-bit tile: a 512-bit one is not written yet (this machine could only emulate it).
-            if (Path == KernelPath.Scalar)
-                RunItem<ScalarByteKernel>(index);
-            else if (AvxVnni.IsSupported)
-                RunItem<AvxVnniByteKernel>(index);
-            else
-                RunItem<Avx2ByteKernel>(index);
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void RunItem<TKernel>(int index) where TKernel : struct, IByteTileKernel
-        {
-            const int T = ByteGemmTile.Rows, S = ByteGemmTile.Columns;
-            int panel = index % Panels;
-            int rowBlock = index / Panels;
-            int rowStart = rowBlock * RowsPerBlock, rowEnd = Math.Min(M, rowStart + RowsPerBlock);
-            sbyte* panelData = B + (long)panel * PanelBytes;
-            int* tile = stackalloc int[T * S];
-            for (int row = rowStart; row < rowEnd; row += T)
-            {
-                int rows = Math.Min(T, rowEnd - row);
-                TKernel.Tile(A + (long)row * Lda, Lda, rows, panelData, K, Chunk, tile);
-                for (int r = 0; r < rows; r++)
-                    Output.Write(row + r, panel, tile + r * S);
-            }
+            for (int r = 0; r < count; r++)
+                rows[r] = A + (long)(first + r) * Lda;
         }
     }
 }
