@@ -151,8 +151,9 @@ public static unsafe class ByteGemm
 
         public readonly void Fill(int first, int count, byte** rows)
         {
-            for (int r = 0; r < count; r++)
-                rows[r] = A + (long)(first + r) * Lda;
+            byte* row = A + (long)first * Lda;
+            for (int r = 0; r < count; r++, row += Lda)
+                rows[r] = row;
         }
     }
 }

@@ -39,7 +39,8 @@ internal unsafe struct ByteTileJob<TRows> : IParallelJob where TRows : struct, I
             RunItem<VectorByteKernel<Avx2MultiplyAdd>>(index);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    // SkipLocalsInit: the stackalloc'd tile and row starts are written before they are read.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization), SkipLocalsInit]
     private void RunItem<TKernel>(int index) where TKernel : struct, IByteTileKernel
     {
         const int T = ByteGemmTile.Rows, S = ByteGemmTile.Columns, G = BytePackedB.GroupSize;
