@@ -81,16 +81,11 @@ public static unsafe class ByteConv2d
         if (!Supports(shape))
             throw new ArgumentException($"KernelW × Channels = {shape.KernelW * shape.Channels} is not a multiple of {BytePackedB.GroupSize}; "
                 + "run ByteIm2Col and ByteGemm for this shape.", nameof(shape));
-        if (activationBits is < ByteGemm.MinActivationBits or > ByteGemm.MaxBits)
-            throw new ArgumentOutOfRangeException(nameof(activationBits), activationBits,
-                $"activationBits must lie in {ByteGemm.MinActivationBits}..{ByteGemm.MaxBits} (wider codes use BitSerialGemm).");
+        ByteGemm.CheckActivationBits(activationBits);
         int k = shape.KernelH * shape.KernelW * shape.Channels;
         if (weights.N != shape.Filters || weights.K != k)
             throw new ArgumentException($"The weights hold {weights.N} filters of {weights.K} levels but the shape needs {shape.Filters} of {k}; pack this convolution's weights.", nameof(weights));
-        long largest = (long)k * ((1 << activationBits) - 1) * ((1 << weights.Bits) - 1);
-        if (largest > int.MaxValue)
-            throw new ArgumentOutOfRangeException(nameof(weights), k,
-                $"K = {k} is too long for int32 dot products at {activationBits} x {weights.Bits} bits (K * (2^ka - 1) * (2^kw - 1) = {largest}); split the channels.");
+        KernelChecks.DotFitsInt32(k, activationBits, weights.Bits, nameof(weights), "split the channels");
         long paddedLength = PaddedLength(shape);
         KernelChecks.Length(padded, paddedLength, nameof(padded), "PaddedLength(shape) bytes");
         int m = shape.OutputPositions;

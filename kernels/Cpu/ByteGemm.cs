@@ -58,15 +58,10 @@ public static unsafe class ByteGemm
     {
         ArgumentNullException.ThrowIfNull(b);
         KernelChecks.NonNegative(m, nameof(m));
-        if (activationBits is < MinActivationBits or > MaxBits)
-            throw new ArgumentOutOfRangeException(nameof(activationBits), activationBits,
-                $"activationBits must lie in {MinActivationBits}..{MaxBits} (wider codes use BitSerialGemm).");
+        CheckActivationBits(activationBits);
         if (lda < b.K)
             throw new ArgumentOutOfRangeException(nameof(lda), lda, $"lda must be at least B's K ({b.K}).");
-        long largest = (long)b.K * ((1 << activationBits) - 1) * ((1 << b.Bits) - 1);
-        if (largest > int.MaxValue)
-            throw new ArgumentOutOfRangeException(nameof(b), b.K,
-                $"K = {b.K} is too long for int32 dot products at {activationBits} x {b.Bits} bits (K * (2^ka - 1) * (2^kw - 1) = {largest}); split K.");
+        KernelChecks.DotFitsInt32(b.K, activationBits, b.Bits, nameof(b), "split K");
         if (m == 0)
             return;
         KernelChecks.Length(a, (long)(m - 1) * lda + b.K, nameof(a), "m rows of lda bytes");
@@ -99,6 +94,14 @@ public static unsafe class ByteGemm
             };
             KernelParallel.For(rowBlocks * panels, threads, ref job);
         }
+    }
+
+    /// <summary>Throws unless <paramref name="activationBits"/> lies in <see cref="MinActivationBits"/>..<see cref="MaxBits"/>.</summary>
+    internal static void CheckActivationBits(int activationBits)
+    {
+        if (activationBits is < MinActivationBits or > MaxBits)
+            throw new ArgumentOutOfRangeException(nameof(activationBits), activationBits,
+                $"activationBits must lie in {MinActivationBits}..{MaxBits} (wider codes use BitSerialGemm).");
     }
 
     /// <summary>
