@@ -34,10 +34,7 @@ public static unsafe class BitSerialGemm
         int rowWords = activationBits * b.KWords;
         if (lda < rowWords)
             throw new ArgumentOutOfRangeException(nameof(lda), lda, $"lda must be at least activationBits * B's KWords ({rowWords}).");
-        long largest = (long)b.K * ((1 << activationBits) - 1) * ((1 << b.Bits) - 1);
-        if (largest > int.MaxValue)
-            throw new ArgumentOutOfRangeException(nameof(b), b.K,
-                $"K = {b.K} is too long for int32 dot products at {activationBits} x {b.Bits} bits (K * (2^ka - 1) * (2^kw - 1) = {largest}); split K.");
+        KernelChecks.DotFitsInt32(b.K, activationBits, b.Bits, nameof(b), "split K");
         if (m == 0)
             return;
         KernelChecks.Length(a, (long)(m - 1) * lda + rowWords, nameof(a), "m rows of lda words");

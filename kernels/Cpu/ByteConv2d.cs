@@ -1,8 +1,6 @@
 // k-bit convolution on byte activation codes without an im2col matrix: the byte GEMM's micro-kernel reads each output
 // position's taps straight from a zero-padded code image, one kernel row (KernelW × Channels contiguous bytes) at a time.
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace BnnDsl.Kernels.Cpu;
 
@@ -83,16 +81,11 @@ public static unsafe class ByteConv2d
         if (!Supports(shape))
             throw new ArgumentException($"KernelW × Channels = {shape.KernelW * shape.Channels} is not a multiple of {BytePackedB.GroupSize}; "
                 + "run ByteIm2Col and ByteGemm for this shape.", nameof(shape));
-        if (activationBits is < ByteGemm.MinActivationBits or > ByteGemm.MaxBits)
-            throw new ArgumentOutOfRangeException(nameof(activationBits), activationBits,
-                $"activationBits must lie in {ByteGemm.MinActivationBits}..{ByteGemm.MaxBits} (wider codes use BitSerialGemm).");
+        ByteGemm.CheckActivationBits(activationBits);
         int k = shape.KernelH * shape.KernelW * shape.Channels;
         if (weights.N != shape.Filters || weights.K != k)
             throw new ArgumentException($"The weights hold {weights.N} filters of {weights.K} levels but the shape needs {shape.Filters} of {k}; pack this convolution's weights.", nameof(weights));
-        long largest = (long)k * ((1 << activationBits) - 1) * ((1 << weights.Bits) - 1);
-        if (largest > int.MaxValue)
-            throw new ArgumentOutOfRangeException(nameof(weights), k,
-                $"K = {k} is too long for int32 dot products at {activationBits} x {weights.Bits} bits (K * (2^ka - 1) * (2^kw - 1) = {largest}); split the channels.");
+        KernelChecks.DotFitsInt32(k, activationBits, weights.Bits, nameof(weights), "split the channels");
         long paddedLength = PaddedLength(shape);
         KernelChecks.Length(padded, paddedLength, nameof(padded), "PaddedLength(shape) bytes");
         int m = shape.OutputPositions;
@@ -122,12 +115,15 @@ public static unsafe class ByteConv2d
             int rowsPerBlock = ByteGemm.RowsPerBlock(k, m, panels, threads);
             int rowBlocks = (m + rowsPerBlock - 1) / rowsPerBlock;
             int paddedWidth = PaddedWidth(shape);
-            var job = new Job
+            var job = new ByteTileJob<PositionStarts>
             {
-                Padded = paddedPtr, ImageBytes = PaddedHeight(shape) * paddedWidth * shape.Channels,
-                PositionStrideH = shape.StrideH * paddedWidth * shape.Channels, PositionStrideW = shape.StrideW * shape.Channels,
-                OutputHeight = shape.OutputHeight, OutputWidth = shape.OutputWidth, M = m,
-                Segments = shape.KernelH, SegmentStride = paddedWidth * shape.Channels,
+                Rows = new PositionStarts
+                {
+                    Padded = paddedPtr, ImageBytes = PaddedHeight(shape) * paddedWidth * shape.Channels,
+                    PositionStrideH = shape.StrideH * paddedWidth * shape.Channels, PositionStrideW = shape.StrideW * shape.Channels,
+                    OutputHeight = shape.OutputHeight, OutputWidth = shape.OutputWidth,
+                },
+                M = m, Segments = shape.KernelH, SegmentStride = paddedWidth * shape.Channels,
                 SegmentGroups = shape.KernelW * shape.Channels / BytePackedB.GroupSize,
                 Chunk = ByteGemm.Int16Groups(activationBits, weights.Bits),
                 B = (sbyte*)(bPtr + weights.Start), PanelBytes = weights.PanelBytes, Panels = panels, RowsPerBlock = rowsPerBlock, Path = path,
@@ -189,44 +185,21 @@ public static unsafe class ByteConv2d
         }
     }
 
-    private struct Job : IParallelJob
+    /// <summary>
+    /// Row r is output position r (image, oh, ow); it starts at the position's first tap in the padded images. A block's
+    /// rows are found by stepping along output rows, not by a division per row.
+    /// </summary>
+    private struct PositionStarts : IByteRowStarts
     {
         public byte* Padded;
-        public int ImageBytes, PositionStrideH, PositionStrideW, OutputHeight, OutputWidth, M;
-        public int Segments, SegmentStride, SegmentGroups, Chunk;
-        public sbyte* B;
-        public int PanelBytes, Panels, RowsPerBlock;
-        public KernelPath Path;
-        public PanelOutput Output;
+        public int ImageBytes, PositionStrideH, PositionStrideW, OutputHeight, OutputWidth;
 
-        public void Run(int index)
+        public readonly void Fill(int first, int count, byte** rows)
         {
-            // The AVX-512 path runs the 256-bit tile, as ByteGemm does.
-            if (Path == KernelPath.Scalar)
-                RunItem<ScalarByteConvKernel>(index);
-            else if (AvxVnni.IsSupported)
-                RunItem<AvxVnniByteConvKernel>(index);
-            else
-                RunItem<Avx2ByteConvKernel>(index);
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void RunItem<TKernel>(int index) where TKernel : struct, IByteConvKernel
-        {
-            const int T = ByteGemmTile.Rows, S = ByteGemmTile.Columns;
-            int panel = index % Panels;
-            int rowBlock = index / Panels;
-            int rowStart = rowBlock * RowsPerBlock, rowEnd = Math.Min(M, rowStart + RowsPerBlock);
-            sbyte* panelData = B + (long)panel * PanelBytes;
-            int* tile = stackalloc int[T * S];
-            // The first tap of every position of the block (found by stepping along output rows, not by division per
-            // row), and the last one repeated to fill the last tile.
-            int blockRows = rowEnd - rowStart;
-            byte** rows = stackalloc byte*[blockRows + T];
             int positions = OutputHeight * OutputWidth;
-            int image = rowStart / positions, rest = rowStart - image * positions;
+            int image = first / positions, rest = first - image * positions;
             int oh = rest / OutputWidth, ow = rest - oh * OutputWidth;
-            for (int r = 0; r < blockRows; r++)
+            for (int r = 0; r < count; r++)
             {
                 rows[r] = Padded + (long)image * ImageBytes + (long)oh * PositionStrideH + (long)ow * PositionStrideW;
                 if (++ow == OutputWidth)
@@ -238,15 +211,6 @@ public static unsafe class ByteConv2d
                         image++;
                     }
                 }
-            }
-            for (int r = blockRows; r < blockRows + T; r++)
-                rows[r] = rows[blockRows - 1];
-            for (int row = rowStart; row < rowEnd; row += T)
-            {
-                int count = Math.Min(T, rowEnd - row);
-                TKernel.Tile(rows + (row - rowStart), SegmentStride, Segments, SegmentGroups, panelData, Chunk, tile);
-                for (int r = 0; r < count; r++)
-                    Output.Write(row + r, panel, tile + r * S);
             }
         }
     }

@@ -1,8 +1,6 @@
 // Byte-wise low-bit GEMM for activations and weights of at most 4 bits: u8 activation codes times s8 weight levels,
 // the same exact integer dot products as the bit-serial GEMM, with its int32, scale + bias and threshold outputs.
-using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace BnnDsl.Kernels.Cpu;
 
@@ -60,15 +58,10 @@ public static unsafe class ByteGemm
     {
         ArgumentNullException.ThrowIfNull(b);
         KernelChecks.NonNegative(m, nameof(m));
-        if (activationBits is < MinActivationBits or > MaxBits)
-            throw new ArgumentOutOfRangeException(nameof(activationBits), activationBits,
-                $"activationBits must lie in {MinActivationBits}..{MaxBits} (wider codes use BitSerialGemm).");
+        CheckActivationBits(activationBits);
         if (lda < b.K)
             throw new ArgumentOutOfRangeException(nameof(lda), lda, $"lda must be at least B's K ({b.K}).");
-        long largest = (long)b.K * ((1 << activationBits) - 1) * ((1 << b.Bits) - 1);
-        if (largest > int.MaxValue)
-            throw new ArgumentOutOfRangeException(nameof(b), b.K,
-                $"K = {b.K} is too long for int32 dot products at {activationBits} x {b.Bits} bits (K * (2^ka - 1) * (2^kw - 1) = {largest}); split K.");
+        KernelChecks.DotFitsInt32(b.K, activationBits, b.Bits, nameof(b), "split K");
         if (m == 0)
             return;
         KernelChecks.Length(a, (long)(m - 1) * lda + b.K, nameof(a), "m rows of lda bytes");
@@ -88,9 +81,10 @@ public static unsafe class ByteGemm
             int panels = b.Panels;
             int rowsPerBlock = RowsPerBlock(b.K, m, panels, threads);
             int rowBlocks = (m + rowsPerBlock - 1) / rowsPerBlock;
-            var job = new Job
+            var job = new ByteTileJob<RowStarts>
             {
-                A = aPtr, Lda = lda, M = m, K = b.K, Chunk = Int16Groups(activationBits, b.Bits),
+                Rows = new RowStarts { A = aPtr, Lda = lda }, M = m, Segments = 1,
+                SegmentGroups = b.K / BytePackedB.GroupSize, TailCodes = b.K % BytePackedB.GroupSize, Chunk = Int16Groups(activationBits, b.Bits),
                 B = (sbyte*)(bPtr + b.Start), PanelBytes = b.PanelBytes, Panels = panels, RowsPerBlock = rowsPerBlock, Path = path,
                 Output = new PanelOutput
                 {
@@ -100,6 +94,14 @@ public static unsafe class ByteGemm
             };
             KernelParallel.For(rowBlocks * panels, threads, ref job);
         }
+    }
+
+    /// <summary>Throws unless <paramref name="activationBits"/> lies in <see cref="MinActivationBits"/>..<see cref="MaxBits"/>.</summary>
+    internal static void CheckActivationBits(int activationBits)
+    {
+        if (activationBits is < MinActivationBits or > MaxBits)
+            throw new ArgumentOutOfRangeException(nameof(activationBits), activationBits,
+                $"activationBits must lie in {MinActivationBits}..{MaxBits} (wider codes use BitSerialGemm).");
     }
 
     /// <summary>
@@ -144,42 +146,17 @@ public static unsafe class ByteGemm
         return (int)(folded & 0xFF);
     }
 
-    private struct Job : IParallelJob
+    /// <summary>Row r of A starts at <c>A + r * Lda</c>.</summary>
+    private struct RowStarts : IByteRowStarts
     {
         public byte* A;
-        public int Lda, M, K, Chunk;
-        public sbyte* B;
-        public int PanelBytes, Panels, RowsPerBlock;
-        public KernelPath Path;
-        public PanelOutput Output;
+        public int Lda;
 
-        public void Run(int index)
+        public readonly void Fill(int first, int count, byte** rows)
         {
-            // The AVX-512 path runs the 256-bit tile: a 512-bit one is not written yet (this machine could only emulate it).
-            if (Path == KernelPath.Scalar)
-                RunItem<ScalarByteKernel>(index);
-            else if (AvxVnni.IsSupported)
-                RunItem<AvxVnniByteKernel>(index);
-            else
-                RunItem<Avx2ByteKernel>(index);
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        private void RunItem<TKernel>(int index) where TKernel : struct, IByteTileKernel
-        {
-            const int T = ByteGemmTile.Rows, S = ByteGemmTile.Columns;
-            int panel = index % Panels;
-            int rowBlock = index / Panels;
-            int rowStart = rowBlock * RowsPerBlock, rowEnd = Math.Min(M, rowStart + RowsPerBlock);
-            sbyte* panelData = B + (long)panel * PanelBytes;
-            int* tile = stackalloc int[T * S];
-            for (int row = rowStart; row < rowEnd; row += T)
-            {
-                int rows = Math.Min(T, rowEnd - row);
-                TKernel.Tile(A + (long)row * Lda, Lda, rows, panelData, K, Chunk, tile);
-                for (int r = 0; r < rows; r++)
-                    Output.Write(row + r, panel, tile + r * S);
-            }
+            byte* row = A + (long)first * Lda;
+            for (int r = 0; r < count; r++, row += Lda)
+                rows[r] = row;
         }
     }
 }

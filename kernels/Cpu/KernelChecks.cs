@@ -24,6 +24,19 @@ internal static class KernelChecks
             throw new ArgumentOutOfRangeException(name, value, $"{name} must not be negative.");
     }
 
+    /// <summary>
+    /// Dot products of <paramref name="k"/> <paramref name="activationBits"/>-bit codes with <paramref name="weightBits"/>-bit
+    /// weight levels must fit in int32: else an <see cref="ArgumentOutOfRangeException"/> naming <paramref name="name"/>
+    /// and ending with <paramref name="fix"/> (e.g. "split K").
+    /// </summary>
+    public static void DotFitsInt32(int k, int activationBits, int weightBits, string name, string fix)
+    {
+        long largest = (long)k * ((1 << activationBits) - 1) * ((1 << weightBits) - 1);
+        if (largest > int.MaxValue)
+            throw new ArgumentOutOfRangeException(name, k,
+                $"K = {k} is too long for int32 dot products at {activationBits} x {weightBits} bits (K * (2^ka - 1) * (2^kw - 1) = {largest}); {fix}.");
+    }
+
     /// <summary>A shape field that must be at least 1: an <see cref="ArgumentException"/> naming the field.</summary>
     public static void ShapeFieldPositive(int value, string name)
     {

@@ -13,13 +13,22 @@ public static class RandomOperands
         return x;
     }
 
-    /// <summary>Values in [-1, 1), one draw each, no zeros forced.</summary>
-    public static float[] UniformFloats(Random random, long count)
+    /// <summary>Values in [-<paramref name="limit"/>, <paramref name="limit"/>), one draw each, no zeros forced.</summary>
+    public static float[] UniformFloats(Random random, long count, float limit = 1f)
     {
         var x = new float[count];
         for (long i = 0; i < count; i++)
-            x[i] = random.NextSingle() * 2f - 1f;
+            x[i] = random.NextSingle() * (2f * limit) - limit;
         return x;
+    }
+
+    /// <summary>Activation or weight codes drawn uniformly from [0, 2^<paramref name="bits"/>), one byte each.</summary>
+    public static byte[] Codes(Random random, int count, int bits)
+    {
+        var codes = new byte[count];
+        for (int i = 0; i < count; i++)
+            codes[i] = (byte)random.Next(1 << bits);
+        return codes;
     }
 
     /// <summary>Random packed rows of <paramref name="bits"/> real bits each, tail bits zero.</summary>

@@ -65,18 +65,18 @@ public class ByteConv2dTests
         foreach (var shape in new[] { Conv2dShape.Square(1, 6, 8, 37, 3, 1, 1), Conv2dShape.Square(2, 4, 12, 16, 3, 2, 1), Conv2dShape.Square(1, 3, 4, 5, 1, 1, 0) })
         {
             int ka = 2 + random.Next(3), kw = 1 + random.Next(4), n = shape.Filters, k = shape.KernelH * shape.KernelW * shape.Channels;
-            var x = Floats(random, shape.Batch * shape.Height * shape.Width * shape.Channels);
-            var weightCodes = Codes(random, n * k, kw);
+            var x = RandomOperands.UniformFloats(random, shape.Batch * shape.Height * shape.Width * shape.Channels, 1.2f);
+            var weightCodes = RandomOperands.Codes(random, n * k, kw);
             var codes = new byte[x.Length];
             ActivationCodes.Quantize(x, ka, codes);
             var expected = ByteConv2dReference.Forward(shape, codes, ByteGemmReference.Levels(weightCodes, kw));
             var padded = new byte[ByteConv2d.PaddedLength(shape)];
             ByteConv2d.QuantizePadded(shape, x, ka, padded, path);
             var b = BytePackedB.PackCodes(weightCodes, n, k, kw);
-            var scale = Floats(random, n);
-            var bias = Floats(random, n);
-            var normScale = Floats(random, n);
-            var normShift = Floats(random, n);
+            var scale = RandomOperands.UniformFloats(random, n, 1.2f);
+            var bias = RandomOperands.UniformFloats(random, n, 1.2f);
+            var normScale = RandomOperands.UniformFloats(random, n, 1.2f);
+            var normShift = RandomOperands.UniformFloats(random, n, 1.2f);
             var plain = new float[shape.OutputPositions * n];
             var normed = new float[shape.OutputPositions * n];
             ByteConv2d.Forward(shape, padded, ka, b, XnorOutput.ScaleBias(plain, n, scale, bias), path: path, threads: 2);
@@ -98,7 +98,7 @@ public class ByteConv2dTests
         var random = new Random(31);
         foreach (var shape in Shapes)
         {
-            var x = Floats(random, shape.Batch * shape.Height * shape.Width * shape.Channels);
+            var x = RandomOperands.UniformFloats(random, shape.Batch * shape.Height * shape.Width * shape.Channels, 1.2f);
             var codes = new byte[x.Length];
             ActivationCodes.Quantize(x, 3, codes);
             var padded = Enumerable.Repeat((byte)0xAB, (int)ByteConv2d.PaddedLength(shape) + 1).ToArray();
@@ -145,8 +145,8 @@ public class ByteConv2dTests
     private static void Check(Random random, Conv2dShape shape, int ka, int kw, KernelPath path, int threads)
     {
         int n = shape.Filters, k = shape.KernelH * shape.KernelW * shape.Channels;
-        var codes = Codes(random, shape.Batch * shape.Height * shape.Width * shape.Channels, ka);
-        var weightCodes = Codes(random, n * k, kw);
+        var codes = RandomOperands.Codes(random, shape.Batch * shape.Height * shape.Width * shape.Channels, ka);
+        var weightCodes = RandomOperands.Codes(random, n * k, kw);
         var expected = ByteConv2dReference.Forward(shape, codes, ByteGemmReference.Levels(weightCodes, kw));
         var b = BytePackedB.PackCodes(weightCodes, n, k, kw);
         int ldc = n + 1, m = shape.OutputPositions;
@@ -178,21 +178,5 @@ public class ByteConv2dTests
                     codes.AsSpan(((b * shape.Height + h) * shape.Width + w) * c, c)
                         .CopyTo(padded.AsSpan(((b * height + h + shape.PadH) * width + w + shape.PadW) * c));
         return padded;
-    }
-
-    private static byte[] Codes(Random random, int length, int bits)
-    {
-        var codes = new byte[length];
-        for (int i = 0; i < length; i++)
-            codes[i] = (byte)random.Next(1 << bits);
-        return codes;
-    }
-
-    private static float[] Floats(Random random, int length)
-    {
-        var values = new float[length];
-        for (int i = 0; i < length; i++)
-            values[i] = random.NextSingle() * 2.4f - 1.2f;
-        return values;
     }
 }

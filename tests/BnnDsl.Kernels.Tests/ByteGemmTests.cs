@@ -37,7 +37,7 @@ public class ByteGemmTests
             for (int bits = 1; bits <= 4; bits++)
             {
                 int n = 1 + random.Next(40);
-                var weights = Floats(random, n * k);
+                var weights = RandomOperands.UniformFloats(random, n * k, 1.2f);
                 var codes = BitSerialGemmReference.Quantize(weights, bits, BitSerialGemmReference.QuantizeWeight);
                 var levels = ByteGemmReference.Levels(codes, bits);
                 var fromFloats = BytePackedB.Pack(weights, n, k, bits);
@@ -146,12 +146,12 @@ public class ByteGemmTests
         foreach (var (m, n, k) in new[] { (5, 16, 40), (13, 37, 301), (6, 64, 576) })
         {
             int ka = 2 + random.Next(3), kw = 1 + random.Next(4);
-            var a = Codes(random, m * k, ka);
-            var weightCodes = Codes(random, n * k, kw);
+            var a = RandomOperands.Codes(random, m * k, ka);
+            var weightCodes = RandomOperands.Codes(random, n * k, kw);
             var expected = ByteGemmReference.Multiply(a, m, k, ByteGemmReference.Levels(weightCodes, kw), n, k);
             var b = BytePackedB.PackCodes(weightCodes, n, k, kw);
-            var scale = Floats(random, n);
-            var bias = Floats(random, n);
+            var scale = RandomOperands.UniformFloats(random, n, 1.2f);
+            var bias = RandomOperands.UniformFloats(random, n, 1.2f);
             var floats = new float[m * n];
             ByteGemm.Multiply(a, m, k, ka, b, XnorOutput.ScaleBias(floats, n, scale, bias), path);
             for (int i = 0; i < m * n; i++)
@@ -175,8 +175,8 @@ public class ByteGemmTests
     private static void Check(Random random, int m, int n, int k, int ka, int kw, KernelPath path, int threads, bool bitSerial)
     {
         int lda = k + random.Next(3);
-        var a = Codes(random, m * lda, ka);
-        var weightCodes = Codes(random, n * k, kw);
+        var a = RandomOperands.Codes(random, m * lda, ka);
+        var weightCodes = RandomOperands.Codes(random, n * k, kw);
         var expected = ByteGemmReference.Multiply(a, m, lda, ByteGemmReference.Levels(weightCodes, kw), n, k);
         int ldc = n + 1;
         var c = Enumerable.Repeat(int.MinValue, m * ldc).ToArray();
@@ -200,21 +200,5 @@ public class ByteGemmTests
         for (int r = 0; r < m; r++)
             for (int j = 0; j < n; j++)
                 Assert.Equal(serial[r * n + j], c[r * ldc + j]);
-    }
-
-    private static byte[] Codes(Random random, int length, int bits)
-    {
-        var codes = new byte[length];
-        for (int i = 0; i < length; i++)
-            codes[i] = (byte)random.Next(1 << bits);
-        return codes;
-    }
-
-    private static float[] Floats(Random random, int length)
-    {
-        var values = new float[length];
-        for (int i = 0; i < length; i++)
-            values[i] = random.NextSingle() * 2.4f - 1.2f;
-        return values;
     }
 }
