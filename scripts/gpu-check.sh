@@ -52,9 +52,10 @@ export NVIDIA_TF32_OVERRIDE=0  # the SGEMM baseline is FP32, never TF32
 export DOTNET_CLI_TELEMETRY_OPTOUT=1
 
 # LeNet on MNIST, device against CPU (issue 7: same accuracy): gpu-publish.sh packs MNIST gzipped beside the program.
-# Unpacked into a temporary folder unless the arguments name --mnist already or GPU_CHECK_MNIST=0.
+# Unpacked into a temporary folder unless the arguments name --mnist already or --smoke (LeNet takes minutes per step
+# on the CPU accelerator), or GPU_CHECK_MNIST=0.
 args=("$@")
-if [ "${GPU_CHECK_MNIST:-1}" != 0 ] && [ -d artifacts/gpu-check/mnist ] && [[ " $* " != *" --mnist "* ]]; then
+if [ "${GPU_CHECK_MNIST:-1}" != 0 ] && [ -d artifacts/gpu-check/mnist ] && [[ " $* " != *" --mnist "* ]] && [[ " $* " != *" --smoke "* ]]; then
   mnist=$(mktemp -d)
   trap 'rm -rf "$mnist"' EXIT
   for file in artifacts/gpu-check/mnist/*.gz; do
