@@ -31,7 +31,6 @@ internal static class CuBlasLibrary
     private static readonly string[] WheelFolders = ["nvidia/cu13/lib", "nvidia/cublas/lib"];
 
     private static readonly Lock Gate = new();
-    private static bool installed;
     private static nint handle;
 
     /// <summary>
@@ -43,23 +42,7 @@ internal static class CuBlasLibrary
     /// Installs the resolver on ILGPU.Algorithms once per process (thread-safe; later calls do nothing). Where that
     /// assembly has a resolver already, ILGPU's default loading stays.
     /// </summary>
-    public static void Install()
-    {
-        lock (Gate)
-        {
-            if (installed)
-                return;
-            installed = true;
-            try
-            {
-                NativeLibrary.SetDllImportResolver(typeof(CuBlas).Assembly, ResolveImport);
-            }
-            catch (InvalidOperationException)
-            {
-                // Someone else resolves ILGPU.Algorithms' imports: the runtime's default search runs instead.
-            }
-        }
-    }
+    public static void Install() => ImportResolvers.InstallOnce(typeof(CuBlas).Assembly, ResolveImport);
 
     /// <summary>Whether <paramref name="libraryName"/> names cuBLAS (not cuBLASLt, cuFFT or others).</summary>
     internal static bool IsCuBlas(string libraryName)

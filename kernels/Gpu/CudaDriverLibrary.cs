@@ -16,9 +16,6 @@ namespace BnnDsl.Kernels.Gpu;
 /// </summary>
 internal static class CudaDriverLibrary
 {
-    private static readonly Lock Gate = new();
-    private static bool installed;
-
     /// <summary>The driver library the resolver loaded; null until one loaded (or where the default search did).</summary>
     public static string? Loaded { get; private set; }
 
@@ -26,23 +23,7 @@ internal static class CudaDriverLibrary
     /// Installs the resolver on ILGPU's assembly once per process (thread-safe; later calls do nothing). Where that
     /// assembly has a resolver already, the default search stays.
     /// </summary>
-    public static void Install()
-    {
-        lock (Gate)
-        {
-            if (installed)
-                return;
-            installed = true;
-            try
-            {
-                NativeLibrary.SetDllImportResolver(typeof(Context).Assembly, ResolveImport);
-            }
-            catch (InvalidOperationException)
-            {
-                // Someone else resolves ILGPU's imports: the runtime's default search runs instead.
-            }
-        }
-    }
+    public static void Install() => ImportResolvers.InstallOnce(typeof(Context).Assembly, ResolveImport);
 
     /// <summary>
     /// The libraries to try for the import <paramref name="requested"/> on a system whose shared libraries are
