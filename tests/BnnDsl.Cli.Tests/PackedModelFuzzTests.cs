@@ -13,6 +13,15 @@ using Xunit.Abstractions;
 
 namespace BnnDsl.Cli.Tests;
 
+/// <summary>
+/// Runs <see cref="PackedModelFuzzTests"/> alone: what one load allocates on its thread depended on what the tests
+/// running beside it were doing (in CI a case measured 279 KB beside the other CLI tests and at most 186 KB alone),
+/// since loads share the process's kernel workers and caches with them.
+/// </summary>
+[CollectionDefinition(nameof(LoaderAllocationCollection), DisableParallelization = true)]
+public sealed class LoaderAllocationCollection;
+
+[Collection(nameof(LoaderAllocationCollection))]
 public sealed partial class PackedModelFuzzTests(ITestOutputHelper log)
 {
     private const string Name = "fuzz.bnnx";
@@ -165,18 +174,6 @@ public sealed partial class PackedModelFuzzTests(ITestOutputHelper log)
         long worst = 0;
         foreach (var (kind, bytes) in cases)
         {
-            // An unmeasured load of the same bytes first: what the process sets up once, for every thread (caches of
-            // the framework, generic instantiations, runtime stubs), is not a load's allocation. Without it a case
-            // that happens to be first to reach such a path measured ~100 KB more, depending on what other tests
-            // running in parallel had set up before.
-            try
-            {
-                PackedModel.Load(bytes, Name);
-            }
-            catch (Exception)
-            {
-                // The measured load below reports it.
-            }
             var watch = Stopwatch.StartNew();
             long before = GC.GetAllocatedBytesForCurrentThread();
             PackedModel? model = null;
