@@ -9,7 +9,7 @@ using ILGPU.Runtime.Cuda;
 namespace BnnDsl.Kernels.Gpu;
 
 /// <summary>One kernel as PTX: its cache name and variant on the device, ILGPU's entry name and the PTX module.</summary>
-/// <param name="Name">The kernel's name in <see cref="GpuDevice"/>'s cache, e.g. <c>xnor-gemm</c>.</param>
+/// <param name="Name">The kernel's name in <see cref="GpuDevice"/>'s cache, e.g. <c>xnor-int32</c>.</param>
 /// <param name="Variant">Its compile-time variant (tile and output types, bit widths), e.g. <c>Tile64x64</c>.</param>
 /// <param name="EntryName">The <c>.entry</c> ILGPU named it.</param>
 /// <param name="Assembly">The PTX module text.</param>
