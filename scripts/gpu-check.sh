@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # The device check, run on the GPU server with the repository and artifacts/gpu-check/ (from scripts/gpu-publish.sh):
-# the GPU kernel checks on CUDA, then XNOR GEMM vs cuBLAS SGEMM (FP32, TF32 off) vs our SGEMM; the table comes last.
+# first the GPU test assemblies on CUDA (the xunit tests CI runs on the CPU accelerator, run in-process by
+# bnn-gpu-check --tests), then the kernel checks and XNOR GEMM vs cuBLAS SGEMM (FP32, TF32 off) vs our SGEMM; the table
+# comes last.
 # Usage: bash scripts/gpu-check.sh [bnn-gpu-check arguments, e.g. --repeats 10 --ptx DIR --mnist-epochs 2]
-# (GPU_CHECK_MNIST=0 leaves out the MNIST training check that runs when artifacts/gpu-check/mnist exists.)
-# Exit code: the program's (0 passed, 1 a check failed, 2 no CUDA device or bad arguments); 124 after the time limit.
+# (GPU_CHECK_MNIST=0 leaves out the MNIST training check that runs when artifacts/gpu-check/mnist exists;
+# GPU_CHECK_TESTS=0 the test assemblies, which --smoke also leaves out.)
+# Exit code: the check's (0 passed, 1 a check failed, 2 no CUDA device or bad arguments), 1 if only the tests failed;
+# 124 after the time limit.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,8 +60,14 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1
 # on the CPU accelerator), or GPU_CHECK_MNIST=0.
 args=("$@")
 if [ "${GPU_CHECK_MNIST:-1}" != 0 ] && [ -d artifacts/gpu-check/mnist ] && [[ " $* " != *" --mnist "* ]] && [[ " $* " != *" --smoke "* ]]; then
-  mnist=$(mktemp -d)
-  trap 'rm -rf "$mnist"' EXIT
+  # Where the tests read it too (GpuCheckTests' MNIST test under --tests): $BNNDSL_MNIST_DIR, else a temporary folder.
+  if [ -z "${BNNDSL_MNIST_DIR:-}" ]; then
+    BNNDSL_MNIST_DIR=$(mktemp -d)
+    trap 'rm -rf "$BNNDSL_MNIST_DIR"' EXIT
+  fi
+  export BNNDSL_MNIST_DIR
+  mnist=$BNNDSL_MNIST_DIR
+  mkdir -p "$mnist"
   for file in artifacts/gpu-check/mnist/*.gz; do
     gzip -dc "$file" > "$mnist/$(basename "$file" .gz)"
   done
@@ -65,10 +75,24 @@ if [ "${GPU_CHECK_MNIST:-1}" != 0 ] && [ -d artifacts/gpu-check/mnist ] && [[ " 
   echo "gpu-check: MNIST unpacked into $mnist (LeNet training check, device against CPU)"
 fi
 
-# The whole check finishes within 8 minutes; stop it at 7m50s whatever happens.
-timeout --kill-after=10 "${GPU_CHECK_TIMEOUT_S:-470}" "$exe" "${args[@]}"
+# The whole check finishes within 8 minutes: the tests get at most 200 s, the check what is left of 470 s.
+limit=${GPU_CHECK_TIMEOUT_S:-470}
+tests_status=0
+if [ "${GPU_CHECK_TESTS:-1}" != 0 ] && [[ " $* " != *" --smoke "* ]]; then
+  echo "gpu-check: the GPU test assemblies on CUDA (bnn-gpu-check --tests cuda)"
+  timeout --kill-after=10 "${GPU_CHECK_TESTS_TIMEOUT_S:-200}" "$exe" --tests cuda
+  tests_status=$?
+  [ "$tests_status" -eq 124 ] && echo "gpu-check: the tests stopped at their time limit (${GPU_CHECK_TESTS_TIMEOUT_S:-200} s)" >&2
+fi
+left=$((limit - SECONDS))
+[ "$left" -lt 60 ] && left=60
+timeout --kill-after=10 "$left" "$exe" "${args[@]}"
 status=$?
 if [ "$status" -eq 124 ]; then
-  echo "gpu-check: stopped at the time limit (${GPU_CHECK_TIMEOUT_S:-470} s)" >&2
+  echo "gpu-check: stopped at the time limit ($limit s)" >&2
+fi
+if [ "$tests_status" -ne 0 ]; then
+  echo "gpu-check: the GPU test assemblies failed on CUDA (exit $tests_status; see the FAILED lines above the check)" >&2
+  [ "$status" -eq 0 ] && status=1
 fi
 exit "$status"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Publishes the device check (benchmarks/BnnDsl.GpuCheck, program bnn-gpu-check) self-contained for linux-x64 into
+# Publishes the device check (benchmarks/BnnDsl.GpuCheckApp, program bnn-gpu-check, with the GPU test assemblies) self-contained for linux-x64 into
 # artifacts/gpu-check/, adds MNIST compressed (artifacts/gpu-check/mnist/*.gz, 11 MiB, for the device-vs-CPU LeNet
 # training check: the GPU server cannot download it), prints the size and checks that it and the repository together
 # stay under 60 MiB.
@@ -19,7 +19,7 @@ esac
 
 out=artifacts/gpu-check
 rm -rf "$out"
-common=(benchmarks/BnnDsl.GpuCheck -c Release -r linux-x64 --self-contained -p:DebugType=none -o "$out")
+common=(benchmarks/BnnDsl.GpuCheckApp -c Release -r linux-x64 --self-contained -p:DebugType=none -o "$out")
 if [ "$mode" = trimmed ]; then
   dotnet publish "${common[@]}" -p:GpuCheckTrimmed=true  # the project sets PublishTrimmed from it
 else

@@ -1,4 +1,5 @@
-// GPU per-channel affine transforms (x · scale + shift, in place too, and + bias) against the scalar formulas, exactly.
+// GPU per-channel affine transforms (x · scale + shift, in place too, and + bias) against the scalar formulas: exactly on
+// the CPU accelerator, to FMA contraction on CUDA (GpuTolerance.SameFloats).
 using BnnDsl.Kernels.Gpu;
 using BnnDsl.Kernels.Reference;
 
@@ -29,12 +30,12 @@ public class GpuAffineTests
             using var s = device.Accelerator.Allocate1D(scale);
             using var t = device.Accelerator.Allocate1D(shift);
             GpuAffine.Forward(device, values.View, rows, channels, s.View, t.View, values.View);
-            Assert.Equal(expected, values.GetAsArray1D());
+            GpuTolerance.SameFloats(kind, expected, values.GetAsArray1D(), $"affine ({rows}, {channels})");
 
             for (int i = 0; i < x.Length; i++)
                 expected[i] += shift[i % channels];
             GpuAffine.AddBias(device, values.View, rows, channels, t.View);
-            Assert.Equal(expected, values.GetAsArray1D());
+            GpuTolerance.SameFloats(kind, expected, values.GetAsArray1D(), $"add bias ({rows}, {channels})");
         }
     }
 

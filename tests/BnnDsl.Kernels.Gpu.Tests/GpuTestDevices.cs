@@ -8,12 +8,26 @@ internal static class GpuTestDevices
 {
     private static readonly ConcurrentDictionary<GpuDeviceKind, GpuDevice> Opened = new();
 
-    /// <summary>Every kind present on this machine, for [MemberData].</summary>
+    /// <summary>
+    /// The variable that limits the tests to one kind: <c>cuda</c> or <c>ilgpu-cpu</c> (bnn-gpu-check --tests sets
+    /// <c>cuda</c>, since CI covers the CPU accelerator); unset, every kind present.
+    /// </summary>
+    public const string DeviceVariable = "BNN_TEST_DEVICE";
+
+    /// <summary>Every kind present on this machine (or the one <see cref="DeviceVariable"/> names), for [MemberData].</summary>
     public static TheoryData<GpuDeviceKind> Kinds()
     {
+        var only = Environment.GetEnvironmentVariable(DeviceVariable)?.Trim().ToLowerInvariant() switch
+        {
+            null or "" => (GpuDeviceKind?)null,
+            "cuda" => GpuDeviceKind.Cuda,
+            "ilgpu-cpu" => GpuDeviceKind.Cpu,
+            var other => throw new ArgumentException($"{DeviceVariable}='{other}' is not a test device; use cuda or ilgpu-cpu, or leave it unset for every device present."),
+        };
         var data = new TheoryData<GpuDeviceKind>();
         foreach (var kind in GpuDevice.Present)
-            data.Add(kind);
+            if (only is null || kind == only)
+                data.Add(kind);
         return data;
     }
 

@@ -136,7 +136,7 @@ public sealed class DeviceOpsTests
         var expected = new float[length];
         PackedOps.Affine(x, scale, shift, expected);
         DeviceOps.Affine(Gpu, input.View, length / channels, channels, s.View, t.View, y.View);
-        Assert.Equal(expected, y.GetAsArray1D());
+        DeviceTestData.SameFloats(expected, y.GetAsArray1D(), "affine");
 
         PackedOps.ReLU(x, expected);
         DeviceOps.ReLU(Gpu, input.View, length, y.View);
@@ -166,7 +166,7 @@ public sealed class DeviceOpsTests
         using var meansDevice = Gpu.Allocate<float>(means.Length);
         PackedOps.GlobalAvgPool(count, height, width, channels, x, means);
         DeviceOps.GlobalAvgPool(Gpu, count, height, width, channels, input.View, meansDevice.View);
-        Assert.Equal(means, meansDevice.GetAsArray1D());
+        DeviceTestData.SameFloats(means, meansDevice.GetAsArray1D(), "global average pool");
 
         var packed = Bits(random, count * height * width, 70);
         var poolBits = pool with { Channels = 70 };
@@ -268,7 +268,7 @@ public sealed class DeviceOpsTests
         using var y = Gpu.Allocate<float>(expected.Length);
         DeviceOps.BitSerialConv(Gpu, input.View, count, image, activationBits, w.View, weightBits, planes.View,
             s is null ? default : s.View, t is null ? default : t.View, y.View);
-        Assert.Equal(expected, y.GetAsArray1D());
+        DeviceTestData.SameFloats(expected, y.GetAsArray1D(), "bit-serial conv");
 
         var dense = new BitSerialWeights(cpuWeights, activationBits, default, scale, shift);
         var vectors = x.AsSpan(0, count * k).ToArray();
@@ -277,13 +277,14 @@ public sealed class DeviceOpsTests
         using var denseOutput = Gpu.Allocate<float>(expectedDense.Length);
         DeviceOps.BitSerialDense(Gpu, input.View, count, k, filters, activationBits, w.View, weightBits, planes.View,
             s is null ? default : s.View, t is null ? default : t.View, denseOutput.View);
-        Assert.Equal(expectedDense, denseOutput.GetAsArray1D());
+        DeviceTestData.SameFloats(expectedDense, denseOutput.GetAsArray1D(), "bit-serial dense");
     }
 
     /// <summary>
     /// Uploads an XNOR op's operands, runs its threshold form (<paramref name="thresholdForm"/>: input, weights,
     /// thresholds, bits out) and its scale-bias form (<paramref name="scaleBiasForm"/>: input, weights, scale, bias,
-    /// floats out) on the device and checks both against the CPU's outputs exactly.
+    /// floats out) on the device and checks both against the CPU's outputs: the bits exactly, the floats with
+    /// <see cref="DeviceTestData.SameFloats"/> (exactly on the CPU accelerator).
     /// </summary>
     private static void AssertXnorOutputs(ulong[] x, ulong[] packedWeights, int[] threshold, float[] scale, float[] bias, ulong[] expectedBits, float[] expectedFloats,
         Action<ArrayView<ulong>, ArrayView<ulong>, ArrayView<int>, ArrayView<ulong>> thresholdForm,
@@ -299,7 +300,7 @@ public sealed class DeviceOpsTests
         thresholdForm(input.View, w.View, t.View, bits.View);
         Assert.Equal(expectedBits, bits.GetAsArray1D());
         scaleBiasForm(input.View, w.View, s.View, b.View, floats.View);
-        Assert.Equal(expectedFloats, floats.GetAsArray1D());
+        DeviceTestData.SameFloats(expectedFloats, floats.GetAsArray1D(), "scale-bias output");
     }
 
     /// <summary>Random <paramref name="bits"/>-bit weight codes, packed for the CPU kernel and as rows of planes (the model's layout) for the device.</summary>

@@ -73,7 +73,8 @@ public sealed class DeviceSessionTests(ITestOutputHelper output)
         var separate = new float[chunked.Length];
         for (int s = 0; s < count; s++)
             session.Predict(input.AsSpan(s * model.InputLength, model.InputLength), 1, separate.AsSpan(s * model.OutputLength, model.OutputLength));
-        Assert.Equal(separate, chunked);
+        // Bit for bit on the CPU accelerator; on CUDA cuBLAS picks its summation order per batch size.
+        DeviceTestData.SameFloats(separate, chunked, "chunked against separate calls");
         var classes = new int[count];
         session.Classify(input, count, classes);
         for (int s = 0; s < count; s++)

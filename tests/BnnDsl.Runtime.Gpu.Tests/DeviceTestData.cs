@@ -1,14 +1,38 @@
-// Shared pieces of the device training tests: the ILGPU CPU device opened once, small specs, random values, tolerances.
+// Shared pieces of the device tests: the device opened once (ILGPU's CPU accelerator, or CUDA under bnn-gpu-check --tests), small specs, random values, tolerances.
 using BnnDsl.Runtime.Devices;
 
 namespace BnnDsl.Runtime.Gpu.Tests;
 
 internal static class DeviceTestData
 {
-    private static readonly Lazy<ComputeDevice> Shared = new(() => ComputeDevice.Open(ComputeDeviceKind.IlgpuCpu));
+    /// <summary>The variable naming the device the tests run on: unset, ILGPU's CPU accelerator; <c>cuda</c> on a GPU (bnn-gpu-check --tests sets it).</summary>
+    public const string DeviceVariable = "BNN_TEST_DEVICE";
 
-    /// <summary>ILGPU's CPU accelerator, opened once for every test (its kernels compile once).</summary>
+    private static readonly Lazy<ComputeDevice> Shared = new(() =>
+        ComputeDevice.Open(Environment.GetEnvironmentVariable(DeviceVariable) is { Length: > 0 } name ? ComputeDevice.Parse(name) : ComputeDeviceKind.IlgpuCpu));
+
+    /// <summary>The device every device test runs on, opened once (its kernels compile once): see <see cref="DeviceVariable"/>.</summary>
     public static ComputeDevice Device => Shared.Value;
+
+    /// <summary>The bound of <see cref="SameFloats"/> on CUDA, relative to the largest expected magnitude (at least 1).</summary>
+    public const float CudaRounding = 1e-5f;
+
+    /// <summary>Whether the tests run on CUDA, where float results may differ from .NET's by FMA contraction and cuBLAS's summation order.</summary>
+    public static bool OnCuda => Device.Kind == ComputeDeviceKind.Cuda;
+
+    /// <summary>
+    /// Float outputs of a step whose CPU counterpart does the same operations in the same order: bit for bit on the CPU
+    /// accelerator (the same .NET arithmetic); on CUDA within <see cref="CudaRounding"/> · max(1, max |expected|),
+    /// since ptxas contracts a·b + c into one FMA and cuBLAS picks its own summation order per shape. A wrong integer
+    /// dot behind a scale-bias output moves it by 2·|scale|, far more.
+    /// </summary>
+    public static void SameFloats(float[] expected, float[] actual, string what)
+    {
+        if (OnCuda)
+            Close(expected, actual, CudaRounding, what + " (CUDA)");
+        else
+            Assert.Equal(expected, actual);
+    }
 
     /// <summary>A LeNet in miniature: float conv + BN + max pool + sign, binary conv (padded) + BN + sign, binary dense + BN + sign, dense 10.</summary>
     public static NetworkSpec SmallLeNet() => Infer("SmallLeNet", TensorShape.Image(1, 12, 12),

@@ -9,10 +9,8 @@ namespace BnnDsl.Runtime.Gpu.Tests;
 
 internal static class TestModels
 {
-    private static readonly Lazy<ComputeDevice> IlgpuCpu = new(() => ComputeDevice.Open(ComputeDeviceKind.IlgpuCpu));
-
-    /// <summary>ILGPU's CPU accelerator, opened once for every test (its kernels compile once).</summary>
-    public static ComputeDevice Device => IlgpuCpu.Value;
+    /// <summary>The device the tests run on (<see cref="DeviceTestData.Device"/>).</summary>
+    public static ComputeDevice Device => DeviceTestData.Device;
 
     /// <summary>The packed <see cref="TinyLeNet"/>.</summary>
     public static PackedModel LeNet { get; } = Convert(TinyLeNet.Spec, 3);

@@ -197,6 +197,30 @@ public sealed class DeviceNetwork : IDisposable
         ForwardLayers(training);
     }
 
+    /// <summary>
+    /// The names of the layers with an output buffer of their own, in forward order: the host network's
+    /// <see cref="Network.Layers"/> order (SpecNetwork and the generated code wire the same operations), so index
+    /// <c>i</c> here and there is the same layer. Flatten, the residual markers and the loss head have none.
+    /// </summary>
+    public IReadOnlyList<string> LayerNames => [.. layers.Select(l => l.Name)];
+
+    /// <summary>
+    /// Copies the output of layer <paramref name="index"/> (see <see cref="LayerNames"/>) in the last forward pass,
+    /// for the whole batch, into <paramref name="output"/>: what the verify-style checks compare with the host layer.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">No layer has that index.</exception>
+    /// <exception cref="ArgumentException"><paramref name="output"/> is not the layer's output length.</exception>
+    public void CopyLayerOutput(int index, Span<float> output)
+    {
+        if ((uint)index >= (uint)layers.Length)
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"Network '{Definition.Name}' has {layers.Length} layers on the device; pass an index below that.");
+        var layer = layers[index];
+        if (output.Length != layer.OutputLength)
+            throw new ArgumentException($"Layer '{layer.Name}' outputs {layer.OutputLength} floats per batch, but the span holds {output.Length}.", nameof(output));
+        gpu.Synchronize();
+        outputs[operations.First(o => ReferenceEquals(o.Layer, layer)).Output].View.AsContiguous().SubView(0, output.Length).CopyToCPU(output);
+    }
+
     /// <summary>Copies the logits of the last forward pass into <paramref name="output"/> (<see cref="BatchSize"/> × <see cref="OutputLength"/> floats).</summary>
     public void CopyOutput(Span<float> output)
     {
