@@ -28,12 +28,7 @@ else
 fi
 
 # MNIST for `bnn-gpu-check --mnist`: the four IDX files from the cache (fetched if missing), gzip -9, 11 MiB.
-mnist=$(bash scripts/fetch-mnist.sh)
-mkdir -p "$out/mnist"
-for file in "$mnist"/*-ubyte; do
-  gzip -9 -c "$file" > "$out/mnist/$(basename "$file").gz.tmp"
-  mv -f "$out/mnist/$(basename "$file").gz.tmp" "$out/mnist/$(basename "$file").gz"
-done
+bash scripts/pack-mnist.sh "$out/mnist"
 
 payload=$(du -sb "$out" | cut -f1)
 repo=$(git ls-files -z | xargs -0 du -cb 2>/dev/null | tail -n 1 | cut -f1)

@@ -1,20 +1,19 @@
-// bnn-gpu-check --tests: test assemblies (the GPU ones: tests/BnnDsl.Kernels.Gpu.Tests, tests/BnnDsl.Runtime.Gpu.Tests)
-// run in this process through xunit's own discovery and execution (xunit.execution), so a GPU server with the payload
-// and no .NET SDK runs the very tests CI runs on the CPU accelerator, on CUDA.
+// Test assemblies run in this process through xunit's own discovery and execution (xunit.execution), so a machine with
+// a self-contained payload and no .NET SDK runs the very tests CI runs: bnn-gpu-check --tests runs the GPU test
+// assemblies on CUDA, bnn-cpu-check --tests the CPU kernel, runtime and training tests on a processor whose kernel
+// paths (AVX-512) CI's machine does not have.
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using Xunit.Abstractions;
 using Xunit.Sdk;
 
-namespace BnnDsl.GpuCheck;
+namespace BnnDsl.Testing;
 
 /// <summary>
-/// Runs every test of the given test assemblies (bnn-gpu-check passes the GPU test assemblies) with
-/// <c>BNN_TEST_DEVICE</c> set to the device asked for (the kernel tests' <c>[MemberData(Kinds)]</c> then yield that kind
-/// only, and the runtime tests open that device), xunit's parallel collections as in <c>dotnet test</c>. Writes each
-/// failure (message and the top of its stack), each skip, one summary line per assembly and a closing line
-/// <c>gpu tests on DEVICE: N passed, M failed, K skipped</c>.
+/// Runs every test of the given test assemblies, xunit's parallel collections as in <c>dotnet test</c>, with
+/// environment variables set for the run and restored afterwards. Writes each failure (message and the top of its
+/// stack), each skip, one summary line per assembly and a closing line <c>LABEL: N passed, M failed, K skipped</c>.
 /// </summary>
 public static class TestRunner
 {
@@ -22,16 +21,30 @@ public static class TestRunner
     public const string DeviceVariable = "BNN_TEST_DEVICE";
 
     /// <summary>
-    /// Runs the tests of <paramref name="assemblies"/> on <paramref name="device"/> (<c>cuda</c> or <c>ilgpu-cpu</c>),
-    /// only those of classes whose full name contains <paramref name="classFilter"/> when it is given; returns 0 when
-    /// at least one ran and none failed, else 1. The variable is restored afterwards.
+    /// The GPU tests on <paramref name="device"/> (<c>cuda</c> or <c>ilgpu-cpu</c>): <see cref="DeviceVariable"/> set to
+    /// it (the kernel tests' <c>[MemberData(Kinds)]</c> then yield that kind only, and the runtime tests open that
+    /// device); the closing line reads <c>gpu tests on DEVICE: …</c>.
     /// </summary>
-    public static int Run(IReadOnlyList<Assembly> assemblies, string device, string? classFilter, TextWriter output)
+    public static int Run(IReadOnlyList<Assembly> assemblies, string device, string? classFilter, TextWriter output) =>
+        Run(assemblies, classFilter, output, $"gpu tests on {device}", new Dictionary<string, string?> { [DeviceVariable] = device });
+
+    /// <summary>
+    /// Runs the tests of <paramref name="assemblies"/>, only those of classes whose full name contains
+    /// <paramref name="classFilter"/> when it is given, with <paramref name="environment"/>'s variables set for the run
+    /// (restored afterwards); returns 0 when at least one ran and none failed, else 1.
+    /// </summary>
+    public static int Run(IReadOnlyList<Assembly> assemblies, string? classFilter, TextWriter output, string label,
+        IReadOnlyDictionary<string, string?>? environment = null)
     {
         ArgumentNullException.ThrowIfNull(assemblies);
         ArgumentNullException.ThrowIfNull(output);
-        string? previous = Environment.GetEnvironmentVariable(DeviceVariable);
-        Environment.SetEnvironmentVariable(DeviceVariable, device);
+        ArgumentNullException.ThrowIfNull(label);
+        var previous = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            previous[name] = Environment.GetEnvironmentVariable(name);
+            Environment.SetEnvironmentVariable(name, value);
+        }
         try
         {
             int passed = 0, failed = 0, skipped = 0;
@@ -46,12 +59,13 @@ public static class TestRunner
                     $"  {assembly.GetName().Name}: {result.Passed} passed, {result.Failed} failed, {result.Skipped} skipped ({result.Seconds:F1} s; slowest: {result.Slowest})"));
             }
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"gpu tests on {device}: {passed} passed, {failed} failed, {skipped} skipped in {clock.Elapsed.TotalSeconds:F0} s"));
+                $"{label}: {passed} passed, {failed} failed, {skipped} skipped in {clock.Elapsed.TotalSeconds:F0} s"));
             return failed == 0 && passed > 0 ? 0 : 1;
         }
         finally
         {
-            Environment.SetEnvironmentVariable(DeviceVariable, previous);
+            foreach (var (name, value) in previous)
+                Environment.SetEnvironmentVariable(name, value);
         }
     }
 
