@@ -57,7 +57,7 @@ rm -rf "$results"  # one run's reports only
 mkdir -p "$results"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1
 
-echo "cpu-check: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2> /dev/null || echo unknown)"
+echo "cpu-check: $(date -u '+%Y-%m-%d %H:%M UTC'), repository at $(git rev-parse --short HEAD 2> /dev/null || echo unknown), payload built from $(cat "$payload/commit" 2> /dev/null || echo unknown)"
 if command -v lscpu > /dev/null 2>&1; then
   lscpu | grep -E '^(Model name|CPU\(s\)|Thread\(s\) per core|Core\(s\) per socket|Socket\(s\)|L1d|L2|L3|CPU max MHz)' || true
 fi

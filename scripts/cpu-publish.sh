@@ -20,6 +20,8 @@ dotnet publish benchmarks/BnnDsl.CpuCheckApp -c Release -r linux-x64 --self-cont
 rm -rf "$out"/amd64 "$out"/onnxruntime.dll "$out"/onnxruntime_providers_shared.dll "$out"/createdump \
   "$out"/libmscordaccore.so "$out"/libmscordbi.so
 bash scripts/pack-mnist.sh "$out/mnist"
+# The commit the payload was built from (cpu-check.sh prints it beside the repository's): "-dirty" with local changes.
+echo "$(git rev-parse --short HEAD)$( [ -z "$(git status --porcelain --untracked-files=no)" ] || echo -dirty)" > "$out/commit"
 # xz: 140 MiB of runtime, BenchmarkDotNet, ONNX Runtime and tests in about 45 MiB (gzip: 60); takes a minute or two.
 tar -C artifacts -cf - cpu-check | xz -9 -T0 > "$archive.tmp"
 mv -f "$archive.tmp" "$archive"

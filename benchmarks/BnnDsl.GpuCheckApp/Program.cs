@@ -2,8 +2,8 @@
 // --tests [cuda|ilgpu-cpu [CLASS]] the GPU test assemblies run in this process on that device (TestRunner; default
 // cuda), only the test classes whose name contains CLASS when it is given.
 using BnnDsl.GpuCheck;
-using BnnDsl.Testing;
 using BnnDsl.Kernels.Gpu;
+using BnnDsl.Testing;
 
 if (args.Length > 0 && args[0] == "--tests")
 {
