@@ -14,7 +14,10 @@ public interface IParallelJob
 /// Runs the work items of a kernel on up to <see cref="MaxThreads"/> threads: the calling thread plus
 /// persistent background workers. A call allocates nothing (the job is a struct that stays on the caller's
 /// stack while the caller takes part in the work and waits for the rest). When another call already holds
-/// the workers, the second caller runs its items alone instead of waiting.
+/// the workers, the second caller runs its items alone instead of waiting. The workers (one fewer than
+/// <see cref="MaxThreads"/>, asleep until a call wakes them) are created when the class is first used, all at once:
+/// created on demand, they were allocated by the first call to get the workers, which could come after calls that ran
+/// alone, so whether a steady-state call allocated nothing depended on which calls ran beside it.
 /// </summary>
 public static unsafe class KernelParallel
 {
@@ -22,7 +25,10 @@ public static unsafe class KernelParallel
     public static int MaxThreads { get; } = Math.Max(1, Environment.ProcessorCount);
 
     private static int busy; // 1 while a call holds the workers (not reentrant, unlike a Monitor)
-    private static Worker[] workers = [];
+    private static readonly Worker[] workers = [.. Enumerable.Range(0, MaxThreads - 1).Select(id => new Worker(id))];
+
+    /// <summary>The background workers, all created with the class: <see cref="MaxThreads"/> − 1.</summary>
+    internal static int WorkerCount => workers.Length;
 
     // The call in flight (valid while busy is 1).
     private static void* jobPointer;
@@ -53,7 +59,6 @@ public static unsafe class KernelParallel
         try
         {
             TJob local = job;
-            EnsureWorkers(wanted - 1);
             jobPointer = Unsafe.AsPointer(ref local);
             jobInvoker = &Invoke<TJob>;
             itemCount = count;
@@ -95,17 +100,6 @@ public static unsafe class KernelParallel
             Interlocked.CompareExchange(ref firstError, e, null);
             Volatile.Write(ref nextItem, itemCount);
         }
-    }
-
-    private static void EnsureWorkers(int needed)
-    {
-        if (workers.Length >= needed)
-            return;
-        var grown = new Worker[needed];
-        Array.Copy(workers, grown, workers.Length);
-        for (int w = workers.Length; w < needed; w++)
-            grown[w] = new Worker(w);
-        workers = grown;
     }
 
     /// <summary>A background thread that spins briefly after each job (layers come back to back), then sleeps.</summary>

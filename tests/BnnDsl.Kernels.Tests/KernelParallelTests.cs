@@ -78,6 +78,23 @@ public class KernelParallelTests
     }
 
     [Fact]
+    public unsafe void EveryWorkerExistsFromTheStartSoNoCallCreatesOne()
+    {
+        // Created on demand, a worker was allocated by the first call that got the workers after calls that had run
+        // alone (another call held them), so a steady-state allocation test failed or passed with the tests beside it.
+        Assert.Equal(KernelParallel.MaxThreads - 1, KernelParallel.WorkerCount);
+        var hits = new int[64];
+        fixed (int* h = hits)
+        {
+            var job = new CountingJob { Hits = h, FailAt = -1 };
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            KernelParallel.For(64, 0, ref job);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.All(hits, x => Assert.Equal(1, x));
+    }
+
+    [Fact]
     public void ConcurrentCallersAllComplete()
     {
         var results = new int[4][];

@@ -112,9 +112,9 @@ internal static class LayerTestKit
     /// <summary>Bytes the calling thread allocates in <paramref name="action"/> in steady state (after a warm-up call).</summary>
     public static long AllocatedBytes(Action action)
     {
-        // The kernels' worker threads are created by the first call that gets the shared pool; a warm-up call made
-        // while another test held the pool ran serially and created none, so the next call may start them. The
-        // fewest bytes of three calls after the warm-up is the steady state.
+        // The fewest bytes of three calls after the warm-up is the steady state: it keeps one-off first-use costs
+        // out. (It was written for the kernels' worker threads, which the first call to get the shared pool used to
+        // create; KernelParallel now creates them with the class, docs/kernels.md.)
         action();
         long fewest = long.MaxValue;
         for (int attempt = 0; attempt < 3 && fewest != 0; attempt++)
