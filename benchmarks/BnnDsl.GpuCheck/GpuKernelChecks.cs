@@ -35,6 +35,7 @@ internal static class GpuKernelChecks
         failed += Check(output, "training max / avg / global avg pooling", () => GpuTrainingChecks.Pooling(device));
         failed += Check(output, "training softmax cross-entropy", () => GpuTrainingChecks.SoftmaxCrossEntropy(device));
         failed += Check(output, "training adam", () => GpuTrainingChecks.Adam(device));
+        failed += Check(output, "training sgd (Nesterov momentum)", () => GpuTrainingChecks.Sgd(device));
         failed += Check(output, "sgemm tiled", () => Sgemm(device, GpuSgemmEngine.Tiled));
         if (device.IsCuBlasAvailable)
             failed += Check(output, "sgemm cuBLAS", () => Sgemm(device, GpuSgemmEngine.CuBlas));

@@ -246,6 +246,30 @@ internal static class GpuTrainingChecks
         return null;
     }
 
+    public static string? Sgd(GpuDevice device)
+    {
+        var random = new Random(63);
+        var latent = new Parameter("w", [111], ParameterRole.LatentWeight, bits: 1);
+        for (int i = 0; i < latent.Length; i++)
+            latent.Value[i] = (random.NextSingle() * 2f - 1f) * 1.01f;
+        var sgd = new Runtime.Training.SgdMomentum([latent], 0.9f, weightDecay: 0.01f, nesterov: true);
+        using var weights = device.Accelerator.Allocate1D(latent.Value);
+        using var gradient = device.Allocate<float>(latent.Length);
+        using var buffer = device.Allocate<float>(latent.Length);
+        buffer.View.MemSetToZero();
+        for (int step = 1; step <= 3; step++)
+        {
+            for (int i = 0; i < latent.Length; i++)
+                latent.Gradient[i] = random.NextSingle() - 0.5f;
+            gradient.CopyFromCPU(latent.Gradient);
+            sgd.Step(0.05f);
+            GpuSgd.Step(device, weights.View, gradient.View, buffer.View, latent.Length, 0.05f, 0.9f, 0.01f, nesterov: true, clipToUnit: true);
+            if (Close(latent.Value, weights.GetAsArray1D(), 1e-5f, $"weights after step {step}") is string problem)
+                return problem;
+        }
+        return null;
+    }
+
     private static string? Close(ReadOnlySpan<float> expected, ReadOnlySpan<float> actual, float relative, string what)
     {
         for (int i = 0; i < expected.Length; i++)

@@ -32,7 +32,7 @@ public class GpuCheckTests
 
         Assert.True(code == 0, output.ToString());
         Assert.DoesNotContain(lines, line => line.Contains("FAILED"));
-        Assert.Equal(21, lines.Count(line => line.StartsWith("check ") && line.EndsWith(": ok")));  // 16 kernel checks, 3 packed models, the tensor cores, the training step
+        Assert.Equal(22, lines.Count(line => line.StartsWith("check ") && line.EndsWith(": ok")));  // 17 kernel checks, 3 packed models, the tensor cores, the training step
         Assert.Contains("check xnor gemm tensor cores (mma m16n8k256 .b1): ok", lines);
         int header = Array.FindIndex(lines, line => line.StartsWith("shape "));
         Assert.True(header > 0, "no table header");

@@ -1,4 +1,5 @@
-// GPU softmax cross-entropy (loss, accuracy, gradient) against SoftmaxCrossEntropy, and the GPU Adam step against Adam.
+// GPU softmax cross-entropy (loss, accuracy, gradient) against SoftmaxCrossEntropy, and the GPU Adam and SGD steps
+// against Adam and SgdMomentum.
 using BnnDsl.GpuCheck;
 using BnnDsl.Kernels.Gpu;
 using BnnDsl.Runtime.Layers;
@@ -87,5 +88,67 @@ public class GpuLossAndAdamTests
         }
         Assert.All(latentWeights.GetAsArray1D(), w => Assert.InRange(w, -1f, 1f));
         Assert.Contains(latent.Value, w => MathF.Abs(w) == 1f);  // the clip acted
+    }
+
+    [Theory]
+    [MemberData(nameof(Kinds))]
+    public void SgdStepsMatchTheRuntimeOptimizerWithTheLatentWeightClip(GpuDeviceKind kind)
+    {
+        var device = GpuTestDevices.Get(kind);
+        foreach (bool nesterov in new[] { false, true })
+        {
+            var random = new Random(nesterov ? 64 : 63);
+            // A latent weight (decayed, clipped to [-1, 1]: start near the edges so the clip acts) and a bias (neither);
+            // 37 and 111 elements leave tails beside the CPU's Vector<float> loop.
+            var latent = new Parameter("conv.weight", [3, 37], ParameterRole.LatentWeight, bits: 1);
+            var bias = new Parameter("conv.bias", [37], ParameterRole.Bias);
+            foreach (var parameter in new[] { latent, bias })
+                for (int i = 0; i < parameter.Length; i++)
+                    parameter.Value[i] = (random.NextSingle() * 2f - 1f) * 1.01f;
+            const float weightDecay = 0.01f, learningRate = 0.05f, momentum = 0.8f;
+            var sgd = new SgdMomentum([latent, bias], momentum, weightDecay, nesterov);
+
+            using var latentWeights = device.Accelerator.Allocate1D(latent.Value);
+            using var biasWeights = device.Accelerator.Allocate1D(bias.Value);
+            using var latentGradient = device.Allocate<float>(latent.Length);
+            using var biasGradient = device.Allocate<float>(bias.Length);
+            using var latentBuffer = device.Allocate<float>(latent.Length);
+            using var biasBuffer = device.Allocate<float>(bias.Length);
+            latentBuffer.View.MemSetToZero();
+            biasBuffer.View.MemSetToZero();
+            for (int step = 1; step <= 3; step++)
+            {
+                foreach (var parameter in new[] { latent, bias })
+                    for (int i = 0; i < parameter.Length; i++)
+                        parameter.Gradient[i] = (random.NextSingle() * 2f - 1f) * 4f;
+                latentGradient.CopyFromCPU(latent.Gradient);
+                biasGradient.CopyFromCPU(bias.Gradient);
+                sgd.Step(learningRate);
+                GpuSgd.Step(device, latentWeights.View, latentGradient.View, latentBuffer.View, latent.Length, learningRate, momentum,
+                    weightDecay, nesterov, clipToUnit: true);
+                GpuSgd.Step(device, biasWeights.View, biasGradient.View, biasBuffer.View, bias.Length, learningRate, momentum, 0f, nesterov);
+                string what = $"{(nesterov ? "Nesterov" : "momentum")} step {step}";
+                // The same operations in the same order as the CPU's: exact on the CPU accelerator.
+                GpuTolerance.SameFloats(kind, latent.Value, latentWeights.GetAsArray1D(), $"latent weights, {what}");
+                GpuTolerance.SameFloats(kind, bias.Value, biasWeights.GetAsArray1D(), $"bias, {what}");
+                var buffers = sgd.State.Where(t => t.Name.EndsWith(".sgd_momentum", StringComparison.Ordinal)).ToArray();
+                GpuTolerance.SameFloats(kind, buffers[0].Value, latentBuffer.GetAsArray1D(), $"latent momentum, {what}");
+                GpuTolerance.SameFloats(kind, buffers[1].Value, biasBuffer.GetAsArray1D(), $"bias momentum, {what}");
+            }
+            Assert.Contains(latent.Value, w => MathF.Abs(w) == 1f);  // the clip acted
+            Assert.Contains(bias.Value, w => MathF.Abs(w) > 1f);     // and only on the latent weights
+        }
+    }
+
+    [Fact]
+    public void SgdRejectsBadSettingsNamingThem()
+    {
+        var device = GpuTestDevices.Get(GpuDeviceKind.Cpu);
+        using var buffer = device.Allocate<float>(4);
+        var view = buffer.View;
+        Assert.Equal("momentum", Assert.Throws<ArgumentOutOfRangeException>(() => GpuSgd.Step(device, view, view, view, 4, 0.1f, momentum: 1f)).ParamName);
+        Assert.Equal("learningRate", Assert.Throws<ArgumentOutOfRangeException>(() => GpuSgd.Step(device, view, view, view, 4, float.NaN)).ParamName);
+        Assert.Equal("weightDecay", Assert.Throws<ArgumentOutOfRangeException>(() => GpuSgd.Step(device, view, view, view, 4, 0.1f, weightDecay: -1f)).ParamName);
+        Assert.Throws<ArgumentException>(() => GpuSgd.Step(device, view, view, view, 5, 0.1f));
     }
 }

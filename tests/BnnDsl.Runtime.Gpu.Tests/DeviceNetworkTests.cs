@@ -1,5 +1,5 @@
-// A whole small binary LeNet on the device against SpecNetwork on the CPU: one forward + backward + Adam step gives the
-// same loss, gradients, parameters and optimizer state; and what the device network refuses.
+// A whole small binary LeNet on the device against SpecNetwork on the CPU: one forward + backward + optimizer step (Adam
+// or SGD) gives the same loss, gradients, parameters and optimizer state; and what the device network refuses.
 using BnnDsl.Runtime.Devices;
 using BnnDsl.Runtime.Networks;
 using BnnDsl.Runtime.Training;
@@ -12,14 +12,20 @@ public sealed class DeviceNetworkTests
     private const float Tolerance = 1e-4f;
 
     [Theory]
-    [InlineData("lenet")]
-    [InlineData("resnet")]
-    public void OneAdamStepMatchesSpecNetworkOnTheCpu(string network)
+    [InlineData("lenet", "adam")]
+    [InlineData("resnet", "adam")]
+    [InlineData("lenet", "sgd")]
+    public void OneOptimizerStepMatchesSpecNetworkOnTheCpu(string network, string optimizer)
     {
         var spec = network == "lenet" ? DeviceTestData.SmallLeNet() : DeviceTestData.SmallResNet();
         var host = new SpecNetwork(spec, Batch);
         host.Initialize(21);
-        var hostAdam = new Adam(host.Parameters, weightDecay: 1e-4f);
+        // SGD: Nesterov momentum (both of its terms) with coupled decay; the momentum buffers uploaded for step 2 are the
+        // host's after step 1, so their upload is checked too.
+        Optimizer Create(Network n) => optimizer == "adam"
+            ? new Adam(n.Parameters, weightDecay: 1e-4f)
+            : new SgdMomentum(n.Parameters, momentum: 0.9f, weightDecay: 1e-4f, nesterov: true);
+        var hostAdam = Create(host);
         var random = new Random(4);
         var input = DeviceTestData.Uniform(random, Batch * host.InputLength, 1f);
         var labels = Enumerable.Range(0, Batch).Select(_ => random.Next(10)).ToArray();
@@ -40,7 +46,7 @@ public sealed class DeviceNetworkTests
             Assert.Equal(step, device.Steps);
 
             var mirror = new SpecNetwork(spec, Batch);
-            var mirrorAdam = new Adam(mirror.Parameters, weightDecay: 1e-4f);
+            var mirrorAdam = Create(mirror);
             device.Download(mirror, mirrorAdam);
             device.DownloadGradients(mirror);
             Assert.Equal(hostAdam.Steps, mirrorAdam.Steps);
@@ -82,13 +88,16 @@ public sealed class DeviceNetworkTests
         }
     }
 
-    [Fact]
-    public void UploadThenDownloadGivesTheSameTensorsBack()
+    [Theory]
+    [InlineData("adam")]
+    [InlineData("sgd")]
+    public void UploadThenDownloadGivesTheSameTensorsBack(string optimizer)
     {
         var spec = DeviceTestData.SmallLeNet();
         var host = new SpecNetwork(spec, 2);
         host.Initialize(5);
-        var adam = new Adam(host.Parameters);
+        Optimizer Create(Network n) => optimizer == "adam" ? new Adam(n.Parameters) : new SgdMomentum(n.Parameters);
+        var adam = Create(host);
         var random = new Random(9);
         foreach (var tensor in adam.State.Where(t => t.Name != Optimizer.StepTensorName))
             DeviceTestData.Uniform(random, tensor.Length, 1f).CopyTo(tensor.Value, 0);
@@ -98,7 +107,7 @@ public sealed class DeviceNetworkTests
         device.Upload(host, adam);
         Assert.Equal(7, device.Steps);
         var copy = new SpecNetwork(spec, 2);
-        var copyAdam = new Adam(copy.Parameters);
+        var copyAdam = Create(copy);
         device.Download(copy, copyAdam);
         foreach (var (expected, actual) in host.Parameters.Zip(copy.Parameters))
             Assert.Equal(expected.Value, actual.Value);
@@ -118,14 +127,31 @@ public sealed class DeviceNetworkTests
     }
 
     [Fact]
-    public void SgdIsRefusedAndBadLabelsAreNamed()
+    public void OtherOptimizersAndMismatchedStateAreRefusedAndBadLabelsAreNamed()
     {
         var spec = DeviceTestData.SmallLeNet();
         var host = new SpecNetwork(spec, 2);
         using var device = new DeviceNetwork(DeviceTestData.Device, spec, 2);
-        Assert.Throws<NotSupportedException>(() => device.Upload(host, new SgdMomentum(host.Parameters, 0.9f, 0f)));
+        var unknown = Assert.Throws<NotSupportedException>(() => device.Upload(host, new HalvingOptimizer(host.Parameters)));
+        Assert.Contains("HalvingOptimizer", unknown.Message);
+        Assert.Contains("--device cpu", unknown.Message);
+        // State downloaded into an optimizer of the other kind would be meaningless: refused, naming both.
+        device.Upload(host, new SgdMomentum(host.Parameters));
+        var mismatch = Assert.Throws<ArgumentException>(() => device.Download(host, new Adam(host.Parameters)));
+        Assert.Contains("SGD", mismatch.Message);
+        Assert.Contains("Adam", mismatch.Message);
         var error = Assert.Throws<ArgumentException>(() => device.TrainStep(new float[2 * host.InputLength], [0, 10], 1e-3f));
         Assert.Contains("label 10", error.Message);
         Assert.Throws<ArgumentException>(() => new DeviceNetwork(ComputeDevice.Open(ComputeDeviceKind.Cpu), spec, 2));
+    }
+
+    /// <summary>An optimizer the device has no step for.</summary>
+    private sealed class HalvingOptimizer(IReadOnlyList<Parameter> parameters) : Optimizer(parameters, 0f)
+    {
+        protected override void Update(int index, float[] value, float[] gradient, float learningRate, float weightDecay, long step)
+        {
+            for (int i = 0; i < value.Length; i++)
+                value[i] *= 0.5f;
+        }
     }
 }

@@ -1,5 +1,5 @@
-// A network trained on a device: the layers of a NetworkSpec with every activation, gradient, parameter and Adam
-// moment in device buffers allocated once; only a batch goes up and the loss and correct count come down per step.
+// A network trained on a device: the layers of a NetworkSpec with every activation, gradient, parameter and optimizer
+// state (Adam's moments or SGD's momentum) in device buffers allocated once; only a batch goes up and the loss and correct count come down per step.
 using System.Globalization;
 using BnnDsl.Kernels.Cpu;
 using BnnDsl.Kernels.Gpu;
@@ -19,10 +19,11 @@ namespace BnnDsl.Runtime.Devices;
 /// GlobalAvgPool, 1-bit QActivation (sign with the STE clipped at 1), ReLU, Flatten, residual blocks and the softmax
 /// cross-entropy head.
 /// Parameters carry the host names (<c>conv1.weight</c>, <c>bn1.running_mean</c>, …), so <see cref="Upload"/> and
-/// <see cref="Download"/> copy them and the <see cref="Adam"/> state to and from a host network and optimizer; the
-/// weights are not initialized here. <see cref="TrainStep"/> runs forward, loss, backward and one Adam step (the host
-/// <see cref="Adam"/>'s update: bias correction, decoupled decay on weights, latent weights clipped to [−1, 1]) with
-/// one upload of the batch and one small download (loss and correct count). Not thread-safe.
+/// <see cref="Download"/> copy them and the optimizer state (<see cref="Adam"/> or <see cref="SgdMomentum"/>) to and from
+/// a host network and optimizer; the weights are not initialized here. <see cref="TrainStep"/> runs forward, loss,
+/// backward and one step of that optimizer (the host's update: Adam's bias correction and decoupled decay, or SGD's
+/// momentum, Nesterov form and coupled decay; latent weights clipped to [−1, 1]) with one upload of the batch and one
+/// small download (loss and correct count). Not thread-safe.
 /// </summary>
 public sealed class DeviceNetwork : IDisposable
 {
@@ -37,7 +38,8 @@ public sealed class DeviceNetwork : IDisposable
     private readonly MemoryBuffer1D<float, Stride1D.Dense> input, partial, scratch, probabilities;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> labels, lossAndCorrect;
     private readonly bool[] needsGradient, written;
-    private float beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-8f, weightDecay;
+    private float beta1 = 0.9f, beta2 = 0.999f, epsilon = 1e-8f, weightDecay, momentum = 0.9f;
+    private bool sgd, nesterov;  // sgd: SgdMomentum's step, its momentum buffer in each parameter's FirstMoment
 
     /// <summary>Builds the device layers and buffers of <paramref name="spec"/> (shapes inferred) for batches of <paramref name="batchSize"/>.</summary>
     /// <exception cref="ArgumentException">The device is the host CPU.</exception>
@@ -118,7 +120,7 @@ public sealed class DeviceNetwork : IDisposable
     /// <summary>Whether the spec ends in a softmax cross-entropy head, so <see cref="TrainStep"/> works.</summary>
     public bool HasLoss { get; }
 
-    /// <summary>Adam steps taken, those of an uploaded optimizer state included.</summary>
+    /// <summary>Optimizer steps taken, those of an uploaded optimizer state included.</summary>
     public long Steps { get; private set; }
 
     /// <summary>Every parameter's name, in the host network's order.</summary>
@@ -126,36 +128,39 @@ public sealed class DeviceNetwork : IDisposable
 
     /// <summary>
     /// Copies every parameter of <paramref name="network"/> (matched by name) to the device and, when given, the
-    /// state and settings of <paramref name="optimizer"/> (its moments and step count; without one the moments are
-    /// zero, the step count 0 and the settings Adam's defaults).
+    /// state and settings of <paramref name="optimizer"/> (<see cref="Adam"/>'s moments, or <see cref="SgdMomentum"/>'s
+    /// momentum buffers, and the step count); the device then steps with that optimizer. Without one the state is
+    /// zero, the step count 0, and the device steps with Adam's defaults.
     /// </summary>
     /// <exception cref="ArgumentException">The network lacks a parameter or its length differs.</exception>
-    /// <exception cref="NotSupportedException">The optimizer is not <see cref="Adam"/>.</exception>
+    /// <exception cref="NotSupportedException">The optimizer is neither <see cref="Adam"/> nor <see cref="SgdMomentum"/>.</exception>
     public void Upload(Network network, Optimizer? optimizer = null)
     {
         ArgumentNullException.ThrowIfNull(network);
-        var adam = AdamOf(optimizer);
-        var state = StateOf(adam);
+        var state = StateOf(optimizer);
+        bool usesSgd = optimizer is SgdMomentum;
         foreach (var parameter in parameters)
         {
             parameter.Value.CopyFromCPU(HostValues(network, parameter));
             if (!parameter.Trainable)
                 continue;
+            parameter.SecondMoment.MemSetToZero();
             if (state is null)
-            {
                 parameter.FirstMoment.MemSetToZero();
-                parameter.SecondMoment.MemSetToZero();
-                continue;
+            else if (usesSgd)
+                parameter.FirstMoment.CopyFromCPU(State(state, parameter, "sgd_momentum"));
+            else
+            {
+                parameter.FirstMoment.CopyFromCPU(State(state, parameter, "adam_m"));
+                parameter.SecondMoment.CopyFromCPU(State(state, parameter, "adam_v"));
             }
-            parameter.FirstMoment.CopyFromCPU(State(state, parameter, "adam_m"));
-            parameter.SecondMoment.CopyFromCPU(State(state, parameter, "adam_v"));
         }
-        if (adam is null)
-        {
-            (beta1, beta2, epsilon, weightDecay, Steps) = (0.9f, 0.999f, 1e-8f, 0f, 0);
-            return;
-        }
-        (beta1, beta2, epsilon, weightDecay, Steps) = (adam.Beta1, adam.Beta2, adam.Epsilon, adam.WeightDecay, adam.Steps);
+        (sgd, beta1, beta2, epsilon, momentum, nesterov) = (false, 0.9f, 0.999f, 1e-8f, 0.9f, false);
+        (weightDecay, Steps) = (optimizer?.WeightDecay ?? 0f, optimizer?.Steps ?? 0);
+        if (optimizer is Adam adam)
+            (beta1, beta2, epsilon) = (adam.Beta1, adam.Beta2, adam.Epsilon);
+        else if (optimizer is SgdMomentum sgdMomentum)
+            (sgd, momentum, nesterov) = (true, sgdMomentum.Momentum, sgdMomentum.Nesterov);
     }
 
     /// <summary>
@@ -163,16 +168,25 @@ public sealed class DeviceNetwork : IDisposable
     /// given, the moments and step count into <paramref name="optimizer"/>'s state tensors, so that
     /// <c>Checkpoint.Save</c> of the host tensors writes the device's training state.
     /// </summary>
+    /// <exception cref="ArgumentException">The optimizer is not of the kind the device steps with (the one uploaded).</exception>
     public void Download(Network network, Optimizer? optimizer = null)
     {
         ArgumentNullException.ThrowIfNull(network);
-        var state = StateOf(AdamOf(optimizer));
+        var state = StateOf(optimizer);
+        if (optimizer is not null && (optimizer is SgdMomentum) != sgd)
+            throw new ArgumentException(
+                $"The device steps with {(sgd ? "SGD" : "Adam")}, so its state does not fit a {optimizer.GetType().Name}; pass the optimizer uploaded.", nameof(optimizer));
         gpu.Synchronize();
         foreach (var parameter in parameters)
         {
             parameter.Value.CopyToCPU(HostValues(network, parameter));
             if (state is null || !parameter.Trainable)
                 continue;
+            if (sgd)
+            {
+                parameter.FirstMoment.CopyToCPU(State(state, parameter, "sgd_momentum"));
+                continue;
+            }
             parameter.FirstMoment.CopyToCPU(State(state, parameter, "adam_m"));
             parameter.SecondMoment.CopyToCPU(State(state, parameter, "adam_v"));
         }
@@ -239,7 +253,7 @@ public sealed class DeviceNetwork : IDisposable
         return ReadLoss();
     }
 
-    /// <summary>One training step on a batch: forward, loss, backward and an Adam step with <paramref name="learningRate"/>.</summary>
+    /// <summary>One training step on a batch: forward, loss, backward and an optimizer step (Adam or SGD, see <see cref="Upload"/>) with <paramref name="learningRate"/>.</summary>
     /// <exception cref="InvalidOperationException">The spec has no loss head.</exception>
     /// <exception cref="ArgumentException">The batch or the labels have the wrong length, or a label is not a class.</exception>
     public TrainingStepResult TrainStep(ReadOnlySpan<float> batch, ReadOnlySpan<int> batchLabels, float learningRate)
@@ -252,9 +266,13 @@ public sealed class DeviceNetwork : IDisposable
         {
             if (!p.Trainable)
                 continue;
-            bool decays = p.Role is ParameterRole.Weight or ParameterRole.LatentWeight;
-            GpuAdam.Step(gpu, p.Value, p.Gradient, p.FirstMoment, p.SecondMoment, p.Length, Steps, learningRate, beta1, beta2, epsilon,
-                decays ? weightDecay : 0f, clipToUnit: p.Role == ParameterRole.LatentWeight);
+            float decay = p.Role is ParameterRole.Weight or ParameterRole.LatentWeight ? weightDecay : 0f;
+            bool latent = p.Role == ParameterRole.LatentWeight;
+            if (sgd)
+                GpuSgd.Step(gpu, p.Value, p.Gradient, p.FirstMoment, p.Length, learningRate, momentum, decay, nesterov, latent);
+            else
+                GpuAdam.Step(gpu, p.Value, p.Gradient, p.FirstMoment, p.SecondMoment, p.Length, Steps, learningRate, beta1, beta2, epsilon,
+                    decay, latent);
         }
         return ReadLoss();
     }
@@ -382,20 +400,19 @@ public sealed class DeviceNetwork : IDisposable
                 + $"but the batch holds {batch.Length}; pass exactly one batch.", nameof(batch));
     }
 
-    private static Adam? AdamOf(Optimizer? optimizer) => optimizer switch
+    /// <summary>The optimizer's state tensors by name; null without an optimizer.</summary>
+    private static Dictionary<string, Parameter>? StateOf(Optimizer? optimizer) => optimizer switch
     {
         null => null,
-        Adam adam => adam,
+        Adam or SgdMomentum => optimizer.State.ToDictionary(p => p.Name, StringComparer.Ordinal),
         _ => throw new NotSupportedException(
-            $"Device training runs Adam, not {optimizer.GetType().Name}; use --optimizer adam, or train with --device cpu."),
+            $"Device training runs Adam or SGD, not {optimizer.GetType().Name}; use --optimizer adam or sgd, or train with --device cpu."),
     };
-
-    private static Dictionary<string, Parameter>? StateOf(Adam? adam) => adam?.State.ToDictionary(p => p.Name, StringComparer.Ordinal);
 
     private static Span<float> State(Dictionary<string, Parameter> state, DeviceParameter parameter, string suffix)
         => state.TryGetValue($"{parameter.Name}.{suffix}", out var tensor) && tensor.Length == parameter.Length
             ? tensor.Value
-            : throw new ArgumentException($"The optimizer has no state '{parameter.Name}.{suffix}' of {parameter.Length} floats; pass the Adam over this network's parameters.", "optimizer");
+            : throw new ArgumentException($"The optimizer has no state '{parameter.Name}.{suffix}' of {parameter.Length} floats; pass the optimizer over this network's parameters.", "optimizer");
 
     private Span<float> HostValues(Network network, DeviceParameter parameter) => Host(network, parameter).Value;
 

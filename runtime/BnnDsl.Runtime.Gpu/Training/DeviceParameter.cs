@@ -1,4 +1,5 @@
-// One parameter tensor of a device network: its values, and for trainable ones the gradient and Adam's two moments, all on the device.
+// One parameter tensor of a device network: its values, and for trainable ones the gradient and the optimizer's state
+// (Adam's two moments, or SGD's momentum buffer in the first), all on the device.
 using BnnDsl.Kernels.Gpu;
 using BnnDsl.Runtime.Training;
 using ILGPU;
@@ -8,8 +9,9 @@ namespace BnnDsl.Runtime.Devices;
 
 /// <summary>
 /// The device twin of a host <see cref="Parameter"/> with the same <see cref="Name"/>: values always, and for trainable
-/// roles the gradient and Adam's first and second moments (the tensors <c>{name}.adam_m</c> and <c>{name}.adam_v</c> of
-/// the host <see cref="Adam"/>). Allocated once.
+/// roles the gradient and the optimizer's state: Adam's first and second moments (the tensors <c>{name}.adam_m</c> and
+/// <c>{name}.adam_v</c> of the host <see cref="Adam"/>), or SGD's momentum buffer in the first (<c>{name}.sgd_momentum</c>
+/// of the host <see cref="SgdMomentum"/>; the second then stays zero). Allocated once.
 /// </summary>
 internal sealed class DeviceParameter : IDisposable
 {
@@ -51,10 +53,10 @@ internal sealed class DeviceParameter : IDisposable
     /// <summary>dLoss/dValue of the last backward pass.</summary>
     public ArrayView<float> Gradient => Trainable ? gradient!.View : throw NotTrainable();
 
-    /// <summary>Adam's first moment.</summary>
+    /// <summary>Adam's first moment, or SGD's momentum buffer.</summary>
     public ArrayView<float> FirstMoment => Trainable ? firstMoment!.View : throw NotTrainable();
 
-    /// <summary>Adam's second moment.</summary>
+    /// <summary>Adam's second moment (unused by SGD).</summary>
     public ArrayView<float> SecondMoment => Trainable ? secondMoment!.View : throw NotTrainable();
 
     public void Dispose()

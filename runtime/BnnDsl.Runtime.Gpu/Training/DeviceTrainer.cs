@@ -13,7 +13,7 @@ public static class DeviceTrainer
     /// <see cref="DeviceTrainingStep"/> (the device must stay open until <see cref="Trainer.Run"/> returns). Data order,
     /// schedule, evaluation (on the host), checkpoints and resume are the Trainer's own.
     /// </summary>
-    /// <exception cref="NotSupportedException">On a GPU device: a layer has no device version, or the optimizer is not adam.</exception>
+    /// <exception cref="NotSupportedException">On a GPU device: a layer has no device version.</exception>
     public static Trainer Create(Network network, LabeledImages train, LabeledImages test, TrainerOptions options, ComputeDevice device,
         ITrainingObserver? observer = null)
     {
@@ -22,8 +22,6 @@ public static class DeviceTrainer
         ArgumentNullException.ThrowIfNull(device);
         if (device.IsHost)
             return new Trainer(network, train, test, options, observer);
-        if (!string.Equals(options.Optimizer, "adam", StringComparison.OrdinalIgnoreCase))
-            throw new NotSupportedException($"Device training runs Adam, not '{options.Optimizer}'; use --optimizer adam, or train with --device cpu.");
         DeviceNetwork.ThrowIfUnsupported(network.Definition);
         return new Trainer(network, train, test, options, observer, new DeviceTrainingStep(device));
     }

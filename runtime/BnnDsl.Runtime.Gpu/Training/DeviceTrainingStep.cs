@@ -1,4 +1,4 @@
-// The Trainer's batches on a device: a DeviceNetwork per run, parameters and Adam state synced to the host network only
+// The Trainer's batches on a device: a DeviceNetwork per run, parameters and optimizer state synced to the host network only
 // before evaluation and checkpoints.
 using BnnDsl.Runtime.Networks;
 using BnnDsl.Runtime.Training;
@@ -7,7 +7,7 @@ namespace BnnDsl.Runtime.Devices;
 
 /// <summary>
 /// An <see cref="ITrainingStep"/> that trains on an ILGPU device: <see cref="Begin"/> builds a <see cref="DeviceNetwork"/>
-/// of the host network's spec and batch size and uploads its parameters and the <see cref="Adam"/> state (initialized
+/// of the host network's spec and batch size and uploads its parameters and the optimizer state (Adam or SGD; initialized
 /// or resumed by the Trainer); each step uploads one batch and its labels and reads back the loss and correct count;
 /// <see cref="SyncToHost"/> downloads parameters, BatchNorm statistics, moments and the step count so the Trainer's
 /// evaluation and checkpoints (and an exact resume) see the device's state; <see cref="End"/> frees the device buffers.
@@ -35,7 +35,7 @@ public sealed class DeviceTrainingStep : ITrainingStep
     private DeviceNetwork Current => deviceNetwork ?? throw new InvalidOperationException("Call Begin before stepping.");
 
     /// <inheritdoc/>
-    /// <exception cref="NotSupportedException">A layer has no device version, or the optimizer is not Adam.</exception>
+    /// <exception cref="NotSupportedException">A layer has no device version, or the optimizer is neither Adam nor SgdMomentum.</exception>
     public void Begin(Network network, Optimizer optimizer)
     {
         ArgumentNullException.ThrowIfNull(network);
