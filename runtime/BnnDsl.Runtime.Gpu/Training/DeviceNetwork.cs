@@ -165,7 +165,7 @@ public sealed class DeviceNetwork : IDisposable
 
     /// <summary>
     /// Copies every parameter (BatchNorm running statistics included) back into <paramref name="network"/> and, when
-    /// given, the moments and step count into <paramref name="optimizer"/>'s state tensors, so that
+    /// given, the optimizer's state (Adam's moments or SGD's momentum buffers) and the step count into <paramref name="optimizer"/>'s state tensors, so that
     /// <c>Checkpoint.Save</c> of the host tensors writes the device's training state.
     /// </summary>
     /// <exception cref="ArgumentException">The optimizer is not of the kind the device steps with (the one uploaded).</exception>
